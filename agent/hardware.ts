@@ -1,0 +1,26 @@
+// The seams between the agent and the machine. The real agent plugs in detectors and
+// systeminformation; the simulators plug in scenario-driven fakes. Nothing above these
+// interfaces knows which it got.
+import type { Accelerator, AcceleratorSample, Host } from '../protocol/messages.ts';
+
+export interface DetectResult {
+  accelerators: Accelerator[];
+  /** Human-readable, each naming the tool and what went wrong: "npu-smi timed out after 3 s". */
+  warnings: string[];
+}
+
+export interface AcceleratorSource {
+  detect(): Promise<DetectResult>;
+}
+
+export interface HostSample {
+  cpuPct: number;
+  memoryUsedPct: number;
+  load1: number;
+  accelerators: AcceleratorSample[];
+}
+
+export interface HostSource {
+  facts(): Promise<Host>;
+  sample(): Promise<HostSample>;
+}

@@ -1,0 +1,46 @@
+// Topic namespace: <root>/<site>/<node>/<channel>, root "banyan/v1" unless a deployment or a
+// test gives its own prefix.
+export const DEFAULT_TOPIC_ROOT = 'banyan/v1';
+
+export const CHANNELS = ['birth', 'state', 'telemetry', 'bench', 'latency', 'cmd', 'event'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Channels a node publishes; `cmd` is the orchestrator's. */
+export const NODE_CHANNELS: readonly Channel[] = ['birth', 'state', 'telemetry', 'bench', 'latency', 'event'];
+
+const SEGMENT = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function isValidSegment(s: string): boolean {
+  return SEGMENT.test(s);
+}
+
+export function nodeTopic(root: string, site: string, node: string, channel: Channel): string {
+  if (!isValidSegment(site)) throw new TypeError(`site "${site}" must be 1-64 of [A-Za-z0-9._-]`);
+  if (!isValidSegment(node)) throw new TypeError(`node "${node}" must be 1-64 of [A-Za-z0-9._-]`);
+  return `${root}/${site}/${node}/${channel}`;
+}
+
+export function orchestratorStateTopic(root: string): string {
+  return `${root}/_orchestrator/state`;
+}
+
+/** What the orchestrator subscribes to for everything nodes publish. */
+export function nodeSubscriptions(root: string): string[] {
+  return NODE_CHANNELS.map((c) => `${root}/+/+/${c}`);
+}
+
+export interface ParsedTopic {
+  site: string;
+  node: string;
+  channel: Channel;
+}
+
+export function parseNodeTopic(root: string, topic: string): ParsedTopic | null {
+  if (!topic.startsWith(root + '/')) return null;
+  const parts = topic.slice(root.length + 1).split('/');
+  if (parts.length !== 3) return null;
+  const [site, node, channel] = parts as [string, string, string];
+  if (!isValidSegment(site) || !isValidSegment(node)) return null;
+  if (!(CHANNELS as readonly string[]).includes(channel)) return null;
+  return { site, node, channel: channel as Channel };
+}
