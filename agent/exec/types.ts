@@ -1,0 +1,117 @@
+// What the agent needs to run one workload. The orchestrator's richer spec is mapped to this at
+// the cmd boundary; everything below the supervisor sees only RunSpec.
+import type { WorkloadStatus } from '../../protocol/messages.ts';
+import type { VendorId } from '../../protocol/vendors.ts';
+
+export type RunnerKind = 'process' | 'container' | 'simulated';
+export type RestartMode = 'never' | 'on-failure' | 'always';
+
+export interface RestartPolicy {
+  mode: RestartMode;
+  /** Attempts in total, the first run included; 0 means no limit. */
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  factor: number;
+}
+
+export interface RunSpec {
+  runner: RunnerKind;
+  /** process: the executable; container: the command inside the image (optional). */
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** container only. */
+  image: string;
+  /** simulated only: how long it runs, how it ends, what load it reports. */
+  durationMs: number;
+  exitCode: number;
+  nominalLoadPct: number;
+  restart: RestartPolicy;
+  /** Whose accelerators the indexes refer to; decides how they are made visible. */
+  vendor: VendorId | '';
+}
+
+export const DEFAULT_RESTART: RestartPolicy = {
+  mode: 'on-failure',
+  maxAttempts: 0,
+  initialDelayMs: 1_000,
+  maxDelayMs: 60_000,
+  factor: 2,
+};
+
+/** Fills what a caller left out, so a partial spec from a cmd is always complete. */
+export function runSpec(partial: Partial<RunSpec> & { runner: RunnerKind }): RunSpec {
+  return {
+    command: '',
+    args: [],
+    env: {},
+    cwd: '',
+    image: '',
+    durationMs: 0,
+    exitCode: 0,
+    nominalLoadPct: 0,
+    vendor: '',
+    ...partial,
+    restart: { ...DEFAULT_RESTART, ...partial.restart },
+  };
+}
+
+/** How one run of a workload ended. `code` is null when a signal ended it or it is unknown. */
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Why it ended when the runner, not the workload, decided (e.g. no container runtime). */
+  error?: string;
+  /** A failure that a restart cannot fix (missing runtime, bad spec): never restarted. */
+  permanent?: boolean;
+  /** Last ~4 KiB of stdout+stderr. */
+  outputTail: string;
+}
+
+/** One running attempt, as a runner hands it to the supervisor. */
+export interface RunHandle {
+  /** 0 for simulated runs and for runs that never started. */
+  readonly pid: number;
+  /** /proc/<pid>/stat start time, so a recycled pid is never mistaken for this run. */
+  readonly startTime: string;
+  readonly exited: Promise<ExitInfo>;
+  /** Signals the whole process group (or the simulated run). */
+  signal(sig: NodeJS.Signals): void;
+  /** Stops watching without touching the workload, so the agent can exit and adopt it later. */
+  detach(): void;
+}
+
+export interface LaunchContext {
+  workloadId: string;
+  acceleratorIndexes: number[];
+  /** Where stdout/stderr go; a file, not a pipe, so the workload outlives an agent restart. */
+  logPath: string;
+}
+
+export interface Runner {
+  launch(spec: RunSpec, ctx: LaunchContext): RunHandle;
+}
+
+/** A state change, as the supervisor emits it: the protocol's WorkloadStatus plus routing. */
+export interface WorkloadEvent {
+  correlationId: string;
+  status: WorkloadStatus;
+  /** True on the final event of a run: its accelerators are free again. */
+  released: boolean;
+  atMs: number;
+}
+
+/** The timers the supervisor and simulated runner use; tests and fleets inject their own. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
