@@ -1,0 +1,145 @@
+// Agent configuration: defaults, then a YAML/JSON file, then BANYAN_* environment variables,
+// then command-line flags; validated once, with errors that name the field and where it came from.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_TOPIC_ROOT, isValidSegment } from '../protocol/topics.ts';
+
+const Segment = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
+
+export const AgentConfigSchema = Type.Object(
+  {
+    nodeId: Segment,
+    site: Segment,
+    brokerUrl: Type.String({ pattern: '^(mqtts?|wss?|tcp)://' }),
+    topicRoot: Type.String({ minLength: 1 }),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    labels: Type.Record(Type.String(), Type.String()),
+    location: Type.Object({
+      lat: Type.Number({ minimum: -90, maximum: 90 }),
+      lon: Type.Number({ minimum: -180, maximum: 180 }),
+      district: Type.String(),
+      siteKind: Type.String(),
+    }),
+    telemetryIntervalMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+    reconnectMinMs: Type.Integer({ minimum: 10 }),
+    reconnectMaxMs: Type.Integer({ minimum: 10 }),
+    stateDir: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export type AgentConfig = Static<typeof AgentConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid agent configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function defaultAgentConfig(): AgentConfig {
+  const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'node';
+  return {
+    nodeId: host,
+    site: 'local',
+    brokerUrl: 'mqtt://127.0.0.1:1883',
+    topicRoot: DEFAULT_TOPIC_ROOT,
+    labels: {},
+    location: { lat: 26.0745, lon: 119.2965, district: '', siteKind: 'datacenter' },
+    telemetryIntervalMs: 5000,
+    reconnectMinMs: 500,
+    reconnectMaxMs: 30_000,
+    stateDir: '.banyan/agent',
+  };
+}
+
+const ENV: Record<string, { key: keyof AgentConfig; num?: boolean }> = {
+  BANYAN_NODE_ID: { key: 'nodeId' },
+  BANYAN_SITE: { key: 'site' },
+  BANYAN_BROKER_URL: { key: 'brokerUrl' },
+  BANYAN_TOPIC_ROOT: { key: 'topicRoot' },
+  BANYAN_MQTT_USERNAME: { key: 'username' },
+  BANYAN_MQTT_PASSWORD: { key: 'password' },
+  BANYAN_TELEMETRY_INTERVAL_MS: { key: 'telemetryIntervalMs', num: true },
+  BANYAN_STATE_DIR: { key: 'stateDir' },
+};
+
+export interface ConfigSources {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Flag values already parsed, e.g. { nodeId: 'x', 'location.lat': '26.1' }. */
+  flags?: Record<string, string>;
+}
+
+export function loadAgentConfig(src: ConfigSources = {}): AgentConfig {
+  let merged: Record<string, unknown> = structuredClone(defaultAgentConfig());
+  const env = src.env ?? {};
+  const file = src.file ?? env.BANYAN_CONFIG;
+  if (file) merged = deepMerge(merged, readConfigFile(file));
+  for (const [name, { key, num }] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') merged[key] = num ? Number(v) : v;
+  }
+  for (const [path, v] of Object.entries(src.flags ?? {})) setPath(merged, path, coerce(v));
+  return validateAgentConfig(merged);
+}
+
+export function validateAgentConfig(input: unknown): AgentConfig {
+  const problems = [...Value.Errors(AgentConfigSchema, input)].map(
+    (e) => `${e.path.replace(/^\//, '').replace(/\//g, '.') || '(root)'}: ${e.message}`,
+  );
+  if (problems.length) throw new ConfigError(problems);
+  const cfg = input as AgentConfig;
+  if (cfg.reconnectMaxMs < cfg.reconnectMinMs) throw new ConfigError(['reconnectMaxMs must be ≥ reconnectMinMs']);
+  if (!isValidSegment(cfg.nodeId)) throw new ConfigError(['nodeId must be 1-64 of [A-Za-z0-9._-]']);
+  return cfg;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ConfigError([`config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`]);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError([`config file ${path} must hold a mapping of settings`]);
+  return parsed as Record<string, unknown>;
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = isPlain(prev) && isPlain(v) ? deepMerge(prev, v) : v;
+  }
+  return out;
+}
+
+function isPlain(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let cur = obj;
+  for (const k of keys.slice(0, -1)) {
+    if (!isPlain(cur[k])) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys.at(-1)!] = value;
+}
+
+function coerce(v: string): unknown {
+  return v !== '' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v;
+}

@@ -1,0 +1,141 @@
+// JSON schemas of the HTTP API (TypeBox): fastify validates requests and serialises responses
+// through them, so a field the contract does not name never leaks out.
+import { Type } from '@sinclair/typebox';
+
+const Nullable = <T extends ReturnType<typeof Type.Object>>(t: T) => Type.Union([t, Type.Null()]);
+
+export const Fp16FigureSchema = Type.Object({
+  tflops: Type.Optional(Type.Number()),
+  basis: Type.String(),
+  source: Type.String(),
+  kind: Type.String(),
+  weak: Type.Boolean(),
+});
+
+export const AcceleratorSchema = Type.Object({
+  vendor: Type.String(),
+  model: Type.String(),
+  index: Type.Integer(),
+  uuid: Type.String(),
+  pciBusId: Type.String(),
+  pciId: Type.String(),
+  memoryMib: Type.Number(),
+  driverVersion: Type.String(),
+  firmwareVersion: Type.String(),
+  health: Type.String(),
+  domestic: Type.Boolean(),
+  nominal: Fp16FigureSchema,
+  detectedBy: Type.String(),
+  note: Type.String(),
+  measured: Nullable(
+    Type.Object({
+      tflops: Type.Optional(Type.Number()),
+      basis: Type.String(),
+      source: Type.String(),
+      kind: Type.String(),
+      weak: Type.Boolean(),
+      latencyP50Ms: Type.Number(),
+      latencyP99Ms: Type.Number(),
+      ratioToNominal: Type.Number(),
+      backend: Type.String(),
+      atMs: Type.Number(),
+    }),
+  ),
+});
+
+const RttStatsSchema = Type.Object({
+  target: Type.String(),
+  targetKind: Type.String(),
+  p50Ms: Type.Number(),
+  p90Ms: Type.Number(),
+  p99Ms: Type.Number(),
+  jitterMs: Type.Number(),
+  loss: Type.Number(),
+  sent: Type.Number(),
+  received: Type.Number(),
+  minMs: Type.Number(),
+});
+
+export const NodeSchema = Type.Object({
+  id: Type.String(),
+  site: Type.String(),
+  status: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('unknown')]),
+  statusReason: Type.String(),
+  sinceMs: Type.Number(),
+  lastSeenMs: Type.Number(),
+  agentVersion: Type.String(),
+  host: Nullable(
+    Type.Object({
+      hostname: Type.String(),
+      os: Type.String(),
+      arch: Type.String(),
+      cpuModel: Type.String(),
+      cpuCores: Type.Number(),
+      memoryMib: Type.Number(),
+    }),
+  ),
+  labels: Type.Record(Type.String(), Type.String()),
+  location: Nullable(
+    Type.Object({ lat: Type.Number(), lon: Type.Number(), site: Type.String(), district: Type.String(), siteKind: Type.String() }),
+  ),
+  accelerators: Type.Array(AcceleratorSchema),
+  nominalTflops: Type.Number(),
+  measuredTflops: Type.Union([Type.Number(), Type.Null()]),
+  cpuMeasured: Nullable(
+    Type.Object({
+      tflops: Type.Optional(Type.Number()),
+      basis: Type.String(),
+      source: Type.String(),
+      kind: Type.String(),
+      weak: Type.Boolean(),
+      rawTflops: Type.Number(),
+      atMs: Type.Number(),
+    }),
+  ),
+  telemetry: Nullable(
+    Type.Object({
+      cpuPct: Type.Number(),
+      memoryUsedPct: Type.Number(),
+      load1: Type.Number(),
+      runningWorkloads: Type.Number(),
+      atMs: Type.Number(),
+      accelerators: Type.Array(
+        Type.Object({
+          index: Type.Number(),
+          utilPct: Type.Number(),
+          memoryUsedMib: Type.Number(),
+          temperatureC: Type.Number(),
+          powerW: Type.Number(),
+        }),
+      ),
+    }),
+  ),
+  latency: Nullable(Type.Object({ atMs: Type.Number(), windowMs: Type.Number(), targets: Type.Array(RttStatsSchema) })),
+  runningWorkloads: Type.Array(Type.String()),
+});
+
+const Totals = Type.Object({
+  pflops: Type.Number(),
+  domesticPflops: Type.Number(),
+  domesticShare: Type.Number(),
+  unknownCount: Type.Number(),
+});
+
+export const FleetSummarySchema = Type.Object({
+  nodes: Type.Object({ total: Type.Number(), online: Type.Number(), offline: Type.Number(), unknown: Type.Number() }),
+  accelerators: Type.Number(),
+  byVendor: Type.Array(
+    Type.Object({
+      vendor: Type.String(),
+      domestic: Type.Boolean(),
+      count: Type.Number(),
+      nominalTflops: Type.Number(),
+      unknownNominal: Type.Number(),
+    }),
+  ),
+  nominal: Totals,
+  measured: Totals,
+  cityPlan: Type.Object({ targetPflops: Type.Number(), domesticShareTarget: Type.Number(), meetsDomesticShare: Type.Boolean() }),
+});
+
+export const ErrorSchema = Type.Object({ error: Type.String(), message: Type.String() });

@@ -1,0 +1,149 @@
+// Everything nodes publish passes through here: decode (= validate), then the envelope rules of
+// DESIGN.md — topic node, envelope node and MQTT identity agree; no duplicate msg_id; seq never
+// goes backwards within a session. A rejected message is counted by reason and logged, never thrown.
+import type { Logger } from 'pino';
+import { decode, type DecodeReason } from '../protocol/codec.ts';
+import type { Envelope } from '../protocol/messages.ts';
+import { parseNodeTopic } from '../protocol/topics.ts';
+import type { Registry, NodeRecord } from './registry.ts';
+
+export type RejectReason =
+  | DecodeReason
+  | 'bad_topic'
+  | 'channel_mismatch'
+  | 'node_mismatch'
+  | 'identity_mismatch'
+  | 'duplicate'
+  | 'seq_backwards'
+  | 'stale_will';
+
+export type IngestResult =
+  | { ok: true; envelope: Envelope; node: NodeRecord }
+  | { ok: false; reason: RejectReason; detail: string };
+
+export interface IngestHooks {
+  /** Called for every accepted envelope after the registry saw it. */
+  accepted?: (env: Envelope, node: NodeRecord) => void;
+  rejected?: (reason: RejectReason, detail: string, topic: string) => void;
+}
+
+const DEDUP_WINDOW = 512;
+const SESSIONS_KEPT = 4;
+
+interface NodeWindow {
+  msgIds: Set<string>;
+  order: string[];
+  /** session id -> highest seq seen, most recent sessions last */
+  seq: Map<string, number>;
+}
+
+export class Ingest {
+  readonly received = { total: 0, accepted: 0 };
+  readonly rejected = new Map<RejectReason, number>();
+  private readonly windows = new Map<string, NodeWindow>();
+
+  constructor(
+    private readonly root: string,
+    private readonly registry: Registry,
+    private readonly log?: Logger,
+    private readonly hooks: IngestHooks = {},
+  ) {}
+
+  /** clientId: the publisher's MQTT identity when the broker tells us (embedded broker). */
+  handle(topic: string, payload: Uint8Array, clientId?: string): IngestResult {
+    this.received.total++;
+    const t = parseNodeTopic(this.root, topic);
+    if (!t) return this.reject('bad_topic', `topic ${topic} is not ${this.root}/<site>/<node>/<channel>`, topic);
+    const d = decode(payload);
+    if (!d.ok) return this.reject(d.error.reason, d.error.detail, topic);
+    const env = d.envelope;
+    if (env.body !== t.channel) {
+      return this.reject('channel_mismatch', `a ${env.body} body on the ${t.channel} channel`, topic);
+    }
+    if (env.nodeId !== t.node) {
+      return this.reject('node_mismatch', `envelope from ${env.nodeId} on ${t.node}'s topic`, topic);
+    }
+    if (clientId !== undefined && clientId !== t.node) {
+      return this.reject('identity_mismatch', `client ${clientId} published on ${t.node}'s topic`, topic);
+    }
+    const w = this.window(env.nodeId);
+    if (w.msgIds.has(env.msgId)) return this.reject('duplicate', `msg_id ${env.msgId} seen before`, topic);
+    const isWill = env.body === 'state' && env.state.status === 'OFFLINE' && env.seq === 0;
+    if (isWill) {
+      // A death certificate is composed at connect time, so it carries no sequence; it counts
+      // only for the session it was made in (a will from an older connection is stale).
+      const current = this.registry.get(env.nodeId)?.sessionId;
+      if (current && current !== env.sessionId) {
+        return this.reject('stale_will', `will of session ${env.sessionId}; node is in ${current}`, topic);
+      }
+    } else {
+      const last = w.seq.get(env.sessionId);
+      if (last !== undefined && env.seq <= last) {
+        return this.reject('seq_backwards', `seq ${env.seq} after ${last} in session ${env.sessionId}`, topic);
+      }
+      w.seq.delete(env.sessionId);
+      w.seq.set(env.sessionId, env.seq);
+      if (w.seq.size > SESSIONS_KEPT) w.seq.delete(w.seq.keys().next().value!);
+    }
+    this.remember(w, env.msgId);
+    const node = this.apply(env, t.site, isWill);
+    this.received.accepted++;
+    this.hooks.accepted?.(env, node);
+    return { ok: true, envelope: env, node };
+  }
+
+  private apply(env: Envelope, site: string, isWill: boolean): NodeRecord {
+    const r = this.registry;
+    const node = r.touch(env.nodeId, site, env.sessionId);
+    const now = node.lastSeenMs;
+    switch (env.body) {
+      case 'birth':
+        r.setBirth(node, env.birth);
+        break;
+      case 'state':
+        if (env.state.status === 'ONLINE') r.setStatus(node, 'online', 'state');
+        else r.setStatus(node, 'offline', isWill ? 'will' : 'goodbye');
+        break;
+      case 'telemetry':
+        node.telemetry = { ...env.telemetry, atMs: now };
+        r.markAlive(node);
+        break;
+      case 'bench':
+        node.bench = { ...env.bench, atMs: now };
+        r.version++;
+        r.markAlive(node);
+        break;
+      case 'latency':
+        node.latency = { ...env.latency, atMs: now };
+        r.markAlive(node);
+        break;
+      case 'event':
+      case 'cmd':
+        r.markAlive(node);
+        break;
+    }
+    return node;
+  }
+
+  private window(nodeId: string): NodeWindow {
+    let w = this.windows.get(nodeId);
+    if (!w) {
+      w = { msgIds: new Set(), order: [], seq: new Map() };
+      this.windows.set(nodeId, w);
+    }
+    return w;
+  }
+
+  private remember(w: NodeWindow, msgId: string): void {
+    w.msgIds.add(msgId);
+    w.order.push(msgId);
+    if (w.order.length > DEDUP_WINDOW) w.msgIds.delete(w.order.shift()!);
+  }
+
+  private reject(reason: RejectReason, detail: string, topic: string): IngestResult {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+    this.log?.warn({ reason, detail, topic }, 'rejected message');
+    this.hooks.rejected?.(reason, detail, topic);
+    return { ok: false, reason, detail };
+  }
+}

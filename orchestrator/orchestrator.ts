@@ -1,0 +1,214 @@
+// Composes the orchestrator: an MQTT client on any broker (or the embedded one), ingest into the
+// registry, liveness sweeps, persistence, and the HTTP API.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { encode } from '../protocol/codec.ts';
+import { SCHEMA_VERSION, type CommandAction, type Envelope } from '../protocol/messages.ts';
+import { DEFAULT_TOPIC_ROOT, nodeSubscriptions, nodeTopic, orchestratorStateTopic, parseNodeTopic } from '../protocol/topics.ts';
+import { buildApi } from './api/server.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
+import { Ingest, type IngestHooks } from './ingest.ts';
+import { Registry, type StatusChange } from './registry.ts';
+import { LowdbStore } from './store/lowdb-store.ts';
+import { MemoryStore, type PersistedState, type StateStore } from './store/store.ts';
+
+export const ORCHESTRATOR_ID = '_orchestrator';
+
+export interface OrchestratorOptions {
+  /** An external broker; when absent the orchestrator embeds one. */
+  brokerUrl?: string;
+  /** First port the embedded broker tries (the next free one is used when taken). */
+  mqttPort?: number;
+  httpPort?: number;
+  httpHost?: string;
+  topicRoot?: string;
+  /** Where state is kept; null keeps it in memory (tests). */
+  dataDir?: string | null;
+  store?: StateStore;
+  log?: Logger;
+  sweepMs?: number;
+  silentIntervals?: number;
+  minSilentMs?: number;
+  persistMs?: number;
+  hooks?: IngestHooks;
+  onStatusChange?: (c: StatusChange) => void;
+}
+
+export class Orchestrator {
+  readonly registry: Registry;
+  readonly ingest: Ingest;
+  readonly api: FastifyInstance;
+  readonly log: Logger;
+  readonly topicRoot: string;
+  readonly id = `${ORCHESTRATOR_ID}-${randomUUID().slice(0, 8)}`;
+  httpUrl = '';
+  mqttUrl = '';
+  private broker: EmbeddedBroker | null = null;
+  private client: MqttClient | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private savedVersion = -1;
+  private seq = 0;
+
+  private constructor(
+    private readonly opts: OrchestratorOptions,
+    private readonly store: StateStore,
+  ) {
+    this.log = opts.log ?? pino({ name: 'banyan-orchestrator', level: process.env.LOG_LEVEL ?? 'info' });
+    this.topicRoot = opts.topicRoot ?? DEFAULT_TOPIC_ROOT;
+    this.registry = new Registry({
+      silentIntervals: opts.silentIntervals,
+      minSilentMs: opts.minSilentMs,
+      onChange: (c) => {
+        this.log.info({ node: c.node.id, from: c.from, to: c.to, reason: c.reason }, 'node status changed');
+        opts.onStatusChange?.(c);
+      },
+    });
+    this.ingest = new Ingest(this.topicRoot, this.registry, this.log, opts.hooks);
+    this.api = buildApi({
+      registry: this.registry,
+      health: () => ({ ok: this.client?.connected === true, mqtt: this.client?.connected === true, nodes: this.registry.size }),
+    });
+  }
+
+  static async start(opts: OrchestratorOptions = {}): Promise<Orchestrator> {
+    const store = opts.store ?? (opts.dataDir ? new LowdbStore(join(opts.dataDir, 'orchestrator.json')) : new MemoryStore());
+    const o = new Orchestrator(opts, store);
+    await o.boot();
+    return o;
+  }
+
+  private async boot(): Promise<void> {
+    const state = await this.store.load();
+    this.registry.restore(state.nodes);
+    if (state.nodes.length) this.log.info({ nodes: state.nodes.length }, 'restored known nodes; they show as unknown until they speak');
+    if (this.opts.brokerUrl) {
+      this.mqttUrl = this.opts.brokerUrl;
+    } else {
+      this.broker = await startEmbeddedBroker({
+        port: this.opts.mqttPort ?? 1883,
+        log: this.log,
+        authorizePublish: (clientId, topic) => this.authorize(clientId, topic),
+      });
+      this.mqttUrl = this.broker.url;
+    }
+    await this.connectMqtt();
+    await this.api.listen({ port: this.opts.httpPort ?? 8080, host: this.opts.httpHost ?? '127.0.0.1' });
+    const addr = this.api.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : this.opts.httpPort;
+    this.httpUrl = `http://${this.opts.httpHost ?? '127.0.0.1'}:${port}`;
+    this.every(this.opts.sweepMs ?? 1000, () => this.registry.sweep());
+    this.every(this.opts.persistMs ?? 1000, () => void this.persist());
+  }
+
+  /** Identity binding at the embedded broker: only node X publishes under X's topics. */
+  private authorize(clientId: string, topic: string): string | null {
+    const t = parseNodeTopic(this.topicRoot, topic);
+    if (!t) {
+      if (topic.startsWith(this.topicRoot + '/_orchestrator') && clientId !== this.id) return 'only the orchestrator publishes its state';
+      return null;
+    }
+    const ok = t.channel === 'cmd' ? clientId === this.id : clientId === t.node;
+    if (ok) return null;
+    this.ingest.rejected.set('identity_mismatch', (this.ingest.rejected.get('identity_mismatch') ?? 0) + 1);
+    this.log.warn({ clientId, topic }, 'refused a publish on another node\'s topic');
+    return `client ${clientId} may not publish on ${topic}`;
+  }
+
+  private async connectMqtt(): Promise<void> {
+    const will = this.presence('OFFLINE');
+    const client = mqtt.connect(this.mqttUrl, {
+      clientId: this.id,
+      clean: true,
+      reconnectPeriod: 1000,
+      queueQoSZero: false,
+      will: { topic: orchestratorStateTopic(this.topicRoot), payload: Buffer.from(encode(will)), qos: 1, retain: true },
+    });
+    this.client = client;
+    client.on('message', (topic, payload) => this.ingest.handle(topic, payload));
+    client.on('connect', () => {
+      client.subscribe(nodeSubscriptions(this.topicRoot), { qos: 1 });
+      client.publish(orchestratorStateTopic(this.topicRoot), Buffer.from(encode(this.presence('ONLINE'))), { qos: 1, retain: true });
+      this.log.info({ broker: this.mqttUrl }, 'orchestrator connected to broker');
+    });
+    client.on('error', (e) => this.log.warn({ err: e.message }, 'broker connection error'));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`cannot reach the MQTT broker at ${this.mqttUrl} within 10 s; is it running?`)), 10_000);
+      client.once('connect', () => {
+        clearTimeout(t);
+        // Subscriptions must be in place before anyone is told we are up.
+        client.subscribe(nodeSubscriptions(this.topicRoot), { qos: 1 }, () => resolve());
+      });
+    });
+  }
+
+  private presence(status: 'ONLINE' | 'OFFLINE'): Envelope {
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      msgId: randomUUID(),
+      nodeId: ORCHESTRATOR_ID,
+      sessionId: this.id,
+      seq: status === 'OFFLINE' ? 0 : ++this.seq,
+      sentAtMs: Date.now(),
+      body: 'state',
+      state: { status },
+    };
+  }
+
+  /** Sends a command to a node; returns its correlation id. */
+  async command(nodeId: string, action: CommandAction, correlationId: string = randomUUID()): Promise<string> {
+    const node = this.registry.get(nodeId);
+    if (!node) throw new Error(`no node "${nodeId}"`);
+    const env: Envelope = {
+      schemaVersion: SCHEMA_VERSION,
+      msgId: randomUUID(),
+      nodeId: ORCHESTRATOR_ID,
+      sessionId: this.id,
+      seq: ++this.seq,
+      sentAtMs: Date.now(),
+      body: 'cmd',
+      cmd: { correlationId, ...action },
+    };
+    await this.client!.publishAsync(nodeTopic(this.topicRoot, node.site, nodeId, 'cmd'), Buffer.from(encode(env)), { qos: 1 });
+    return correlationId;
+  }
+
+  snapshot(): PersistedState {
+    const nodes = [...this.registry.all()].map(({ id, site, birth, lastSeenMs, bench }) => ({ id, site, birth, lastSeenMs, bench }));
+    return { version: 1, nodes, workloads: [] };
+  }
+
+  private async persist(force = false): Promise<void> {
+    const v = this.registry.version;
+    if (!force && v === this.savedVersion) return;
+    this.savedVersion = v;
+    try {
+      await this.store.save(this.snapshot());
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'could not save orchestrator state; will retry');
+      this.savedVersion = -1;
+    }
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    await this.persist(true);
+    if (this.client) {
+      await this.client
+        .publishAsync(orchestratorStateTopic(this.topicRoot), Buffer.from(encode(this.presence('OFFLINE'))), { qos: 1, retain: true })
+        .catch(() => undefined);
+      await this.client.endAsync().catch(() => undefined);
+    }
+    await this.api.close();
+    await this.broker?.close();
+    await this.store.close();
+  }
+}

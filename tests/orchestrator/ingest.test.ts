@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { encode } from '../../protocol/codec.ts';
+import { Ingest } from '../../orchestrator/ingest.ts';
+import { Registry } from '../../orchestrator/registry.ts';
+import { BODIES, birth, envelope } from '../helpers/envelopes.ts';
+
+const ROOT = 'banyan/v1';
+const topic = (node: string, ch: string) => `${ROOT}/site-1/${node}/${ch}`;
+
+function setup(now = { t: 1000 }) {
+  const changes: string[] = [];
+  const registry = new Registry({ clock: () => now.t, minSilentMs: 3000, onChange: (c) => changes.push(`${c.node.id}:${c.to}:${c.reason}`) });
+  const ingest = new Ingest(ROOT, registry);
+  return { registry, ingest, changes, now };
+}
+
+describe('ingest', () => {
+  it('accepts a birth and lists the node online', () => {
+    const { registry, ingest, changes } = setup();
+    const r = ingest.handle(topic('node-a', 'birth'), encode(envelope({ body: 'birth', birth: birth() })));
+    expect(r.ok).toBe(true);
+    expect(registry.get('node-a')).toMatchObject({ status: 'online', statusReason: 'birth', site: 'site-1' });
+    expect(changes).toEqual(['node-a:online:birth']);
+  });
+
+  it("rejects node A's payload on node B's topic, and counts it", () => {
+    const { registry, ingest } = setup();
+    const r = ingest.handle(topic('node-b', 'telemetry'), encode(envelope(BODIES[2]!, { nodeId: 'node-a' })));
+    expect(r).toMatchObject({ ok: false, reason: 'node_mismatch' });
+    expect(ingest.rejected.get('node_mismatch')).toBe(1);
+    expect(registry.get('node-b')).toBeUndefined();
+  });
+
+  it('rejects a publisher whose MQTT identity is not the topic node', () => {
+    const { ingest } = setup();
+    const r = ingest.handle(topic('node-a', 'state'), encode(envelope(BODIES[1]!)), 'node-x');
+    expect(r).toMatchObject({ ok: false, reason: 'identity_mismatch' });
+  });
+
+  it('rejects duplicates by msg_id and backwards seq within a session', () => {
+    const { ingest } = setup();
+    const e = envelope(BODIES[1]!, { seq: 10 });
+    expect(ingest.handle(topic('node-a', 'state'), encode(e)).ok).toBe(true);
+    expect(ingest.handle(topic('node-a', 'state'), encode(e))).toMatchObject({ ok: false, reason: 'duplicate' });
+    expect(ingest.handle(topic('node-a', 'state'), encode(envelope(BODIES[1]!, { seq: 9 })))).toMatchObject({ ok: false, reason: 'seq_backwards' });
+    // a new session starts its own sequence
+    expect(ingest.handle(topic('node-a', 'state'), encode(envelope(BODIES[1]!, { seq: 1, sessionId: 's-2' }))).ok).toBe(true);
+    expect(ingest.rejected.get('duplicate')).toBe(1);
+    expect(ingest.rejected.get('seq_backwards')).toBe(1);
+  });
+
+  it('rejects a body on the wrong channel, garbage and foreign topics', () => {
+    const { ingest } = setup();
+    expect(ingest.handle(topic('node-a', 'birth'), encode(envelope(BODIES[1]!)))).toMatchObject({ ok: false, reason: 'channel_mismatch' });
+    expect(ingest.handle(topic('node-a', 'birth'), new Uint8Array([1, 2, 3]))).toMatchObject({ ok: false });
+    expect(ingest.handle('elsewhere/x', encode(envelope(BODIES[1]!)))).toMatchObject({ ok: false, reason: 'bad_topic' });
+    expect(ingest.received).toEqual({ total: 3, accepted: 0 });
+  });
+
+  it('turns a node OFFLINE on its Last Will, but ignores a will from an older session', () => {
+    const { registry, ingest } = setup();
+    ingest.handle(topic('node-a', 'birth'), encode(envelope({ body: 'birth', birth: birth() }, { sessionId: 's-new', seq: 1 })));
+    const stale = envelope({ body: 'state', state: { status: 'OFFLINE' } }, { sessionId: 's-old', seq: 0 });
+    expect(ingest.handle(topic('node-a', 'state'), encode(stale))).toMatchObject({ ok: false, reason: 'stale_will' });
+    expect(registry.get('node-a')!.status).toBe('online');
+    const will = envelope({ body: 'state', state: { status: 'OFFLINE' } }, { sessionId: 's-new', seq: 0 });
+    expect(ingest.handle(topic('node-a', 'state'), encode(will)).ok).toBe(true);
+    expect(registry.get('node-a')).toMatchObject({ status: 'offline', statusReason: 'will' });
+  });
+
+  it('declares a silent node offline after its telemetry timeout', () => {
+    const { registry, ingest, now } = setup();
+    ingest.handle(topic('node-a', 'birth'), encode(envelope({ body: 'birth', birth: birth({ telemetryIntervalMs: 2000 }) })));
+    now.t += 5999;
+    expect(registry.sweep()).toBe(0);
+    now.t += 2;
+    expect(registry.sweep()).toBe(1);
+    expect(registry.get('node-a')).toMatchObject({ status: 'offline', statusReason: 'silent' });
+    ingest.handle(topic('node-a', 'telemetry'), encode(envelope(BODIES[2]!)));
+    expect(registry.get('node-a')!.status).toBe('online');
+  });
+});
