@@ -129,13 +129,5 @@ export function sitesOfKind(kind: SiteKind): Site[] {
 
 export const LANDMARKS: readonly Site[] = SITES.filter((s) => s.landmark);
 
-const EARTH_RADIUS_KM = 6371.0088;
-
-/** Great-circle distance (haversine) in km. */
-export function haversineKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad;
-  const dLon = (b.lon - a.lon) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
-}
+/** Great-circle distance (haversine) in km; one implementation shared with the latency model. */
+export { haversineKm } from '../../orchestrator/latency/geo.ts';

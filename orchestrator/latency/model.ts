@@ -1,0 +1,307 @@
+// The orchestrator's latency model: measured RTT where a pair has been probed (median of a
+// recent window), elsewhere a Vivaldi estimate with an error bound. Points are nodes and fixed
+// places (landmarks, site probes); places without probes are reached through the nearest
+// located point plus a geographic propagation term (see estimateTo).
+import { DEFAULT_VIVALDI, coordinateDistance, originCoordinate, vivaldiUpdate, type Coordinate, type VivaldiConfig } from './vivaldi.ts';
+import { geoRttMs, haversineKm, type LatLon } from './geo.ts';
+import type { LatencyTarget, RttEstimate } from './types.ts';
+
+export interface LatencyModelOptions {
+  vivaldi?: VivaldiConfig;
+  /** Samples per pair kept for the measured median. */
+  window?: number;
+  /** Side of a spatial-index cell in coordinate ms. */
+  cellMs?: number;
+}
+
+interface Point {
+  readonly id: string;
+  readonly coord: Coordinate;
+  location?: LatLon;
+  cell: number;
+}
+
+/** A target resolved to a point plus the geographic leg from that point to the place. */
+interface Resolved {
+  anchor: Point;
+  geoMs: number;
+}
+
+export interface NearbyCandidate {
+  id: string;
+  /** ≤ rttMs + errorMs of estimateTo(id, target); nondecreasing along the sequence. */
+  lowerBoundMs: number;
+}
+
+const CELL_BIAS = 1 << 15;
+
+export class LatencyModel {
+  private readonly cfg: VivaldiConfig;
+  private readonly window: number;
+  private readonly cellMs: number;
+  private readonly points = new Map<string, Point>();
+  private readonly places = new Map<string, LatLon>();
+  private readonly samples = new Map<string, number[]>();
+  private readonly probed = new Map<string, Set<string>>();
+  private readonly grid = new Map<number, Set<Point>>();
+  private readonly sortedMeasured = new Map<string, { id: string; rttMs: number }[]>();
+  private readonly resolvedCache = new Map<string, Resolved | null>();
+  private extent = { minX: 0, maxX: 0, minY: 0, maxY: 0 };
+
+  constructor(opts: LatencyModelOptions = {}) {
+    this.cfg = opts.vivaldi ?? DEFAULT_VIVALDI;
+    this.window = opts.window ?? 8;
+    this.cellMs = opts.cellMs ?? 1;
+  }
+
+  /** Feed one RTT sample between two points (nodes, landmarks); unknown ids are added. */
+  observe(a: string, b: string, rttMs: number): void {
+    if (a === b || !(rttMs >= 0) || !Number.isFinite(rttMs)) return;
+    const key = pairKey(a, b);
+    const window = this.samples.get(key) ?? [];
+    window.push(rttMs);
+    if (window.length > this.window) window.shift();
+    if (window.length === 1) {
+      this.samples.set(key, window);
+      this.link(a, b);
+      this.link(b, a);
+    }
+    this.sortedMeasured.delete(a);
+    this.sortedMeasured.delete(b);
+    const pa = this.point(a);
+    const pb = this.point(b);
+    // Fit against the window's median, as Serf's latency filter does: one outlier moves nothing.
+    const rtt = median(window);
+    const before = { ...pa.coord };
+    vivaldiUpdate(pa.coord, pb.coord, rtt, tieBreak(a, b), this.cfg);
+    vivaldiUpdate(pb.coord, before, rtt, tieBreak(b, a), this.cfg);
+    this.reindex(pa);
+    this.reindex(pb);
+  }
+
+  /** Where a point or a place is on the map; places without probes are reached through it. */
+  setLocation(id: string, location: LatLon, opts: { place?: boolean } = {}): void {
+    if (opts.place) this.places.set(id, location);
+    else this.point(id).location = location;
+    this.resolvedCache.clear();
+  }
+
+  /** Forget a node: its samples and coordinate go. */
+  remove(id: string): void {
+    const p = this.points.get(id);
+    if (!p) return;
+    for (const other of this.probed.get(id) ?? []) {
+      this.samples.delete(pairKey(id, other));
+      this.probed.get(other)?.delete(id);
+      this.sortedMeasured.delete(other);
+    }
+    this.probed.delete(id);
+    this.sortedMeasured.delete(id);
+    this.grid.get(p.cell)?.delete(p);
+    this.points.delete(id);
+    this.resolvedCache.clear();
+  }
+
+  has(id: string): boolean {
+    return this.points.has(id);
+  }
+
+  coordinate(id: string): Readonly<Coordinate> | undefined {
+    return this.points.get(id)?.coord;
+  }
+
+  /** RTT between two points: the measured median if the pair was probed, else Vivaldi ± error. */
+  estimate(a: string, b: string): RttEstimate | undefined {
+    if (a === b) return this.points.has(a) ? { rttMs: 0, measured: true, errorMs: 0 } : undefined;
+    const window = this.samples.get(pairKey(a, b));
+    if (window) return { rttMs: median(window), measured: true, errorMs: 0 };
+    const pa = this.points.get(a);
+    const pb = this.points.get(b);
+    if (!pa || !pb) return undefined;
+    return coordinateEstimate(pa.coord, pb.coord);
+  }
+
+  /**
+   * RTT from a point to a workload's target.
+   * - landmark, or a site that is itself a probed point: as estimate().
+   * - any other site (registered with setLocation(id, loc, {place: true})) or lat/lon: the
+   *   nearest located point P, then estimate(from, P) + 2·5 µs/km·2.22·distance(P, target).
+   *   The geographic leg is unmeasured, so it is added to the error bound in full, and the
+   *   answer counts as measured only when P sits on the target (leg 0).
+   */
+  estimateTo(from: string, target: LatencyTarget): RttEstimate | undefined {
+    const r = this.resolve(target);
+    if (!r) return undefined;
+    const base = this.estimate(from, r.anchor.id);
+    if (!base) return undefined;
+    if (r.geoMs === 0) return base;
+    return { rttMs: base.rttMs + r.geoMs, measured: false, errorMs: base.errorMs + r.geoMs };
+  }
+
+  /**
+   * Points whose rttMs + errorMs to the target may be ≤ limitMs, in nondecreasing order of a
+   * lower bound on it: measured neighbours by their median, the rest by rings of the spatial grid.
+   * Every point not yielded has rttMs + errorMs > limitMs (or no estimate). Cost: the cells within
+   * limitMs of the target plus the points in them, not the whole fleet.
+   */
+  *nearestFirst(target: LatencyTarget, limitMs: number): Generator<NearbyCandidate> {
+    const r = this.resolve(target);
+    if (!r) return;
+    const { anchor, geoMs } = r;
+    if (geoMs <= limitMs) yield { id: anchor.id, lowerBoundMs: geoMs };
+    const measured = this.measuredFrom(anchor.id);
+    const probedSet = this.probed.get(anchor.id);
+    let m = 0;
+    const floor = anchor.coord.height + this.cfg.heightMinMs + geoMs;
+    const cx = cellIndex(anchor.coord.x, this.cellMs);
+    const cy = cellIndex(anchor.coord.y, this.cellMs);
+    const e = this.extent;
+    const maxRing = Math.max(cx - e.minX, e.maxX - cx, cy - e.minY, e.maxY - cy);
+    for (let ring = 0; ring <= maxRing; ring++) {
+      const bound = Math.max(0, ring - 1) * this.cellMs + floor;
+      if (bound > limitMs) break;
+      while (m < measured.length && measured[m]!.rttMs + geoMs <= bound) {
+        yield { id: measured[m]!.id, lowerBoundMs: measured[m]!.rttMs + geoMs };
+        m++;
+      }
+      for (const p of this.ring(cx, cy, ring)) {
+        if (p === anchor || probedSet?.has(p.id)) continue;
+        yield { id: p.id, lowerBoundMs: bound };
+      }
+    }
+    while (m < measured.length && measured[m]!.rttMs + geoMs <= limitMs) {
+      yield { id: measured[m]!.id, lowerBoundMs: measured[m]!.rttMs + geoMs };
+      m++;
+    }
+  }
+
+  private *ring(cx: number, cy: number, r: number): Generator<Point> {
+    const e = this.extent;
+    for (let x = cx - r; x <= cx + r; x++) {
+      if (x < e.minX || x > e.maxX) continue;
+      const edge = x === cx - r || x === cx + r;
+      const step = edge ? 1 : 2 * r;
+      for (let y = cy - r; y <= cy + r; y += step || 1) {
+        if (y < e.minY || y > e.maxY) continue;
+        const cell = this.grid.get(cellKey(x, y));
+        if (cell) yield* cell;
+      }
+    }
+  }
+
+  private measuredFrom(id: string): { id: string; rttMs: number }[] {
+    let list = this.sortedMeasured.get(id);
+    if (!list) {
+      list = [...(this.probed.get(id) ?? [])].map((o) => ({ id: o, rttMs: median(this.samples.get(pairKey(id, o))!) }));
+      list.sort((a, b) => a.rttMs - b.rttMs);
+      this.sortedMeasured.set(id, list);
+    }
+    return list;
+  }
+
+  private resolve(target: LatencyTarget): Resolved | undefined {
+    if ('landmark' in target) {
+      const p = this.points.get(target.landmark);
+      return p ? { anchor: p, geoMs: 0 } : undefined;
+    }
+    if ('site' in target) {
+      const p = this.points.get(target.site);
+      if (p) return { anchor: p, geoMs: 0 };
+      const loc = this.places.get(target.site);
+      return loc ? this.nearestLocated(`site:${target.site}`, loc) : undefined;
+    }
+    return this.nearestLocated(`geo:${target.lat},${target.lon}`, target);
+  }
+
+  private nearestLocated(key: string, loc: LatLon): Resolved | undefined {
+    const cached = this.resolvedCache.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    let best: Point | undefined;
+    let bestKm = Infinity;
+    for (const p of this.points.values()) {
+      if (!p.location) continue;
+      const km = haversineKm(p.location, loc);
+      if (km < bestKm || (km === bestKm && best !== undefined && p.id < best.id)) {
+        best = p;
+        bestKm = km;
+      }
+    }
+    const r = best ? { anchor: best, geoMs: geoRttMs(best.location!, loc) } : null;
+    this.resolvedCache.set(key, r);
+    return r ?? undefined;
+  }
+
+  private point(id: string): Point {
+    let p = this.points.get(id);
+    if (!p) {
+      const coord = originCoordinate(this.cfg);
+      p = { id, coord, cell: cellKey(cellIndex(0, this.cellMs), cellIndex(0, this.cellMs)) };
+      this.points.set(id, p);
+      this.addToCell(p);
+      this.resolvedCache.clear();
+    }
+    return p;
+  }
+
+  private link(a: string, b: string): void {
+    let s = this.probed.get(a);
+    if (!s) this.probed.set(a, (s = new Set()));
+    s.add(b);
+  }
+
+  private reindex(p: Point): void {
+    const x = cellIndex(p.coord.x, this.cellMs);
+    const y = cellIndex(p.coord.y, this.cellMs);
+    const key = cellKey(x, y);
+    if (key === p.cell && this.grid.get(key)?.has(p)) return;
+    this.grid.get(p.cell)?.delete(p);
+    p.cell = key;
+    this.addToCell(p);
+  }
+
+  private addToCell(p: Point): void {
+    let s = this.grid.get(p.cell);
+    if (!s) this.grid.set(p.cell, (s = new Set()));
+    s.add(p);
+    const x = (p.cell >>> 16) - CELL_BIAS;
+    const y = (p.cell & 0xffff) - CELL_BIAS;
+    const e = this.extent;
+    // The extent only grows: a stale edge costs a few empty cells, never a missed point.
+    e.minX = Math.min(e.minX, x);
+    e.maxX = Math.max(e.maxX, x);
+    e.minY = Math.min(e.minY, y);
+    e.maxY = Math.max(e.maxY, y);
+  }
+}
+
+/** Vivaldi's relative error estimates, averaged over both ends, turned into ms. */
+export function coordinateEstimate(a: Coordinate, b: Coordinate): RttEstimate {
+  const rttMs = coordinateDistance(a, b);
+  return { rttMs, measured: false, errorMs: (rttMs * (a.error + b.error)) / 2 };
+}
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+}
+
+function cellIndex(v: number, cellMs: number): number {
+  // Clamped so the key packs into 32 bits; coordinates beyond ±32k cells share the edge cell.
+  return Math.max(-CELL_BIAS + 1, Math.min(CELL_BIAS - 1, Math.floor(v / cellMs)));
+}
+
+function cellKey(x: number, y: number): number {
+  return ((x + CELL_BIAS) << 16) | (y + CELL_BIAS);
+}
+
+function tieBreak(a: string, b: string): number {
+  let h = 0x811c9dc5;
+  const s = a + '\u0000' + b;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h / 4294967296;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}

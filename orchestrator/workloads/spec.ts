@@ -1,0 +1,184 @@
+// The workload spec: what a workload runs, what it needs, and where its latency SLO points.
+// parseWorkloadSpec validates untrusted input (the API body) and resolves class presets.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { VENDORS, type VendorId } from '../../protocol/vendors.ts';
+import type { LatencyTarget } from '../latency/types.ts';
+import { CLASS_PRESETS, type DisconnectPolicy, type PlacementStrategy, type WorkloadClass } from './presets.ts';
+
+const Literals = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Type.Literal(x)));
+
+const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes, ≤63 chars' });
+
+export const LatencyTargetSchema = Type.Union([
+  Type.Object({ site: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  Type.Object({ landmark: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  Type.Object(
+    { lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) },
+    { additionalProperties: false },
+  ),
+]);
+
+export const RunSchema = Type.Object(
+  {
+    runner: Literals(['process', 'container', 'simulated'] as const),
+    command: Type.Optional(Type.String({ minLength: 1 })),
+    args: Type.Optional(Type.Array(Type.String())),
+    env: Type.Optional(Type.Record(Type.String(), Type.String())),
+    image: Type.Optional(Type.String({ minLength: 1 })),
+    durationMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    exitCode: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
+    restart: Type.Optional(Literals(['never', 'on-failure', 'always'] as const)),
+  },
+  { additionalProperties: false },
+);
+
+export const NeedsSchema = Type.Object(
+  {
+    accelerators: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
+    vendors: Type.Optional(Type.Array(Literals(Object.keys(VENDORS) as VendorId[]), { minItems: 1 })),
+    domesticOnly: Type.Optional(Type.Boolean()),
+    minFp16Tflops: Type.Optional(Type.Number({ minimum: 0 })),
+    basis: Type.Optional(Literals(['nominal', 'measured'] as const)),
+    memoryMibPerAccelerator: Type.Optional(Type.Integer({ minimum: 0 })),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { additionalProperties: false },
+);
+
+export const WorkloadSpecInputSchema = Type.Object(
+  {
+    name: Name,
+    tenant: Type.String({ minLength: 1 }),
+    class: Literals(Object.keys(CLASS_PRESETS) as WorkloadClass[]),
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    preemptible: Type.Optional(Type.Boolean()),
+    disconnect: Type.Optional(
+      Type.Object(
+        { policy: Literals(['keep', 'replace'] as const), graceMs: Type.Optional(Type.Integer({ minimum: 0 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    strategy: Type.Optional(Literals(['binpack', 'spread'] as const)),
+    run: RunSchema,
+    needs: Type.Optional(NeedsSchema),
+    latency: Type.Optional(
+      Type.Object(
+        { to: LatencyTargetSchema, maxRttMs: Type.Optional(Type.Number({ exclusiveMinimum: 0 })) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type WorkloadSpecInput = Static<typeof WorkloadSpecInputSchema>;
+export type RunSpec = Static<typeof RunSchema>;
+
+export interface Needs {
+  accelerators: number;
+  /** Empty: any vendor. */
+  vendors: VendorId[];
+  domesticOnly: boolean;
+  minFp16Tflops: number;
+  basis: 'nominal' | 'measured';
+  memoryMibPerAccelerator: number;
+  labels: Record<string, string>;
+}
+
+/** A validated spec with every preset default resolved: what placement and the store consume. */
+export interface WorkloadSpec {
+  name: string;
+  tenant: string;
+  class: WorkloadClass;
+  priority: number;
+  preemptible: boolean;
+  disconnect: { policy: DisconnectPolicy; graceMs: number };
+  strategy: PlacementStrategy;
+  run: RunSpec;
+  needs: Needs;
+  /** null: no latency SLO. */
+  latency: { to: LatencyTarget; maxRttMs: number } | null;
+}
+
+export interface SpecError {
+  /** JSON pointer to the field, e.g. /needs/accelerators. */
+  path: string;
+  message: string;
+}
+
+export type ParseResult = { ok: true; spec: WorkloadSpec } | { ok: false; errors: SpecError[] };
+
+export function parseWorkloadSpec(input: unknown): ParseResult {
+  const schemaErrors = collectSchemaErrors(WorkloadSpecInputSchema, input);
+  if (schemaErrors.length > 0) return { ok: false, errors: schemaErrors };
+  const raw = input as WorkloadSpecInput;
+  const errors = semanticErrors(raw);
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, spec: resolvePresets(raw) };
+}
+
+function collectSchemaErrors(schema: TSchema, input: unknown): SpecError[] {
+  const seen = new Set<string>();
+  const errors: SpecError[] = [];
+  for (const e of Value.Errors(schema, input)) {
+    // A union reports each branch's complaint; one line per path keeps the message readable.
+    const path = e.path === '' ? '/' : e.path;
+    if (seen.has(path)) continue;
+    seen.add(path);
+    errors.push({ path, message: describe(e.message, e.schema) });
+  }
+  return errors;
+}
+
+function describe(message: string, schema: TSchema): string {
+  const hint = (schema as { description?: string }).description;
+  return hint ? `${message} (${hint})` : message;
+}
+
+function semanticErrors(raw: WorkloadSpecInput): SpecError[] {
+  const errors: SpecError[] = [];
+  const { run } = raw;
+  if (run.runner === 'process' && !run.command) errors.push({ path: '/run/command', message: "runner 'process' needs a command to run" });
+  if (run.runner === 'container' && !run.image) errors.push({ path: '/run/image', message: "runner 'container' needs an image, e.g. registry.local/app:1.2" });
+  if (run.runner !== 'simulated' && run.exitCode !== undefined)
+    errors.push({ path: '/run/exitCode', message: "exitCode scripts the 'simulated' runner only; remove it or use runner 'simulated'" });
+  const needs = raw.needs;
+  if (needs?.domesticOnly && needs.vendors?.some((v) => !VENDORS[v].domestic))
+    errors.push({ path: '/needs/vendors', message: 'domesticOnly is set but the vendor list names a non-domestic vendor; drop one of the two' });
+  const preset = CLASS_PRESETS[raw.class];
+  if (raw.latency && preset.maxRttMs === null && raw.latency.maxRttMs === undefined)
+    errors.push({ path: '/latency/maxRttMs', message: `class '${raw.class}' has no default SLO; give latency.maxRttMs` });
+  if (!raw.latency && preset.maxRttMs !== null)
+    errors.push({ path: '/latency', message: `class '${raw.class}' has a latency SLO (${preset.maxRttMs} ms); say where to with latency.to: {site}, {landmark} or {lat, lon}` });
+  return errors;
+}
+
+function resolvePresets(raw: WorkloadSpecInput): WorkloadSpec {
+  const preset = CLASS_PRESETS[raw.class];
+  const n = raw.needs ?? {};
+  const maxRttMs = raw.latency?.maxRttMs ?? preset.maxRttMs;
+  return {
+    name: raw.name,
+    tenant: raw.tenant,
+    class: raw.class,
+    priority: raw.priority ?? preset.priority,
+    preemptible: raw.preemptible ?? preset.preemptible,
+    disconnect: {
+      policy: raw.disconnect?.policy ?? preset.disconnect.policy,
+      graceMs: raw.disconnect?.graceMs ?? preset.disconnect.graceMs,
+    },
+    strategy: raw.strategy ?? preset.strategy,
+    run: raw.run,
+    needs: {
+      accelerators: n.accelerators ?? 0,
+      vendors: n.vendors ?? [],
+      domesticOnly: n.domesticOnly ?? false,
+      minFp16Tflops: n.minFp16Tflops ?? 0,
+      basis: n.basis ?? 'nominal',
+      memoryMibPerAccelerator: n.memoryMibPerAccelerator ?? 0,
+      labels: n.labels ?? {},
+    },
+    latency: raw.latency && maxRttMs !== null ? { to: raw.latency.to, maxRttMs } : null,
+  };
+}
