@@ -1,0 +1,58 @@
+// Finds a Python that can import torch (and the device plugin): BANYAN_PYTHON first, then the
+// distribution's /usr/bin/python3 (where apt's python3-torch lives, often shadowed by pyenv on
+// PATH), then python3 on PATH. Answers are cached per device for the life of the process.
+import { runJsonChild } from '../child.ts';
+import { BenchError } from '../types.ts';
+import { DEVICE_PLUGIN, type TorchDevice } from './devices.ts';
+
+export type PythonProbe = { ok: true; python: string; torch: string } | { ok: false; reason: string };
+
+const PROBE_TIMEOUT_MS = 30_000;
+const cache = new Map<string, Promise<PythonProbe>>();
+
+export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [...new Set([env.BANYAN_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p))];
+}
+
+function probeScript(device: TorchDevice): string {
+  const plugin = DEVICE_PLUGIN[device];
+  const available = device === 'cpu' ? 'True' : `getattr(torch, '${device}').is_available()`;
+  return [
+    'import json, torch',
+    plugin ? `import ${plugin}` : '',
+    `print(json.dumps({"torch": torch.__version__, "available": bool(${available})}))`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+export function findTorchPython(device: TorchDevice, env: NodeJS.ProcessEnv = process.env): Promise<PythonProbe> {
+  const candidates = pythonCandidates(env);
+  const key = `${device}|${candidates.join('|')}`;
+  let p = cache.get(key);
+  if (!p) {
+    p = probeAll(candidates, device, env);
+    cache.set(key, p);
+  }
+  return p;
+}
+
+async function probeAll(candidates: string[], device: TorchDevice, env: NodeJS.ProcessEnv): Promise<PythonProbe> {
+  const reasons: string[] = [];
+  for (const python of candidates) {
+    try {
+      const { json } = await runJsonChild(python, ['-c', probeScript(device)], { timeoutMs: PROBE_TIMEOUT_MS, label: `${python} torch check`, env });
+      const o = json as { torch?: unknown; available?: unknown };
+      if (typeof o.torch === 'string' && o.available === true) return { ok: true, python, torch: o.torch };
+      reasons.push(`${python}: torch ${String(o.torch)} has no usable '${device}' device`);
+    } catch (e) {
+      const msg = e instanceof BenchError ? e.message : String(e);
+      reasons.push(`${python}: ${/No module named '?([\w.]+)/.exec(msg)?.[0] ?? msg.slice(0, 160)}`);
+    }
+  }
+  const plugin = DEVICE_PLUGIN[device];
+  return {
+    ok: false,
+    reason: `no Python with torch${plugin ? ` and ${plugin}` : ''} for device '${device}' (${reasons.join('; ')}); install PyTorch (Debian: apt-get install python3-torch) or set BANYAN_PYTHON`,
+  };
+}
