@@ -1,0 +1,40 @@
+// Cambricon: `cnmon`. Its JSON mode writes a file into the working directory, so the table is
+// read instead: "Card VF Name Firmware | Bus-Id | Util Ecc-Error" over "… | Memory-Usage | …".
+import { runStep, outcomeOf } from './step.ts';
+import { boxBlocks, totalOfUsedTotal } from './text.ts';
+import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+
+export function parseCnmon(stdout: string): ParseResult {
+  const banner = stdout.match(/CNMON\s+v?(\S+)\s+Driver\s+v?(\S+)/);
+  if (!banner) throw new FormatError('no "CNMON v… Driver v…" banner');
+  const devices: ToolDevice[] = [];
+  for (const block of boxBlocks(stdout)) {
+    const head = block[0]?.[0]?.match(/^(\d+)\s+(\S+)\s+(\S+)\s+(\S+)$/);
+    const bus = block[0]?.[1];
+    if (!head || !bus || !/^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{2}:/.test(bus)) continue;
+    const ecc = Number(block[0]?.[2]?.split(/\s+/)[1]);
+    const failed = block.flat().some((c) => /ERR!|Error/i.test(c));
+    const health = failed ? 'error' : ecc > 0 ? 'warning' : 'ok';
+    devices.push({
+      vendor: 'cambricon',
+      model: head[3]!,
+      vendorIndex: Number(head[1]),
+      pciBusId: bus,
+      memoryMib: totalOfUsedTotal(block[1]?.[1])?.total,
+      driverVersion: banner[2],
+      firmwareVersion: head[4]!.replace(/^v/, ''),
+      health,
+      note: failed ? 'cnmon reports an error for this card' : ecc > 0 ? `${ecc} ECC errors` : undefined,
+    });
+  }
+  return { devices, warnings: [] };
+}
+
+export const cambriconDetector: VendorDetector = {
+  vendor: 'cambricon',
+  pciVendorIds: ['cabc'],
+  driverHint: 'install the Cambricon MLU driver (cambricon-mlu-driver, which ships cnmon)',
+  async detect(run) {
+    return outcomeOf('cnmon', await runStep(run, 'cnmon', [], parseCnmon));
+  },
+};

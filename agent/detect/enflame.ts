@@ -1,0 +1,40 @@
+// Enflame: `efsmi` table; two rows per device ("DEV NAME | FW VER | BUS-ID ECC" over
+// "TEMP Dpm Pwr | Mem GCU Virt | DUsed SN").
+import { runStep, outcomeOf } from './step.ts';
+import { boxBlocks, identifier } from './text.ts';
+import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+
+export function parseEfsmi(stdout: string): ParseResult {
+  const banner = stdout.match(/EFSMI\s+V?(\S+)\s+Driver Ver:\s*(\S+)/);
+  if (!banner) throw new FormatError('no "EFSMI V… Driver Ver: …" banner');
+  const devices: ToolDevice[] = [];
+  for (const block of boxBlocks(stdout)) {
+    const head = block[0]?.[0]?.match(/^(\d+)\s+(\S.*)$/);
+    const bus = block[0]?.[2]?.split(/\s+/)[0];
+    if (!head || !bus || !/^[0-9A-Fa-f:]+:[0-9A-Fa-f]{2}\.\d$/.test(bus)) continue;
+    const memory = Number(block[1]?.[1]?.match(/^(\d+)\s*MiB/)?.[1]);
+    const failed = block.flat().find((c) => /ERR|Error|Fault/i.test(c));
+    devices.push({
+      vendor: 'enflame',
+      model: head[2]!,
+      vendorIndex: Number(head[1]),
+      serial: identifier(block[1]?.[2]?.split(/\s+/).pop()),
+      pciBusId: bus,
+      memoryMib: memory > 0 ? memory : undefined,
+      driverVersion: banner[2],
+      firmwareVersion: block[0]?.[1],
+      health: failed ? 'error' : 'ok',
+      note: failed ? `efsmi reports ${failed}` : undefined,
+    });
+  }
+  return { devices, warnings: [] };
+}
+
+export const enflameDetector: VendorDetector = {
+  vendor: 'enflame',
+  pciVendorIds: ['1e36'],
+  driverHint: 'install the Enflame GCU driver (enflame driver package / TopsRider, which ships efsmi)',
+  async detect(run) {
+    return outcomeOf('efsmi', await runStep(run, 'efsmi', [], parseEfsmi));
+  },
+};

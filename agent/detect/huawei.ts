@@ -1,0 +1,84 @@
+// Huawei Ascend: `npu-smi info` (one device per chip: health, bus id, memory) joined with
+// `npu-smi info -m` (the full chip names, e.g. "Ascend 910B3", that the catalogue keys on).
+import type { Health } from '../../protocol/messages.ts';
+import { runStep, outcomeOf } from './step.ts';
+import { boxBlocks, isMasked } from './text.ts';
+import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+
+const HEALTH: Record<string, Health> = { OK: 'ok', Warning: 'warning', Alarm: 'error', Critical: 'error' };
+
+/** Chip names from `npu-smi info -m`, keyed "npu/chip"; masked names ("Ascend xxx") and MCUs left out. */
+export function parseNpuSmiMapping(stdout: string): Map<string, string> {
+  if (!/NPU ID\s+Chip ID/.test(stdout)) throw new FormatError('no "NPU ID  Chip ID" header');
+  const names = new Map<string, string>();
+  for (const line of stdout.split(/\r?\n/)) {
+    const m = line.match(/^\s*(\d+)\s+(\d+)\s+(\d+|-)\s+(.+?)\s*$/);
+    if (!m || m[3] === '-' || isMasked(m[4]!)) continue;
+    names.set(`${m[1]}/${m[2]}`, m[4]!);
+  }
+  return names;
+}
+
+/** `npu-smi info`; `names` from {@link parseNpuSmiMapping} refine the short table names. */
+export function parseNpuSmiInfo(stdout: string, names: ReadonlyMap<string, string> = new Map()): ParseResult {
+  const version = stdout.match(/npu-smi\s+\S+\s+Version:\s*(\S+)/);
+  if (!version) throw new FormatError('no "npu-smi <v> Version: <v>" banner');
+  const devices: ToolDevice[] = [];
+  const warnings: string[] = [];
+  for (const block of boxBlocks(stdout)) {
+    // A chip is two rows: "NPU Name | Health | …" and "Chip [Device] | Bus-Id | AICore Memory HBM".
+    for (let i = 0; i + 1 < block.length; i += 2) {
+      const [top, bottom] = [block[i]!, block[i + 1]!];
+      const head = top[0]?.match(/^(\d+)\s+(\S+)$/);
+      const chip = bottom[0]?.match(/^(\d+)(?:\s+(\d+))?$/);
+      const bus = bottom[1];
+      if (!head || !chip || !bus || !/^[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:/.test(bus)) continue;
+      const [npu, chipId] = [Number(head[1]), Number(chip[1])];
+      const healthWord = top[1] ?? '';
+      const health = HEALTH[healthWord] ?? 'unknown';
+      if (!(healthWord in HEALTH)) warnings.push(`npu-smi: NPU ${npu} chip ${chipId} health "${healthWord}" is not one we know`);
+      // "AICore  used / total  used / total": DDR, then HBM on training chips.
+      const pairs = [...(bottom[2] ?? '').matchAll(/(\d+)\s*\/\s*(\d+)/g)].map((m) => Number(m[2]));
+      const hbm = pairs[1] ?? 0;
+      const ddr = pairs[0] ?? 0;
+      const full = names.get(`${npu}/${chipId}`);
+      devices.push({
+        vendor: 'huawei',
+        model: full ?? `Ascend ${head[2]}`,
+        vendorIndex: npu,
+        pciBusId: bus,
+        memoryMib: hbm > 0 ? hbm : ddr > 0 ? ddr : undefined,
+        driverVersion: version[1],
+        health,
+        note: [`NPU ${npu} chip ${chipId}`, health === 'ok' ? '' : `npu-smi health ${healthWord}`].filter(Boolean).join('; '),
+      });
+    }
+  }
+  return { devices, warnings };
+}
+
+export const huaweiDetector: VendorDetector = {
+  vendor: 'huawei',
+  pciVendorIds: ['19e5'],
+  driverHint: 'install the Ascend NPU driver and firmware (Ascend-hdk-<chip>-npu-driver, which ships npu-smi)',
+  async detect(run) {
+    const mapping = await run('npu-smi', ['info', '-m']);
+    let names = new Map<string, string>();
+    const warnings: string[] = [];
+    if (mapping.ok) {
+      try {
+        names = parseNpuSmiMapping(mapping.stdout);
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw e;
+        warnings.push(`npu-smi info -m: output not understood (${e.message}); chip names from npu-smi info only`);
+      }
+    } else if (mapping.missing) {
+      return { devices: [], warnings: [], toolMissing: true, tool: 'npu-smi' };
+    } else if (/timed out/.test(mapping.message)) {
+      // A hung npu-smi would hang twice; the same warning is enough.
+      return { devices: [], warnings: [mapping.message], toolMissing: false, tool: 'npu-smi' };
+    } else warnings.push(`npu-smi info -m: ${mapping.message}; chip names from npu-smi info only`);
+    const out = outcomeOf('npu-smi', await runStep(run, 'npu-smi', ['info'], (s) => parseNpuSmiInfo(s, names)));
+    return { ...out, warnings: [...warnings, ...out.warnings] };
+  },
+};

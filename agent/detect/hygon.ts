@@ -1,0 +1,87 @@
+// Hygon DCU: the DTK's `rocm-smi --json` (shared with AMD, run once), else `hy-smi` (its table
+// for health, `--showmeminfo vram` for memory). hy-smi's table names no model.
+import type { Health } from '../../protocol/messages.ts';
+import { outcomeOf, runStep } from './step.ts';
+import { isHygonCard, parseRocmSmiJson, ROCM_SMI_ARGS } from './rocm-smi.ts';
+import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+
+const UNNAMED = 'Hygon DCU (model not reported)';
+
+export function parseRocmSmiHygon(stdout: string): ParseResult {
+  if (/^DCU\s+Temp/m.test(stdout)) return parseHygonRocmTable(stdout);
+  const devices: ToolDevice[] = parseRocmSmiJson(stdout)
+    .filter(isHygonCard)
+    .map((c) => ({
+      vendor: 'hygon',
+      model: c.model,
+      vendorIndex: c.index,
+      uuid: c.uniqueId,
+      serial: c.serial,
+      pciBusId: c.busId,
+      pciDeviceId: c.deviceId,
+      memoryMib: c.memoryMib,
+      driverVersion: c.driverVersion,
+      health: 'ok',
+    }));
+  return { devices, warnings: [] };
+}
+
+/** The DTK's plain `rocm-smi` table ("DCU Temp AvgPwr …"): indexes only. */
+export function parseHygonRocmTable(stdout: string): ParseResult {
+  const devices: ToolDevice[] = [];
+  for (const line of stdout.split(/\r?\n/)) {
+    const m = line.match(/^(\d+)\s+[\d.]+c\s/i);
+    if (m) devices.push({ vendor: 'hygon', model: UNNAMED, vendorIndex: Number(m[1]), health: 'ok' });
+  }
+  return { devices, warnings: [] };
+}
+
+/** `hy-smi` table ("HCU Temp … Mode") plus `hy-smi --showmeminfo vram`. */
+export function parseHySmi(table: string, vram: string | undefined): ParseResult {
+  if (!/^HCU\s+Temp/m.test(table)) throw new FormatError('no "HCU Temp" header');
+  const memory = new Map<number, number>();
+  for (const m of (vram ?? '').matchAll(/^HCU\[(\d+)\]\s*:\s*vram Total Memory \(MiB\):\s*(\d+)/gim)) {
+    memory.set(Number(m[1]), Number(m[2]));
+  }
+  const devices: ToolDevice[] = [];
+  for (const line of table.split(/\r?\n/)) {
+    const cells = line.trim().split(/\s+/);
+    if (!/^\d+$/.test(cells[0] ?? '')) continue;
+    const index = Number(cells[0]);
+    const mode = cells[cells.length - 1] ?? '';
+    const health: Health = mode === 'Normal' ? 'ok' : 'warning';
+    devices.push({
+      vendor: 'hygon',
+      model: UNNAMED,
+      vendorIndex: index,
+      memoryMib: memory.get(index),
+      health,
+      note: health === 'ok' ? undefined : `hy-smi mode ${mode}`,
+    });
+  }
+  return { devices, warnings: [] };
+}
+
+export const hygonDetector: VendorDetector = {
+  vendor: 'hygon',
+  pciVendorIds: ['1d94'],
+  driverHint: 'install the Hygon DTK (hydcu driver; ships hy-smi and rocm-smi)',
+  async detect(run) {
+    const rocm = await runStep(run, 'rocm-smi', ROCM_SMI_ARGS, parseRocmSmiHygon);
+    if (rocm.kind === 'ok' && rocm.result.devices.length > 0) return outcomeOf('rocm-smi', rocm);
+    const [table, vram] = await Promise.all([run('hy-smi', []), run('hy-smi', ['--showmeminfo', 'vram'])]);
+    if (!table.ok && table.missing) {
+      // No hy-smi: an AMD host's rocm-smi is not a Hygon problem.
+      return rocm.kind === 'failed' && /haiguang|hygon|DCU/i.test(rocm.stdout)
+        ? outcomeOf('rocm-smi', rocm)
+        : { devices: [], warnings: [], toolMissing: true, tool: 'hy-smi' };
+    }
+    return outcomeOf(
+      'hy-smi',
+      await runStep(run, 'hy-smi', [], (out) => {
+        const parsed = parseHySmi(out, vram.ok ? vram.stdout : undefined);
+        return vram.ok ? parsed : { ...parsed, warnings: [...parsed.warnings, `hy-smi --showmeminfo vram: ${vram.message}`] };
+      }),
+    );
+  },
+};

@@ -1,0 +1,61 @@
+// Intel data-centre GPUs: `xpu-smi discovery -j`. Kunlunxin also ships a tool named xpu-smi;
+// its output (not its name) tells it apart, and then it is simply not ours.
+import { runStep, outcomeOf } from './step.ts';
+import { INTEL_DISCOVERY_ARGS, xpuSmiFlavour } from './xpu-smi.ts';
+import { identifier, isRecord, parseJson, present, str } from './text.ts';
+import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+
+export function parseXpuSmiDiscoveryJson(stdout: string): ParseResult {
+  const doc = parseJson(stdout, 'xpu-smi discovery -j output');
+  const list = isRecord(doc) ? doc['device_list'] : undefined;
+  if (!Array.isArray(list)) throw new FormatError('no "device_list" array');
+  const devices: ToolDevice[] = list.map((d, i) => {
+    if (!isRecord(d)) throw new FormatError(`device_list[${i}] is not an object`);
+    const vendorName = str(d, 'vendor_name') ?? '';
+    if (!/intel/i.test(vendorName)) throw new FormatError(`device_list[${i}] vendor is "${vendorName}", not Intel`);
+    const index = Number(str(d, 'device_id'));
+    if (!Number.isInteger(index)) throw new FormatError(`device_list[${i}] has no numeric device_id`);
+    const devId = present(str(d, 'pci_device_id'));
+    return {
+      vendor: 'intel',
+      model: present(str(d, 'device_name')) ?? 'Intel GPU',
+      vendorIndex: index,
+      uuid: identifier(str(d, 'uuid')),
+      pciBusId: present(str(d, 'pci_bdf_address')),
+      pciDeviceId: devId ? `0x${Number(devId).toString(16).padStart(4, '0')}` : undefined,
+      health: 'ok',
+    };
+  });
+  return { devices, warnings: [] };
+}
+
+/** The human table of `xpu-smi discovery`. */
+export function parseXpuSmiDiscoveryTable(stdout: string): ParseResult {
+  const devices: ToolDevice[] = [];
+  let current: ToolDevice | undefined;
+  for (const line of stdout.split(/\r?\n/)) {
+    const m = line.match(/^\|\s*(\d*)\s*\|\s*([^:|]+):\s*(.*?)\s*\|$/);
+    if (!m) continue;
+    if (m[1]) {
+      current = { vendor: 'intel', model: 'Intel GPU', vendorIndex: Number(m[1]), health: 'ok' };
+      devices.push(current);
+    }
+    if (!current) continue;
+    const [key, value] = [m[2]!.trim(), m[3]!];
+    if (key === 'Device Name') current.model = value;
+    else if (key === 'UUID') current.uuid = identifier(value);
+    else if (key === 'PCI BDF Address') current.pciBusId = value;
+  }
+  if (devices.length === 0 && /Device ID/.test(stdout) === false && stdout.trim()) throw new FormatError('no "Device ID" table');
+  return { devices, warnings: [] };
+}
+
+export const intelDetector: VendorDetector = {
+  vendor: 'intel',
+  pciVendorIds: ['8086'],
+  driverHint: 'install Intel XPU Manager (xpumanager / xpu-smi) and the i915 or xe GPU driver',
+  async detect(run) {
+    if ((await xpuSmiFlavour(run)) === 'kunlunxin') return { devices: [], warnings: [], toolMissing: true, tool: 'xpu-smi' };
+    return outcomeOf('xpu-smi', await runStep(run, 'xpu-smi', INTEL_DISCOVERY_ARGS, parseXpuSmiDiscoveryJson));
+  },
+};

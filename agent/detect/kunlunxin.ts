@@ -1,0 +1,101 @@
+// Kunlunxin: `xpu-smi -q` (P800 and newer drivers), the legacy `xpu_smi` table (R200/R300).
+// Intel also ships an xpu-smi: when the output is Intel's, this detector has found nothing.
+import type { Health } from '../../protocol/messages.ts';
+import { runStep, outcomeOf } from './step.ts';
+import { KUNLUNXIN_QUERY_ARGS, xpuSmiFlavour } from './xpu-smi.ts';
+import { boxBlocks, identifier, keyValues, present, toInt, totalOfUsedTotal } from './text.ts';
+import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+
+/** `xpu-smi -q`: a "XPU <bus id>" section per device with indented "Key : value" lines. */
+export function parseKunlunxinQuery(stdout: string): ParseResult {
+  if (!/XPUSMI LOG/.test(stdout)) throw new FormatError('no "XPUSMI LOG" banner');
+  const driver = present(stdout.match(/^Driver Version\s*:\s*(.*)$/m)?.[1]);
+  const sections = stdout.split(/^XPU (?=[0-9A-Fa-f]+:)/m).slice(1);
+  const devices: ToolDevice[] = sections.map((section) => {
+    const lines = section.split(/\r?\n/);
+    const kv = keyValues(lines.slice(1));
+    const after = (heading: string, key: string) => {
+      const start = lines.findIndex((l) => l.trim() === heading);
+      return start < 0 ? undefined : keyValues(lines.slice(start + 1)).get(key);
+    };
+    const uncorrectable = Number(after('Volatile', 'DRAM Uncorrectable') ?? 0);
+    const health: Health = uncorrectable > 0 ? 'warning' : 'ok';
+    const deviceId = present(kv.get('Device Id'));
+    const memory = Number(after('Memory Usage', 'Total')?.replace(/\s*MiB$/, ''));
+    return {
+      vendor: 'kunlunxin',
+      model: present(kv.get('Product Name')) ?? 'Kunlunxin XPU',
+      vendorIndex: toInt(kv.get('Minor Number'), 'xpu-smi Minor Number'),
+      uuid: identifier(kv.get('XPU UUID')),
+      serial: identifier(kv.get('Serial Number')),
+      pciBusId: present(kv.get('Bus Id')) ?? lines[0]?.trim(),
+      // 0x36862057: device 3686 of vendor 2057
+      pciDeviceId: deviceId && /^0x[0-9a-f]{8}$/i.test(deviceId) ? `0x${deviceId.slice(2, 6).toLowerCase()}` : undefined,
+      memoryMib: memory > 0 ? memory : undefined,
+      driverVersion: driver,
+      firmwareVersion: present(after('Firmware Version', 'ALL Version')),
+      health,
+      note: health === 'ok' ? undefined : `${uncorrectable} uncorrectable DRAM errors since boot`,
+    };
+  });
+  return { devices, warnings: [] };
+}
+
+/** The plain `xpu-smi` box table (P800 OAM). */
+export function parseKunlunxinTable(stdout: string): ParseResult {
+  if (!/XPU-SMI/.test(stdout)) throw new FormatError('no "XPU-SMI" banner');
+  const driver = stdout.match(/Driver Version:\s*(\S+)/)?.[1];
+  const devices: ToolDevice[] = [];
+  for (const block of boxBlocks(stdout)) {
+    const head = block[0]?.[0]?.match(/^(\d+)\s+(.+?)\s+(?:N\/A|On|Off)$/);
+    const bus = block[0]?.[1]?.split(/\s+/)[0];
+    if (!head || !bus || !/:/.test(bus)) continue;
+    const ecc = Number(block[0]?.[2]);
+    devices.push({
+      vendor: 'kunlunxin',
+      model: head[2]!,
+      vendorIndex: Number(head[1]),
+      pciBusId: bus,
+      memoryMib: totalOfUsedTotal(block[1]?.[1])?.total,
+      driverVersion: driver,
+      health: ecc > 0 ? 'warning' : 'ok',
+      note: ecc > 0 ? `${ecc} uncorrected ECC errors` : undefined,
+    });
+  }
+  return { devices, warnings: [] };
+}
+
+/** The legacy `xpu_smi` table of R200/R300 drivers. */
+export function parseKunlunxinLegacy(stdout: string): ParseResult {
+  if (!/DevID\s*\|\s*PCI Addr/.test(stdout)) throw new FormatError('no "DevID | PCI Addr" table');
+  const driver = present(stdout.match(/^Driver Version:\s*(.*)$/m)?.[1]);
+  const devices: ToolDevice[] = [];
+  const table = stdout.split(/^\s*VIDEO\s*$/m)[0] ?? '';
+  for (const line of table.split(/\r?\n/)) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (!/^\d+$/.test(cells[1] ?? '') || !/:/.test(cells[2] ?? '')) continue;
+    devices.push({
+      vendor: 'kunlunxin',
+      model: cells[3]!,
+      vendorIndex: Number(cells[1]),
+      serial: identifier(cells[4]),
+      pciBusId: cells[2],
+      memoryMib: totalOfUsedTotal(cells[8])?.total,
+      driverVersion: driver,
+      health: 'ok',
+    });
+  }
+  return { devices, warnings: [] };
+}
+
+export const kunlunxinDetector: VendorDetector = {
+  vendor: 'kunlunxin',
+  pciVendorIds: ['1d22', '2057'],
+  driverHint: 'install the Kunlunxin XPU driver package (kunlun driver with xpu-smi, or xpu_smi on R200/R300)',
+  async detect(run) {
+    const flavour = await xpuSmiFlavour(run);
+    if (flavour === 'intel') return { devices: [], warnings: [], toolMissing: true, tool: 'xpu-smi' };
+    if (flavour !== 'missing') return outcomeOf('xpu-smi', await runStep(run, 'xpu-smi', KUNLUNXIN_QUERY_ARGS, parseKunlunxinQuery));
+    return outcomeOf('xpu_smi', await runStep(run, 'xpu_smi', [], parseKunlunxinLegacy));
+  },
+};

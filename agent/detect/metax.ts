@@ -1,0 +1,38 @@
+// MetaX: `mx-smi` table; driver and BIOS versions come from its banner.
+import { runStep, outcomeOf } from './step.ts';
+import { boxBlocks, totalOfUsedTotal } from './text.ts';
+import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+
+export function parseMxSmi(stdout: string): ParseResult {
+  if (!/MX-SMI/.test(stdout)) throw new FormatError('no "MX-SMI" banner');
+  const driver = stdout.match(/Kernel Mode Driver Version:\s*(\S+)/)?.[1];
+  const bios = stdout.match(/BIOS Version:\s*(\S+)/)?.[1];
+  const devices: ToolDevice[] = [];
+  for (const block of boxBlocks(stdout)) {
+    const head = block[0]?.[0]?.match(/^(\d+)\s+(\S.*)$/);
+    const bus = block[0]?.[1];
+    if (!head || !bus || !/^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{2}:/.test(bus)) continue;
+    const failed = block.flat().find((c) => /ERR!|Error/i.test(c));
+    devices.push({
+      vendor: 'metax',
+      model: head[2]!,
+      vendorIndex: Number(head[1]),
+      pciBusId: bus,
+      memoryMib: totalOfUsedTotal(block[1]?.[1])?.total,
+      driverVersion: driver,
+      firmwareVersion: bios,
+      health: failed ? 'error' : 'ok',
+      note: failed ? `mx-smi reports ${failed}` : undefined,
+    });
+  }
+  return { devices, warnings: [] };
+}
+
+export const metaxDetector: VendorDetector = {
+  vendor: 'metax',
+  pciVendorIds: ['9999'],
+  driverHint: 'install the MetaX driver and MACA (metax-driver, which ships mx-smi)',
+  async detect(run) {
+    return outcomeOf('mx-smi', await runStep(run, 'mx-smi', [], parseMxSmi));
+  },
+};

@@ -1,0 +1,42 @@
+// Moore Threads: `mthreads-gmi` table ("ID Name |PCIe |%GPU Mem"), memory printed as
+// "used(total)". Used above total is a known IOMMU fault symptom: a warning, not a crash.
+import type { Health } from '../../protocol/messages.ts';
+import { runStep, outcomeOf } from './step.ts';
+import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+
+export function parseMthreadsGmi(stdout: string): ParseResult {
+  const banner = stdout.match(/mthreads-gmi:\s*(\S+)\s+Driver Version:\s*(\S+)/);
+  if (!banner) throw new FormatError('no "mthreads-gmi:<v> Driver Version:<v>" banner');
+  const devices: ToolDevice[] = [];
+  for (const line of stdout.split(/\r?\n/)) {
+    const m = line.match(/^(\d+)\s+(.+?)\s*\|\s*([0-9A-Fa-f]+:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)\s*\|\s*(\S+)\s+(\d+)MiB\((\d+)MiB\)/);
+    if (!m) continue;
+    const [used, total] = [Number(m[5]), Number(m[6])];
+    const failed = /ERR/i.test(m[4]!);
+    const health: Health = failed ? 'error' : used > total ? 'warning' : 'ok';
+    devices.push({
+      vendor: 'mthreads',
+      model: m[2]!,
+      vendorIndex: Number(m[1]),
+      pciBusId: m[3],
+      memoryMib: total,
+      driverVersion: banner[2],
+      health,
+      note: failed
+        ? `mthreads-gmi reports ${m[4]}`
+        : used > total
+          ? `memory used ${used} MiB exceeds total ${total} MiB: check IOMMU settings (Moore Threads FAQ)`
+          : undefined,
+    });
+  }
+  return { devices, warnings: [] };
+}
+
+export const mthreadsDetector: VendorDetector = {
+  vendor: 'mthreads',
+  pciVendorIds: ['1ed5'],
+  driverHint: 'install the Moore Threads MUSA driver (musa driver package, which ships mthreads-gmi)',
+  async detect(run) {
+    return outcomeOf('mthreads-gmi', await runStep(run, 'mthreads-gmi', [], parseMthreadsGmi));
+  },
+};

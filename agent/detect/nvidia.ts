@@ -1,0 +1,112 @@
+// NVIDIA: `nvidia-smi --query-gpu=… --format=csv`. The parser reads columns by header name, so
+// it also reads a capture with hundreds of fields; the plain table is the fallback for a driver
+// that rejects one of our fields.
+import type { Health } from '../../protocol/messages.ts';
+import { outcomeOf, runStep } from './step.ts';
+import { boxBlocks, csvCells, identifier, present, toInt, totalOfUsedTotal } from './text.ts';
+import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+
+export const NVIDIA_QUERY_FIELDS = [
+  'index',
+  'uuid',
+  'name',
+  'serial',
+  'pci.bus_id',
+  'pci.device_id',
+  'memory.total',
+  'driver_version',
+  'vbios_version',
+  'ecc.errors.uncorrected.volatile.total',
+  'retired_pages.pending',
+] as const;
+
+export const NVIDIA_QUERY_ARGS = [`--query-gpu=${NVIDIA_QUERY_FIELDS.join(',')}`, '--format=csv'] as const;
+
+const FAILED_VALUE = /GPU is lost|Unknown Error|requires reset|ERR!/i;
+
+export function parseNvidiaSmiCsv(stdout: string): ParseResult {
+  const lines = stdout.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (lines.length === 0) return { devices: [], warnings: [] };
+  // "memory.total [MiB]" → "memory.total"
+  const header = csvCells(lines[0]!).map((h) => h.replace(/\s*\[.*\]$/, ''));
+  for (const need of ['index', 'name']) {
+    if (!header.includes(need)) throw new FormatError(`CSV header has no "${need}" column`);
+  }
+  const devices: ToolDevice[] = [];
+  for (const line of lines.slice(1)) {
+    const cells = csvCells(line);
+    if (cells.length !== header.length) throw new FormatError(`row has ${cells.length} cells, header has ${header.length}`);
+    const row = new Map(header.map((h, i) => [h, cells[i]!] as const));
+    const get = (k: string) => present(row.get(k)?.replace(/\s*(MiB|%|W|MHz)$/, ''));
+    const failed = cells.filter((c) => FAILED_VALUE.test(c));
+    const ecc = Number(get('ecc.errors.uncorrected.volatile.total'));
+    const retiredPending = get('retired_pages.pending') === 'Yes';
+    let health: Health = 'ok';
+    let note: string | undefined;
+    if (failed.length) {
+      health = 'error';
+      note = `nvidia-smi reports ${failed[0]}`;
+    } else if (ecc > 0 || retiredPending) {
+      health = 'warning';
+      note = ecc > 0 ? `${ecc} uncorrected ECC errors since boot` : 'retired pages pending: reboot to retire them';
+    }
+    const memory = Number(get('memory.total'));
+    const deviceId = get('pci.device_id');
+    devices.push({
+      vendor: 'nvidia',
+      model: get('name') ?? 'NVIDIA GPU',
+      vendorIndex: toInt(get('index'), 'nvidia-smi index'),
+      uuid: identifier(row.get('uuid')),
+      serial: identifier(row.get('serial')),
+      pciBusId: get('pci.bus_id'),
+      // 0x233510DE: device 2335 of vendor 10DE
+      pciDeviceId: deviceId && /^0x[0-9a-f]{8}$/i.test(deviceId) ? `0x${deviceId.slice(2, 6).toLowerCase()}` : undefined,
+      memoryMib: Number.isFinite(memory) && memory > 0 ? memory : undefined,
+      driverVersion: get('driver_version'),
+      firmwareVersion: get('vbios_version'),
+      health,
+      note,
+    });
+  }
+  return { devices, warnings: [] };
+}
+
+/** The default `nvidia-smi` table, for drivers that reject a query field. */
+export function parseNvidiaSmiTable(stdout: string): ParseResult {
+  const driver = stdout.match(/Driver Version:\s*(\S+)/)?.[1];
+  if (!/NVIDIA-SMI/.test(stdout)) throw new FormatError('no "NVIDIA-SMI" banner');
+  const devices: ToolDevice[] = [];
+  for (const block of boxBlocks(stdout)) {
+    const head = block[0]?.[0]?.match(/^(\d+)\s+(.+?)\s+(On|Off)$/);
+    const bus = block[0]?.[1]?.match(/^([0-9A-Fa-f]+:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)/)?.[1];
+    if (!head || !bus) continue;
+    const mem = totalOfUsedTotal(block[1]?.[1]);
+    const failed = block.flat().find((c) => FAILED_VALUE.test(c));
+    devices.push({
+      vendor: 'nvidia',
+      model: head[2]!,
+      vendorIndex: Number(head[1]),
+      pciBusId: bus,
+      memoryMib: mem?.total,
+      driverVersion: driver,
+      health: failed ? 'error' : 'ok',
+      note: failed ? `nvidia-smi reports ${failed}` : undefined,
+    });
+  }
+  return { devices, warnings: [] };
+}
+
+export const nvidiaDetector: VendorDetector = {
+  vendor: 'nvidia',
+  pciVendorIds: ['10de'],
+  driverHint: 'install the NVIDIA driver (nvidia-driver-<version>, which ships nvidia-smi)',
+  async detect(run) {
+    const query = await runStep(run, 'nvidia-smi', NVIDIA_QUERY_ARGS, parseNvidiaSmiCsv);
+    if (query.kind === 'failed' && /not a valid field/i.test(query.warning)) {
+      const table = await runStep(run, 'nvidia-smi', [], parseNvidiaSmiTable);
+      const out = outcomeOf('nvidia-smi', table);
+      return { ...out, warnings: [`nvidia-smi rejected a query field (old driver?); read its table instead`, ...out.warnings] };
+    }
+    return outcomeOf('nvidia-smi', query);
+  },
+};

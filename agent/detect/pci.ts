@@ -1,0 +1,67 @@
+// PCI fallback: reads /sys/bus/pci/devices/*/{vendor,device,class} (no lspci needed) so a card
+// whose vendor tool is missing or broken is still listed. The sysfs root is an option so tests
+// point it at a generated tree.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface PciDevice {
+  /** "0000:83:00.0" */
+  busId: string;
+  /** lower-case hex without 0x: "10de" */
+  vendorId: string;
+  deviceId: string;
+  /** "030200" */
+  classCode: string;
+}
+
+export interface PciScan {
+  devices: PciDevice[];
+  warnings: string[];
+}
+
+/** Accelerators are display (03xx) or processing-accelerator (1200) functions. */
+function isAcceleratorClass(vendorId: string, classCode: string): boolean {
+  // Intel's integrated graphics are 0300; its data-centre GPUs 0380.
+  if (vendorId === '8086') return classCode.startsWith('0380') || classCode.startsWith('12');
+  return classCode.startsWith('03') || classCode.startsWith('12');
+}
+
+/** Function-0 accelerator devices of the given vendors. */
+export async function scanPci(sysfsRoot: string, vendorIds: ReadonlySet<string>): Promise<PciScan> {
+  const dir = join(sysfsRoot, 'bus', 'pci', 'devices');
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    return { devices: [], warnings: [`PCI fallback unavailable: cannot read ${dir} (${(e as NodeJS.ErrnoException).code ?? 'error'})`] };
+  }
+  const devices: PciDevice[] = [];
+  const warnings: string[] = [];
+  await Promise.all(
+    names.filter((n) => n.endsWith('.0')).map(async (name) => {
+      try {
+        const [vendor, device, cls] = await Promise.all(
+          ['vendor', 'device', 'class'].map((f) => readFile(join(dir, name, f), 'utf8').then(hex)),
+        );
+        if (!vendorIds.has(vendor!) || !isAcceleratorClass(vendor!, cls!)) return;
+        devices.push({ busId: normalizeBusId(name) ?? name, vendorId: vendor!, deviceId: device!, classCode: cls! });
+      } catch (e) {
+        warnings.push(`PCI fallback: cannot read ${join(dir, name)} (${(e as Error).message})`);
+      }
+    }),
+  );
+  devices.sort((a, b) => a.busId.localeCompare(b.busId));
+  return { devices, warnings };
+}
+
+function hex(s: string): string {
+  return s.trim().toLowerCase().replace(/^0x/, '');
+}
+
+/** "00000000:83:00.0", "0000:8A:00.0", "00:01:00.0", "4d:00.0" → "0000:83:00.0"; undefined if not a BDF. */
+export function normalizeBusId(s: string | undefined): string | undefined {
+  const m = s?.trim().match(/^(?:([0-9a-f]+):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$/i);
+  if (!m) return undefined;
+  const domain = (m[1] ?? '0').slice(-4).padStart(4, '0');
+  return `${domain}:${m[2]!.padStart(2, '0')}:${m[3]!.padStart(2, '0')}.${m[4]}`.toLowerCase();
+}

@@ -1,0 +1,20 @@
+// Intel and Kunlunxin both ship a tool named `xpu-smi`. Which one is installed is decided by
+// what it prints to each vendor's own invocation, never by its name. Both invocations run once
+// per detection (the runner shares them), so asking costs nothing extra.
+import type { ToolRunner } from './exec.ts';
+
+export const INTEL_DISCOVERY_ARGS = ['discovery', '-j'] as const;
+export const KUNLUNXIN_QUERY_ARGS = ['-q'] as const;
+
+export const KUNLUNXIN_BANNER = /XPUSMI LOG|XPU-SMI|KUNLUNXIN|XPU-RT Version/i;
+
+export type XpuSmiFlavour = 'intel' | 'kunlunxin' | 'missing' | 'unknown';
+
+export async function xpuSmiFlavour(run: ToolRunner): Promise<XpuSmiFlavour> {
+  const [intel, kunlun] = await Promise.all([run('xpu-smi', INTEL_DISCOVERY_ARGS), run('xpu-smi', KUNLUNXIN_QUERY_ARGS)]);
+  if (!intel.ok && intel.missing) return 'missing';
+  const kunlunText = kunlun.ok ? kunlun.stdout : kunlun.stdout + kunlun.message;
+  if (KUNLUNXIN_BANNER.test(kunlunText)) return 'kunlunxin';
+  if (intel.ok && /"device_list"/.test(intel.stdout)) return 'intel';
+  return 'unknown';
+}
