@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { LatencyModel } from '../../../orchestrator/latency/model.ts';
+import { Rng } from '../../../simulators/fleet/rng.ts';
+
+/** A synthetic metric space: points on a plane plus an access height, RTT = distance + heights. */
+function synthetic(n: number, seed: number) {
+  const rng = new Rng(seed);
+  const pts = Array.from({ length: n }, (_, i) => ({ id: `p${i}`, x: rng.next() * 40, y: rng.next() * 40, h: 0.5 + rng.next() }));
+  const rtt = (a: number, b: number) => Math.hypot(pts[a]!.x - pts[b]!.x, pts[a]!.y - pts[b]!.y) + pts[a]!.h + pts[b]!.h;
+  return { pts, rtt, rng };
+}
+
+describe('Vivaldi latency model', () => {
+  it('converges on a synthetic metric space: held-out median relative error under 10 %', () => {
+    const { pts, rtt, rng } = synthetic(60, 7);
+    const model = new LatencyModel();
+    const heldOut = (a: number, b: number) => (a * 31 + b * 17) % 5 === 0;
+    for (let round = 0; round < 120; round++) {
+      for (let a = 0; a < pts.length; a++) {
+        const b = rng.int(0, pts.length - 1);
+        if (a === b || heldOut(Math.min(a, b), Math.max(a, b))) continue;
+        model.observe(pts[a]!.id, pts[b]!.id, rtt(a, b));
+      }
+    }
+    const errs: number[] = [];
+    for (let a = 0; a < pts.length; a++)
+      for (let b = a + 1; b < pts.length; b++) {
+        if (!heldOut(a, b)) continue;
+        const e = model.estimate(pts[a]!.id, pts[b]!.id)!;
+        expect(e.measured).toBe(false);
+        errs.push(Math.abs(e.rttMs - rtt(a, b)) / rtt(a, b));
+      }
+    errs.sort((x, y) => x - y);
+    expect(errs[errs.length >> 1]!).toBeLessThan(0.1);
+  });
+
+  it('says measured for a probed pair (median of the window) and estimated, with an error bound, otherwise', () => {
+    const model = new LatencyModel({ window: 5 });
+    for (const r of [3, 3.2, 50, 3.1, 2.9]) model.observe('a', 'b', r);
+    model.observe('b', 'c', 4);
+    expect(model.estimate('a', 'b')).toEqual({ rttMs: 3.1, measured: true, errorMs: 0 });
+    const ac = model.estimate('a', 'c')!;
+    expect(ac.measured).toBe(false);
+    expect(ac.errorMs).toBeGreaterThan(0);
+    expect(model.estimate('a', 'nobody')).toBeUndefined();
+  });
+
+  it('reaches a lat/lon or site target through the nearest located point plus a propagation leg', () => {
+    const model = new LatencyModel();
+    model.observe('n1', 'n2', 2);
+    model.setLocation('n1', { lat: 26.08, lon: 119.3 });
+    model.setLocation('site-x', { lat: 26.08, lon: 119.3 }, { place: true });
+    expect(model.estimateTo('n2', { site: 'site-x' })).toEqual({ rttMs: 2, measured: true, errorMs: 0 });
+    const far = model.estimateTo('n2', { lat: 26.08, lon: 119.4 })!; // ≈10 km east of n1
+    expect(far.measured).toBe(false);
+    expect(far.rttMs).toBeCloseTo(2 + 2 * 0.005 * 2.22 * 9.99, 1);
+    expect(far.errorMs).toBeCloseTo(far.rttMs - 2, 6);
+    expect(model.estimateTo('n2', { site: 'unknown' })).toBeUndefined();
+  });
+
+  it('nearestFirst yields nondecreasing lower bounds that never exceed the real estimate, and misses no point within the limit', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.double({ min: 1, max: 30, noNaN: true }), (seed, limit) => {
+        const { pts, rtt, rng } = synthetic(30, seed);
+        const model = new LatencyModel({ cellMs: 2 });
+        for (let i = 0; i < 600; i++) {
+          const a = rng.int(0, 29);
+          const b = rng.int(0, 29);
+          if (a !== b) model.observe(pts[a]!.id, pts[b]!.id, rtt(a, b));
+        }
+        const target = { landmark: 'p0' };
+        const seen = new Map<string, number>();
+        let last = -Infinity;
+        for (const c of model.nearestFirst(target, limit)) {
+          expect(c.lowerBoundMs).toBeGreaterThanOrEqual(last);
+          last = c.lowerBoundMs;
+          const e = model.estimateTo(c.id, target)!;
+          expect(c.lowerBoundMs).toBeLessThanOrEqual((e.measured ? e.rttMs : e.rttMs + e.errorMs) + 1e-9);
+          seen.set(c.id, c.lowerBoundMs);
+        }
+        for (const p of pts) {
+          const e = model.estimateTo(p.id, target)!;
+          if ((e.measured ? e.rttMs : e.rttMs + e.errorMs) <= limit) expect(seen.has(p.id)).toBe(true);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
