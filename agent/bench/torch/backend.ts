@@ -84,6 +84,8 @@ export function torchBackend(config: TorchBackendOptions = {}): BenchBackend {
         '--latency-size', String(p.shape.latencySize),
         '--flush-mib', String(p.shape.flushMib),
         '--budget-ms', String(Math.max(1000, opts.budgetMs)),
+        // Some torch builds default to one thread; the CPU figure is for the whole host.
+        ...(target.kind === 'cpu' ? ['--threads', String(target.cores)] : []),
       ];
       const { json } = await runJsonChild(py.python, args, {
         label: 'torch_gemm.py',
