@@ -40,6 +40,8 @@ export interface CommandBackendOptions {
   /** Target ids it measures ("acc:0", "cpu"); all accelerators when absent. */
   targets?: readonly string[];
   env?: NodeJS.ProcessEnv;
+  /** How long past its budget the command may run before it is killed (default 5 s). */
+  graceMs?: number;
 }
 
 const KILL_AFTER_BUDGET_MS = 5000;
@@ -64,7 +66,7 @@ export function commandBackend(config: CommandBackendOptions): BenchBackend {
       opts.onProgress?.({ target: target.id, backend: 'command', phase: 'start', fraction: 0 });
       const { json, exitCode, stderrTail } = await runJsonChild(program!, rest, {
         label: 'site benchmark command',
-        timeoutMs: opts.budgetMs + KILL_AFTER_BUDGET_MS,
+        timeoutMs: opts.budgetMs + (config.graceMs ?? KILL_AFTER_BUDGET_MS),
         env: {
           ...(config.env ?? process.env),
           BANYAN_BENCH_TARGET: vars.target,

@@ -7,6 +7,8 @@ export interface CpuFacts {
   arch: string;
   vendor: string;
   model: string;
+  /** x86 "cpu family" (AMD 25 = Zen 3/4, 26 = Zen 5). */
+  family?: number;
   flags: ReadonlySet<string>;
   logicalCpus: number;
   /** SMT threads per physical core (siblings / cpu cores), 1 when unknown. */
@@ -56,8 +58,10 @@ export function parseCpuinfo(text: string, arch: string, maxFreqKhz?: string): C
     mhz = Math.max(...current);
     mhzSource = 'cpu MHz, current clock';
   }
+  const family = Number(field('cpu family'));
   return {
     arch,
+    ...(family > 0 ? { family } : {}),
     vendor: field('vendor_id') ?? field('CPU implementer') ?? 'unknown',
     model,
     flags,
@@ -73,8 +77,8 @@ export function fp32FlopsPerCycle(f: CpuFacts): { perCycle: number; why: string 
   const has = (flag: string) => f.flags.has(flag);
   const amd = f.vendor === 'AuthenticAMD' || f.vendor === 'HygonGenuine';
   if (has('avx512f')) {
-    if (amd && !has('avx512_vp2intersect')) return { perCycle: 32, why: 'AVX-512 on AMD Zen 4: 2×256-bit FMA pipes' };
-    if (amd) return { perCycle: 64, why: 'AVX-512 on AMD Zen 5 (avx512_vp2intersect): 2×512-bit FMA pipes' };
+    if (amd && (f.family ?? 0) >= 26) return { perCycle: 64, why: 'AVX-512 on AMD Zen 5 (family 26): 2×512-bit FMA pipes' };
+    if (amd) return { perCycle: 32, why: 'AVX-512 on AMD Zen 4: 2×256-bit FMA pipes' };
     return { perCycle: 64, why: 'AVX-512: 2×512-bit FMA units (SKUs with one unit reach half)' };
   }
   if (has('avx2') && has('fma')) return { perCycle: 32, why: 'AVX2+FMA: 2×256-bit FMA units' };
