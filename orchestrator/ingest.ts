@@ -141,9 +141,14 @@ export class Ingest {
   }
 
   private reject(reason: RejectReason, detail: string, topic: string): IngestResult {
+    this.countRejection(reason, detail, topic);
+    return { ok: false, reason, detail };
+  }
+
+  /** Also used by the embedded broker's identity check, which refuses before ingest sees it. */
+  countRejection(reason: RejectReason, detail: string, topic: string): void {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
     this.log?.warn({ reason, detail, topic }, 'rejected message');
     this.hooks.rejected?.(reason, detail, topic);
-    return { ok: false, reason, detail };
   }
 }

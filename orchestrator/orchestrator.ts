@@ -1,6 +1,7 @@
 // Composes the orchestrator: an MQTT client on any broker (or the embedded one), ingest into the
 // registry, liveness sweeps, persistence, and the HTTP API.
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
@@ -16,6 +17,13 @@ import { LowdbStore } from './store/lowdb-store.ts';
 import { MemoryStore, type PersistedState, type StateStore } from './store/store.ts';
 
 export const ORCHESTRATOR_ID = '_orchestrator';
+
+/** What happens in the orchestrator, for live views (dashboard, metrics) to follow. */
+export interface OrchestratorEvents {
+  status: [change: StatusChange];
+  rejected: [reason: string, detail: string, topic: string];
+  accepted: [env: Envelope];
+}
 
 export interface OrchestratorOptions {
   /** An external broker; when absent the orchestrator embeds one. */
@@ -35,6 +43,8 @@ export interface OrchestratorOptions {
   persistMs?: number;
   hooks?: IngestHooks;
   onStatusChange?: (c: StatusChange) => void;
+  /** Extra HTTP routes (dashboard, metrics, workloads), registered before the server listens. */
+  plugins?: ((app: FastifyInstance, orchestrator: Orchestrator) => void | Promise<void>)[];
 }
 
 export class Orchestrator {
@@ -44,6 +54,7 @@ export class Orchestrator {
   readonly log: Logger;
   readonly topicRoot: string;
   readonly id = `${ORCHESTRATOR_ID}-${randomUUID().slice(0, 8)}`;
+  readonly events = new EventEmitter<OrchestratorEvents>();
   httpUrl = '';
   mqttUrl = '';
   private broker: EmbeddedBroker | null = null;
@@ -64,9 +75,19 @@ export class Orchestrator {
       onChange: (c) => {
         this.log.info({ node: c.node.id, from: c.from, to: c.to, reason: c.reason }, 'node status changed');
         opts.onStatusChange?.(c);
+        this.events.emit('status', c);
       },
     });
-    this.ingest = new Ingest(this.topicRoot, this.registry, this.log, opts.hooks);
+    this.ingest = new Ingest(this.topicRoot, this.registry, this.log, {
+      accepted: (env, node) => {
+        opts.hooks?.accepted?.(env, node);
+        this.events.emit('accepted', env);
+      },
+      rejected: (reason, detail, topic) => {
+        opts.hooks?.rejected?.(reason, detail, topic);
+        this.events.emit('rejected', reason, detail, topic);
+      },
+    });
     this.api = buildApi({
       registry: this.registry,
       health: () => ({ ok: this.client?.connected === true, mqtt: this.client?.connected === true, nodes: this.registry.size }),
@@ -95,6 +116,7 @@ export class Orchestrator {
       this.mqttUrl = this.broker.url;
     }
     await this.connectMqtt();
+    for (const plugin of this.opts.plugins ?? []) await plugin(this.api, this);
     await this.api.listen({ port: this.opts.httpPort ?? 8080, host: this.opts.httpHost ?? '127.0.0.1' });
     const addr = this.api.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.opts.httpPort;
@@ -112,9 +134,9 @@ export class Orchestrator {
     }
     const ok = t.channel === 'cmd' ? clientId === this.id : clientId === t.node;
     if (ok) return null;
-    this.ingest.rejected.set('identity_mismatch', (this.ingest.rejected.get('identity_mismatch') ?? 0) + 1);
-    this.log.warn({ clientId, topic }, 'refused a publish on another node\'s topic');
-    return `client ${clientId} may not publish on ${topic}`;
+    const why = `client ${clientId} may not publish on ${topic}`;
+    this.ingest.countRejection('identity_mismatch', why, topic);
+    return why;
   }
 
   private async connectMqtt(): Promise<void> {

@@ -1,0 +1,77 @@
+// `banyan agent`: the long-running agent a site engineer installs (systemd runs this).
+import { parseArgs } from 'node:util';
+import { Agent } from '../agent.ts';
+import { ConfigError, loadAgentConfig } from '../config.ts';
+import { SystemHostSource } from '../host.ts';
+import { createAcceleratorSource } from '../detect/index.ts';
+
+const HELP = `banyan agent — report this machine to the orchestrator and run what it pins here
+
+Usage: banyan agent [--config FILE] [options]
+
+Settings come from defaults, then FILE (YAML or JSON; default $BANYAN_CONFIG), then BANYAN_*
+environment variables, then these flags:
+  --config FILE             configuration file
+  --node-id ID              this node's id (default: the hostname)
+  --site ID                 the site it stands at, e.g. fz-mawei-plant-3
+  --broker URL              MQTT broker, e.g. mqtts://broker.example:8883 (default mqtt://127.0.0.1:1883)
+  --lat N --lon N           where the site is (WGS-84)
+  --district NAME           the district
+  --site-kind KIND          factory | substation | trading-venue | gaming-pop | data-centre
+  --telemetry-interval MS   how often to report load (default 5000)
+  --state-dir DIR           where workload state and the outbox live
+  -h, --help                this text`;
+
+const FLAG_PATHS: Record<string, string> = {
+  'node-id': 'nodeId',
+  site: 'site',
+  broker: 'brokerUrl',
+  lat: 'location.lat',
+  lon: 'location.lon',
+  district: 'location.district',
+  'site-kind': 'location.siteKind',
+  'telemetry-interval': 'telemetryIntervalMs',
+  'state-dir': 'stateDir',
+};
+
+export async function agentCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      ...Object.fromEntries(Object.keys(FLAG_PATHS).map((k) => [k, { type: 'string' as const }])),
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const flags: Record<string, string> = {};
+  for (const [flag, path] of Object.entries(FLAG_PATHS)) {
+    const v = (values as Record<string, string | boolean | undefined>)[flag];
+    if (typeof v === 'string') flags[path] = v;
+  }
+  let config;
+  try {
+    config = loadAgentConfig({ file: values.config, env: process.env, flags });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`banyan agent: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const agent = new Agent(config, { host: new SystemHostSource(), accelerators: createAcceleratorSource() });
+  await agent.start();
+  agent.log.info({ node: config.nodeId, site: config.site, broker: config.brokerUrl }, 'agent started');
+  return new Promise<number>((resolve) => {
+    const stop = async () => {
+      await agent.stop();
+      resolve(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+  });
+}

@@ -1,0 +1,51 @@
+// `banyan orchestrator`: the orchestrator alone, next to a production broker or the embedded one.
+import { parseArgs } from 'node:util';
+import { Orchestrator } from '../orchestrator.ts';
+
+const HELP = `banyan orchestrator — the city-level registry, placement and API
+
+Usage: banyan orchestrator [options]
+  --broker URL        MQTT broker to use (default: an embedded one)
+  --mqtt-port N       first port the embedded broker tries (default 1883)
+  --http-port N       API port (default 8080, or $PORT)
+  --http-host H       address to bind (default 127.0.0.1)
+  --topic-root R      topic root (default banyan/v1)
+  --data-dir DIR      where state is kept (default .banyan/orchestrator)
+  -h, --help          this text`;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      broker: { type: 'string' },
+      'mqtt-port': { type: 'string' },
+      'http-port': { type: 'string' },
+      'http-host': { type: 'string' },
+      'topic-root': { type: 'string' },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const o = await Orchestrator.start({
+    brokerUrl: values.broker,
+    mqttPort: Number(values['mqtt-port'] ?? 1883),
+    httpPort: Number(values['http-port'] ?? process.env.PORT ?? 8080),
+    httpHost: values['http-host'],
+    topicRoot: values['topic-root'],
+    dataDir: values['data-dir'] ?? '.banyan/orchestrator',
+  });
+  console.log(`orchestrator: API ${o.httpUrl}  broker ${o.mqttUrl}`);
+  return new Promise<number>((resolve) => {
+    const stop = async () => {
+      await o.stop();
+      resolve(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+  });
+}
