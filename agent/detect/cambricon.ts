@@ -1,7 +1,7 @@
 // Cambricon: `cnmon`. Its JSON mode writes a file into the working directory, so the table is
 // read instead: "Card VF Name Firmware | Bus-Id | Util Ecc-Error" over "… | Memory-Usage | …".
 import { runStep, outcomeOf } from './step.ts';
-import { boxBlocks, totalOfUsedTotal } from './text.ts';
+import { boxBlocks, failureIn, totalOfUsedTotal } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
 
 export function parseCnmon(stdout: string): ParseResult {
@@ -13,7 +13,7 @@ export function parseCnmon(stdout: string): ParseResult {
     const bus = block[0]?.[1];
     if (!head || !bus || !/^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{2}:/.test(bus)) continue;
     const ecc = Number(block[0]?.[2]?.split(/\s+/)[1]);
-    const failed = block.flat().some((c) => /ERR!|Error/i.test(c));
+    const failed = failureIn(block, /ERR!|Error/i);
     const health = failed ? 'error' : ecc > 0 ? 'warning' : 'ok';
     devices.push({
       vendor: 'cambricon',
@@ -24,7 +24,7 @@ export function parseCnmon(stdout: string): ParseResult {
       driverVersion: banner[2],
       firmwareVersion: head[4]!.replace(/^v/, ''),
       health,
-      note: failed ? 'cnmon reports an error for this card' : ecc > 0 ? `${ecc} ECC errors` : undefined,
+      note: failed ? `cnmon reports ${failed}` : ecc > 0 ? `${ecc} ECC errors` : undefined,
     });
   }
   return { devices, warnings: [] };

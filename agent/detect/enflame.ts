@@ -1,7 +1,7 @@
 // Enflame: `efsmi` table; two rows per device ("DEV NAME | FW VER | BUS-ID ECC" over
 // "TEMP Dpm Pwr | Mem GCU Virt | DUsed SN").
 import { runStep, outcomeOf } from './step.ts';
-import { boxBlocks, identifier } from './text.ts';
+import { boxBlocks, failureIn, identifier } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
 
 export function parseEfsmi(stdout: string): ParseResult {
@@ -13,7 +13,7 @@ export function parseEfsmi(stdout: string): ParseResult {
     const bus = block[0]?.[2]?.split(/\s+/)[0];
     if (!head || !bus || !/^[0-9A-Fa-f:]+:[0-9A-Fa-f]{2}\.\d$/.test(bus)) continue;
     const memory = Number(block[1]?.[1]?.match(/^(\d+)\s*MiB/)?.[1]);
-    const failed = block.flat().find((c) => /ERR|Error|Fault/i.test(c));
+    const failed = failureIn(block, /ERR!?|Error|Fault/i);
     devices.push({
       vendor: 'enflame',
       model: head[2]!,

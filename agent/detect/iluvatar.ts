@@ -1,6 +1,6 @@
 // Iluvatar CoreX: `ixsmi`, an nvidia-smi look-alike table.
 import { runStep, outcomeOf } from './step.ts';
-import { boxBlocks, totalOfUsedTotal } from './text.ts';
+import { boxBlocks, failureIn, totalOfUsedTotal } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
 
 export function parseIxsmi(stdout: string): ParseResult {
@@ -11,7 +11,7 @@ export function parseIxsmi(stdout: string): ParseResult {
     const head = block[0]?.[0]?.match(/^(\d+)\s+(.+)$/);
     const bus = block[0]?.[1];
     if (!head || !bus || !/^[0-9A-Fa-f]+:[0-9A-Fa-f]{2}:/.test(bus)) continue;
-    const failed = block.flat().find((c) => /ERR!/.test(c));
+    const failed = failureIn(block);
     devices.push({
       vendor: 'iluvatar',
       model: head[2]!,

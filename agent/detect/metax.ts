@@ -1,6 +1,6 @@
 // MetaX: `mx-smi` table; driver and BIOS versions come from its banner.
 import { runStep, outcomeOf } from './step.ts';
-import { boxBlocks, totalOfUsedTotal } from './text.ts';
+import { boxBlocks, failureIn, totalOfUsedTotal } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
 
 export function parseMxSmi(stdout: string): ParseResult {
@@ -12,7 +12,7 @@ export function parseMxSmi(stdout: string): ParseResult {
     const head = block[0]?.[0]?.match(/^(\d+)\s+(\S.*)$/);
     const bus = block[0]?.[1];
     if (!head || !bus || !/^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{2}:/.test(bus)) continue;
-    const failed = block.flat().find((c) => /ERR!|Error/i.test(c));
+    const failed = failureIn(block, /ERR!|Error/i);
     devices.push({
       vendor: 'metax',
       model: head[2]!,

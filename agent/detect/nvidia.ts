@@ -3,7 +3,7 @@
 // that rejects one of our fields.
 import type { Health } from '../../protocol/messages.ts';
 import { outcomeOf, runStep } from './step.ts';
-import { boxBlocks, csvCells, identifier, present, toInt, totalOfUsedTotal } from './text.ts';
+import { boxBlocks, failureIn, csvCells, identifier, present, toInt, totalOfUsedTotal } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
 
 export const NVIDIA_QUERY_FIELDS = [
@@ -81,7 +81,7 @@ export function parseNvidiaSmiTable(stdout: string): ParseResult {
     const bus = block[0]?.[1]?.match(/^([0-9A-Fa-f]+:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)/)?.[1];
     if (!head || !bus) continue;
     const mem = totalOfUsedTotal(block[1]?.[1]);
-    const failed = block.flat().find((c) => FAILED_VALUE.test(c));
+    const failed = failureIn(block, FAILED_VALUE);
     devices.push({
       vendor: 'nvidia',
       model: head[2]!,
@@ -106,6 +106,10 @@ export const nvidiaDetector: VendorDetector = {
       const table = await runStep(run, 'nvidia-smi', [], parseNvidiaSmiTable);
       const out = outcomeOf('nvidia-smi', table);
       return { ...out, warnings: [`nvidia-smi rejected a query field (old driver?); read its table instead`, ...out.warnings] };
+    }
+    // nvidia-smi installed on a box without NVIDIA GPUs (exit 6) is not a problem.
+    if (query.kind === 'failed' && /No devices were found/.test(query.warning)) {
+      return { devices: [], warnings: [], toolMissing: false, tool: 'nvidia-smi' };
     }
     return outcomeOf('nvidia-smi', query);
   },

@@ -110,3 +110,12 @@ export function str(o: Record<string, unknown>, key: string): string | undefined
   if (typeof v === 'number') return String(v);
   return undefined;
 }
+
+/** The failure marker a tool printed in any cell of a device's rows ("ERR!"), if any. */
+export function failureIn(block: readonly (readonly string[])[], marker: RegExp = /ERR!/): string | undefined {
+  for (const cell of block.flat()) {
+    const m = cell.match(marker);
+    if (m) return m[0];
+  }
+  return undefined;
+}

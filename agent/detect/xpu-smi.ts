@@ -6,15 +6,15 @@ import type { ToolRunner } from './exec.ts';
 export const INTEL_DISCOVERY_ARGS = ['discovery', '-j'] as const;
 export const KUNLUNXIN_QUERY_ARGS = ['-q'] as const;
 
-export const KUNLUNXIN_BANNER = /XPUSMI LOG|XPU-SMI|KUNLUNXIN|XPU-RT Version/i;
+// Case matters: our own error messages say "xpu-smi".
+export const KUNLUNXIN_BANNER = /XPUSMI LOG|XPU-SMI|KUNLUNXIN|XPU-RT Version/;
 
 export type XpuSmiFlavour = 'intel' | 'kunlunxin' | 'missing' | 'unknown';
 
 export async function xpuSmiFlavour(run: ToolRunner): Promise<XpuSmiFlavour> {
   const [intel, kunlun] = await Promise.all([run('xpu-smi', INTEL_DISCOVERY_ARGS), run('xpu-smi', KUNLUNXIN_QUERY_ARGS)]);
   if (!intel.ok && intel.missing) return 'missing';
-  const kunlunText = kunlun.ok ? kunlun.stdout : kunlun.stdout + kunlun.message;
-  if (KUNLUNXIN_BANNER.test(kunlunText)) return 'kunlunxin';
+  if (KUNLUNXIN_BANNER.test(kunlun.stdout)) return 'kunlunxin';
   if (intel.ok && /"device_list"/.test(intel.stdout)) return 'intel';
   return 'unknown';
 }

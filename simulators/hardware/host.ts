@@ -1,0 +1,100 @@
+// A simulated host for detection: a scenario file, a PATH holding only the fake vendor CLIs the
+// scenario installs (plus `node` for their shebang), and a fake sysfs PCI tree describing the
+// same cards. The real detection code runs against it unchanged.
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expandScenario, type HardwareScenario, type SimVendor } from './lib/scenario.mjs';
+
+export type { HardwareScenario, SimDevice, SimFault, SimHealth, SimVendor } from './lib/scenario.mjs';
+
+export const FAKE_BIN_DIR = fileURLToPath(new URL('./bin/', import.meta.url));
+
+export const FAKE_TOOLS = [
+  'nvidia-smi',
+  'npu-smi',
+  'cnmon',
+  'rocm-smi',
+  'amd-smi',
+  'xpu-smi',
+  'xpu_smi',
+  'hy-smi',
+  'ixsmi',
+  'mx-smi',
+  'mthreads-gmi',
+  'efsmi',
+] as const;
+
+/** What each vendor's driver package installs (a real box has only its own vendors' tools). */
+export const TOOLS_BY_VENDOR: Record<SimVendor, readonly FakeTool[]> = {
+  nvidia: ['nvidia-smi'],
+  amd: ['rocm-smi', 'amd-smi'],
+  intel: ['xpu-smi'],
+  huawei: ['npu-smi'],
+  cambricon: ['cnmon'],
+  hygon: ['rocm-smi', 'hy-smi'],
+  kunlunxin: ['xpu-smi'],
+  iluvatar: ['ixsmi'],
+  metax: ['mx-smi'],
+  mthreads: ['mthreads-gmi'],
+  enflame: ['efsmi'],
+};
+
+export type FakeTool = (typeof FAKE_TOOLS)[number];
+
+export interface SimulatedHost {
+  dir: string;
+  /** Environment for detection: PATH with only the installed fake tools, and the scenario. */
+  env: NodeJS.ProcessEnv;
+  sysfsRoot: string;
+  scenarioPath: string;
+}
+
+// Functions every real box has that detection must ignore: an NVIDIA card's HDMI audio,
+// integrated Intel graphics, a Hygon CPU's host bridge.
+const UNRELATED_PCI = [
+  { bdf: '0000:00:02.0', vendor: '8086', device: '4680', cls: '0x030000' },
+  { bdf: '0000:00:18.0', vendor: '1d94', device: '1450', cls: '0x060000' },
+  { bdf: '0000:00:1f.3', vendor: '8086', device: '7ad0', cls: '0x040300' },
+];
+
+/** Writes <root>/bus/pci/devices/<bdf>/{vendor,device,class} for every card of the scenario. */
+export async function writeFakeSysfs(sysfsRoot: string, scenario: HardwareScenario): Promise<void> {
+  const devices = expandScenario(scenario);
+  const entries = [
+    ...UNRELATED_PCI,
+    ...devices.map((d) => ({ bdf: d.busId, vendor: d.pciVendor, device: d.pciDevice, cls: d.pciClass })),
+    // The audio function of each NVIDIA card: same bus, function 1.
+    ...devices.filter((d) => d.vendor === 'nvidia').map((d) => ({ bdf: d.busId.replace(/\.0$/, '.1'), vendor: '10de', device: '22a3', cls: '0x040300' })),
+  ];
+  await Promise.all(
+    entries.map(async (e) => {
+      const dir = join(sysfsRoot, 'bus', 'pci', 'devices', e.bdf);
+      await mkdir(dir, { recursive: true });
+      await Promise.all([
+        writeFile(join(dir, 'vendor'), `0x${e.vendor}\n`),
+        writeFile(join(dir, 'device'), `0x${e.device}\n`),
+        writeFile(join(dir, 'class'), `${e.cls}\n`),
+      ]);
+    }),
+  );
+}
+
+export async function prepareSimulatedHost(scenario: HardwareScenario, dir?: string): Promise<SimulatedHost> {
+  const root = dir ?? (await mkdtemp(join(tmpdir(), 'banyan-hw-')));
+  const bin = join(root, 'bin');
+  const sysfsRoot = join(root, 'sys');
+  const scenarioPath = join(root, 'scenario.json');
+  await mkdir(bin, { recursive: true });
+  const missing = new Set(scenario.missingTools ?? []);
+  const vendors = Object.keys(scenario.vendors) as SimVendor[];
+  const installed = new Set<string>(scenario.tools ?? vendors.flatMap((v) => TOOLS_BY_VENDOR[v]));
+  await Promise.all([
+    writeFile(scenarioPath, JSON.stringify(scenario, null, 2)),
+    writeFakeSysfs(sysfsRoot, scenario),
+    symlink(process.execPath, join(bin, 'node')),
+    ...FAKE_TOOLS.filter((t) => installed.has(t) && !missing.has(t)).map((t) => symlink(join(FAKE_BIN_DIR, t), join(bin, t))),
+  ]);
+  return { dir: root, env: { PATH: bin, BANYAN_HW_SCENARIO: scenarioPath }, sysfsRoot, scenarioPath };
+}
