@@ -9,4 +9,4 @@ export { findTorchPython, pythonCandidates, type PythonProbe } from './torch/pyt
 export { torchDeviceFor, type TorchDevice } from './torch/devices.ts';
 export { commandBackend, CommandOutput, type CommandBackendOptions } from './command/backend.ts';
 export { gemmFlops, tflopsOf, ratioTo } from './flops.ts';
-export { BenchError, BACKEND_NAMES, targetOf, type BackendName, type BenchBackend, type BenchTarget, type BenchProgress, type BenchRunOptions, type Availability } from './types.ts';
+export { BenchError, BACKEND_NAMES, targetOf, type BackendName, type BenchBackend, type BenchTarget, type CpuTarget, type BenchProgress, type BenchRunOptions, type Availability } from './types.ts';

@@ -7,7 +7,7 @@ import type { BenchCache } from './cache.ts';
 import { cpuBackend } from './cpu/backend.ts';
 import { readCpuFacts } from './cpu/peak.ts';
 import { torchBackend } from './torch/backend.ts';
-import { BenchError, targetOf, type BackendName, type BenchBackend, type BenchProgress, type BenchTarget } from './types.ts';
+import { BenchError, targetOf, type BackendName, type BenchBackend, type BenchProgress, type BenchTarget, type CpuTarget } from './types.ts';
 
 export const DEFAULT_BUDGET_MS = 30_000;
 
@@ -49,7 +49,7 @@ export function defaultBackends(): BenchBackend[] {
 }
 
 /** The host CPU as a target; its model and core count key the cache. */
-export async function cpuTarget(): Promise<BenchTarget> {
+export async function cpuTarget(): Promise<CpuTarget> {
   const facts = await readCpuFacts();
   return { id: 'cpu', kind: 'cpu', model: facts.model, cores: availableParallelism() };
 }

@@ -9,6 +9,8 @@ export type BenchTarget =
   | { id: 'cpu'; kind: 'cpu'; model: string; cores: number }
   | { id: `acc:${number}`; kind: 'accelerator'; accelerator: Accelerator };
 
+export type CpuTarget = Extract<BenchTarget, { kind: 'cpu' }>;
+
 export interface BenchProgress {
   target: string;
   backend: BackendName;

@@ -129,26 +129,14 @@ function parse(argv: string[]) {
   };
 }
 
-/** agent/detect is a sibling module that may be absent from a build; the CLI then measures the CPU only. */
+/** Loaded only when the CLI runs without given accelerators: detection spawns vendor tools. */
 async function detectLazily(): Promise<{ accelerators: Accelerator[]; warnings: string[] }> {
-  const spec = '../detect/index.ts';
-  let mod: unknown;
   try {
-    mod = await import(spec);
+    const { detectAccelerators } = await import('../detect/index.ts');
+    return await detectAccelerators();
   } catch (e) {
-    return { accelerators: [], warnings: [`accelerator detection unavailable (${(e as Error).message.split('\n')[0]}); benchmarking the CPU only`] };
+    return { accelerators: [], warnings: [`accelerator detection failed (${(e as Error).message.split('\n')[0]}); benchmarking the CPU only`] };
   }
-  const detect = (mod as { detectAccelerators?: unknown }).detectAccelerators;
-  if (typeof detect !== 'function') return { accelerators: [], warnings: ['agent/detect exports no detectAccelerators(); benchmarking the CPU only'] };
-  const res = (await (detect as (opts: object) => Promise<unknown>)({})) as { accelerators?: unknown; warnings?: unknown };
-  const accelerators = Array.isArray(res?.accelerators) ? res.accelerators.filter(isAccelerator) : [];
-  const warnings = Array.isArray(res?.warnings) ? res.warnings.filter((w): w is string => typeof w === 'string') : [];
-  return { accelerators, warnings };
-}
-
-function isAccelerator(a: unknown): a is Accelerator {
-  const o = a as Partial<Accelerator> | null;
-  return !!o && typeof o.vendor === 'string' && typeof o.model === 'string' && Number.isInteger(o.index) && typeof o.driverVersion === 'string' && typeof o.nominal === 'object';
 }
 
 function table(outcomes: BenchOutcome[]): string {
