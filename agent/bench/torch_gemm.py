@@ -119,24 +119,28 @@ def main():
     flush = torch.empty(args.flush_mib * (1 << 20) // 4, device=device, dtype=torch.float32) if args.flush_mib > 0 else None
     progress(0.05, "start")
 
+    def first_run(n):
+        """Allocates an n-cubed GEMM and times one untimed-loop run of it, in seconds."""
+        x, y = make_gemm(n)
+        sync()
+        t = time.perf_counter()
+        torch.matmul(x, y)
+        sync()
+        return x, y, time.perf_counter() - t
+
     # Throughput gets 75 % of what remains, latency the rest.
-    size = args.size
-    a, b = make_gemm(size)
-    sync()
-    t0 = time.perf_counter()
-    torch.matmul(a, b)
-    sync()
-    one = time.perf_counter() - t0
+    # Calibrate on a small GEMM first: a full-size first run on a slow CPU could eat the whole
+    # budget. Launch overhead makes the estimate pessimistic on accelerators, never optimistic.
+    probe_n = min(args.size, 512)
+    _, _, probe_s = first_run(probe_n)
+    flops_per_s = 2.0 * probe_n ** 3 / max(probe_s, 1e-9)
     through_budget = (deadline - time.perf_counter()) * 0.75
-    # Too big to get a median of at least 5 in budget (a slow CPU): halve, and say so in the shape.
-    while one * 6 > through_budget and size > 256:
+    size = args.size
+    # Too big for a median of at least 6 in budget: halve, and the shape reported says so.
+    while size > 256 and 6 * 2.0 * size ** 3 / flops_per_s > through_budget:
         size //= 2
-        a, b = make_gemm(size)
-        sync()
-        t0 = time.perf_counter()
-        torch.matmul(a, b)
-        sync()
-        one = time.perf_counter() - t0
+    a, b, _ = first_run(size)
+    through_budget = (deadline - time.perf_counter()) * 0.75
     for _ in range(2):
         torch.matmul(a, b)
     sync()
