@@ -50,7 +50,8 @@ export function parseNpuSmiInfo(stdout: string, names: ReadonlyMap<string, strin
         memoryMib: hbm > 0 ? hbm : ddr > 0 ? ddr : undefined,
         driverVersion: version[1],
         health,
-        note: [`NPU ${npu} chip ${chipId}`, health === 'ok' ? '' : `npu-smi health ${healthWord}`].filter(Boolean).join('; '),
+        // Only multi-chip cards (Atlas 300I: "Chip Device") need the chip named.
+        note: [chip[2] !== undefined ? `NPU ${npu} chip ${chipId}` : '', health === 'ok' ? '' : `npu-smi health ${healthWord}`].filter(Boolean).join('; ') || undefined,
       });
     }
   }

@@ -9,8 +9,8 @@ describe('npu-smi', () => {
   it('reads the real 910B2C table: HBM is the memory, version from the banner', () => {
     expect(parseNpuSmiInfo(fixture('huawei_npu-smi_info_910B2C.txt'))).toEqual({
       devices: [
-        { vendor: 'huawei', model: 'Ascend 910B2C', vendorIndex: 0, pciBusId: '0000:5A:00.0', memoryMib: 65536, driverVersion: '23.0.3', health: 'ok', note: 'NPU 0 chip 0' },
-        { vendor: 'huawei', model: 'Ascend 910B2C', vendorIndex: 1, pciBusId: '0000:29:00.0', memoryMib: 65536, driverVersion: '23.0.3', health: 'ok', note: 'NPU 1 chip 0' },
+        { vendor: 'huawei', model: 'Ascend 910B2C', vendorIndex: 0, pciBusId: '0000:5A:00.0', memoryMib: 65536, driverVersion: '23.0.3', health: 'ok', note: undefined },
+        { vendor: 'huawei', model: 'Ascend 910B2C', vendorIndex: 1, pciBusId: '0000:29:00.0', memoryMib: 65536, driverVersion: '23.0.3', health: 'ok', note: undefined },
       ],
       warnings: [],
     });
@@ -41,7 +41,7 @@ describe('npu-smi', () => {
   it('an NPU in Critical health is an error; an unknown health word is reported', () => {
     const text = fixture('huawei_npu-smi_info_910B2C.txt');
     const critical = parseNpuSmiInfo(text.replace('| OK            | 93.8', '| Critical      | 93.8'));
-    expect(critical.devices[1]).toMatchObject({ health: 'error', note: 'NPU 1 chip 0; npu-smi health Critical' });
+    expect(critical.devices[1]).toMatchObject({ health: 'error', note: 'npu-smi health Critical' });
     const odd = parseNpuSmiInfo(text.replace('| OK            | 93.8', '| Degraded      | 93.8'));
     expect(odd.devices[1]!.health).toBe('unknown');
     expect(odd.warnings).toEqual(['npu-smi: NPU 1 chip 0 health "Degraded" is not one we know']);
