@@ -167,6 +167,7 @@ def main():
             times_ms.append((time.perf_counter() - t) * 1000.0)
         if len(times_ms) % 5 == 0:
             progress(0.15 + 0.6 * min(1.0, 1 - (through_end - time.perf_counter()) / max(through_budget, 1e-9)), "throughput")
+    progress(0.75, "throughput")
     times_ms.sort()
     median_ms = percentile(times_ms, 0.5)
     flops = 2.0 * size * size * size
