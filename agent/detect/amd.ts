@@ -2,7 +2,7 @@
 // dropped rocm-smi). Hygon DCUs in rocm-smi's output belong to the Hygon detector.
 import { runStep, outcomeOf } from './step.ts';
 import { identifier, present } from './text.ts';
-import { isHygonCard, parseRocmSmiJson, ROCM_SMI_ARGS } from './rocm-smi.ts';
+import { isHygonCard, parseRocmSmiJson, rocmCardToDevice, ROCM_SMI_ARGS } from './rocm-smi.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
 
 export function parseRocmSmiAmd(stdout: string): ParseResult {
@@ -10,18 +10,7 @@ export function parseRocmSmiAmd(stdout: string): ParseResult {
   if (/^DCU\s+Temp/m.test(stdout)) return { devices: [], warnings: [] };
   const devices: ToolDevice[] = parseRocmSmiJson(stdout)
     .filter((c) => !isHygonCard(c))
-    .map((c) => ({
-      vendor: 'amd',
-      model: c.model,
-      vendorIndex: c.index,
-      uuid: c.uniqueId,
-      serial: c.serial,
-      pciBusId: c.busId,
-      pciDeviceId: c.deviceId,
-      memoryMib: c.memoryMib,
-      driverVersion: c.driverVersion,
-      health: 'ok',
-    }));
+    .map((c) => rocmCardToDevice(c, 'amd'));
   return { devices, warnings: [] };
 }
 

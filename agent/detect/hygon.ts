@@ -2,7 +2,7 @@
 // for health, `--showmeminfo vram` for memory). hy-smi's table names no model.
 import type { Health } from '../../protocol/messages.ts';
 import { outcomeOf, runStep } from './step.ts';
-import { isHygonCard, parseRocmSmiJson, ROCM_SMI_ARGS } from './rocm-smi.ts';
+import { isHygonCard, parseRocmSmiJson, rocmCardToDevice, ROCM_SMI_ARGS } from './rocm-smi.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
 
 const UNNAMED = 'Hygon DCU (model not reported)';
@@ -11,18 +11,7 @@ export function parseRocmSmiHygon(stdout: string): ParseResult {
   if (/^DCU\s+Temp/m.test(stdout)) return parseHygonRocmTable(stdout);
   const devices: ToolDevice[] = parseRocmSmiJson(stdout)
     .filter(isHygonCard)
-    .map((c) => ({
-      vendor: 'hygon',
-      model: c.model,
-      vendorIndex: c.index,
-      uuid: c.uniqueId,
-      serial: c.serial,
-      pciBusId: c.busId,
-      pciDeviceId: c.deviceId,
-      memoryMib: c.memoryMib,
-      driverVersion: c.driverVersion,
-      health: 'ok',
-    }));
+    .map((c) => rocmCardToDevice(c, 'hygon'));
   return { devices, warnings: [] };
 }
 

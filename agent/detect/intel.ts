@@ -46,7 +46,7 @@ export function parseXpuSmiDiscoveryTable(stdout: string): ParseResult {
     else if (key === 'UUID') current.uuid = identifier(value);
     else if (key === 'PCI BDF Address') current.pciBusId = value;
   }
-  if (devices.length === 0 && /Device ID/.test(stdout) === false && stdout.trim()) throw new FormatError('no "Device ID" table');
+  if (!/Device ID/.test(stdout)) throw new FormatError('no "Device ID" table');
   return { devices, warnings: [] };
 }
 
@@ -56,6 +56,12 @@ export const intelDetector: VendorDetector = {
   driverHint: 'install Intel XPU Manager (xpumanager / xpu-smi) and the i915 or xe GPU driver',
   async detect(run) {
     if ((await xpuSmiFlavour(run)) === 'kunlunxin') return { devices: [], warnings: [], toolMissing: true, tool: 'xpu-smi' };
-    return outcomeOf('xpu-smi', await runStep(run, 'xpu-smi', INTEL_DISCOVERY_ARGS, parseXpuSmiDiscoveryJson));
+    const json = await runStep(run, 'xpu-smi', INTEL_DISCOVERY_ARGS, parseXpuSmiDiscoveryJson);
+    // Builds without -j print the table anyway (or reject -j): read the table then.
+    if (json.kind === 'failed' && /not JSON|exited with code/.test(json.warning)) {
+      const table = await runStep(run, 'xpu-smi', ['discovery'], parseXpuSmiDiscoveryTable);
+      if (table.kind === 'ok' && table.result.devices.length) return outcomeOf('xpu-smi', table);
+    }
+    return outcomeOf('xpu-smi', json);
   },
 };

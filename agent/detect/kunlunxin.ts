@@ -3,7 +3,7 @@
 import type { Health } from '../../protocol/messages.ts';
 import { runStep, outcomeOf } from './step.ts';
 import { KUNLUNXIN_QUERY_ARGS, xpuSmiFlavour } from './xpu-smi.ts';
-import { boxBlocks, identifier, keyValues, present, toInt, totalOfUsedTotal } from './text.ts';
+import { boxBlocks, deviceIdOfCombined, identifier, keyValues, present, toInt, totalOfUsedTotal } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
 
 /** `xpu-smi -q`: a "XPU <bus id>" section per device with indented "Key : value" lines. */
@@ -20,7 +20,6 @@ export function parseKunlunxinQuery(stdout: string): ParseResult {
     };
     const uncorrectable = Number(after('Volatile', 'DRAM Uncorrectable') ?? 0);
     const health: Health = uncorrectable > 0 ? 'warning' : 'ok';
-    const deviceId = present(kv.get('Device Id'));
     const memory = Number(after('Memory Usage', 'Total')?.replace(/\s*MiB$/, ''));
     return {
       vendor: 'kunlunxin',
@@ -29,8 +28,7 @@ export function parseKunlunxinQuery(stdout: string): ParseResult {
       uuid: identifier(kv.get('XPU UUID')),
       serial: identifier(kv.get('Serial Number')),
       pciBusId: present(kv.get('Bus Id')) ?? lines[0]?.trim(),
-      // 0x36862057: device 3686 of vendor 2057
-      pciDeviceId: deviceId && /^0x[0-9a-f]{8}$/i.test(deviceId) ? `0x${deviceId.slice(2, 6).toLowerCase()}` : undefined,
+      pciDeviceId: deviceIdOfCombined(kv.get('Device Id')),
       memoryMib: memory > 0 ? memory : undefined,
       driverVersion: driver,
       firmwareVersion: present(after('Firmware Version', 'ALL Version')),

@@ -3,7 +3,7 @@
 // that rejects one of our fields.
 import type { Health } from '../../protocol/messages.ts';
 import { outcomeOf, runStep } from './step.ts';
-import { boxBlocks, failureIn, csvCells, identifier, present, toInt, totalOfUsedTotal } from './text.ts';
+import { boxBlocks, deviceIdOfCombined, failureIn, csvCells, identifier, present, toInt, totalOfUsedTotal } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
 
 export const NVIDIA_QUERY_FIELDS = [
@@ -51,7 +51,6 @@ export function parseNvidiaSmiCsv(stdout: string): ParseResult {
       note = ecc > 0 ? `${ecc} uncorrected ECC errors since boot` : 'retired pages pending: reboot to retire them';
     }
     const memory = Number(get('memory.total'));
-    const deviceId = get('pci.device_id');
     devices.push({
       vendor: 'nvidia',
       model: get('name') ?? 'NVIDIA GPU',
@@ -59,8 +58,7 @@ export function parseNvidiaSmiCsv(stdout: string): ParseResult {
       uuid: identifier(row.get('uuid')),
       serial: identifier(row.get('serial')),
       pciBusId: get('pci.bus_id'),
-      // 0x233510DE: device 2335 of vendor 10DE
-      pciDeviceId: deviceId && /^0x[0-9a-f]{8}$/i.test(deviceId) ? `0x${deviceId.slice(2, 6).toLowerCase()}` : undefined,
+      pciDeviceId: deviceIdOfCombined(get('pci.device_id')),
       memoryMib: Number.isFinite(memory) && memory > 0 ? memory : undefined,
       driverVersion: get('driver_version'),
       firmwareVersion: get('vbios_version'),

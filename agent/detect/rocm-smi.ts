@@ -1,7 +1,7 @@
 // `rocm-smi … --json` is shipped both by AMD ROCm and by Hygon's DTK: the same parser serves
 // both, and each detector keeps the cards whose vendor is its own.
 import { identifier, isRecord, parseJson, present, str } from './text.ts';
-import { FormatError } from './types.ts';
+import { FormatError, type ToolDevice } from './types.ts';
 
 export const ROCM_SMI_ARGS = [
   '--showid',
@@ -66,4 +66,20 @@ function vramMib(card: Record<string, unknown>): number | undefined {
   if (bytes > 0) return Math.round(bytes / 2 ** 20);
   const mib = Number(str(card, 'vram Total Memory (MiB)'));
   return mib > 0 ? mib : undefined;
+}
+
+/** A rocm-smi card as a detected device of the given vendor (rocm-smi reports no health). */
+export function rocmCardToDevice(c: RocmCard, vendor: 'amd' | 'hygon'): ToolDevice {
+  return {
+    vendor,
+    model: c.model,
+    vendorIndex: c.index,
+    uuid: c.uniqueId,
+    serial: c.serial,
+    pciBusId: c.busId,
+    pciDeviceId: c.deviceId,
+    memoryMib: c.memoryMib,
+    driverVersion: c.driverVersion,
+    health: 'ok',
+  };
 }

@@ -119,3 +119,8 @@ export function failureIn(block: readonly (readonly string[])[], marker: RegExp 
   }
   return undefined;
 }
+
+/** "0x233510DE" (device 2335 of vendor 10DE, as nvidia-smi and xpu-smi print it) → "0x2335". */
+export function deviceIdOfCombined(v: string | undefined): string | undefined {
+  return v && /^0x[0-9a-f]{8}$/i.test(v) ? `0x${v.slice(2, 6).toLowerCase()}` : undefined;
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseXpuSmiDiscoveryJson, parseXpuSmiDiscoveryTable } from '../../../agent/detect/intel.ts';
+import type { ToolRunner } from '../../../agent/detect/exec.ts';
+import { intelDetector, parseXpuSmiDiscoveryJson, parseXpuSmiDiscoveryTable } from '../../../agent/detect/intel.ts';
 import { FormatError } from '../../../agent/detect/types.ts';
 import { fixture } from './fixture.ts';
 
@@ -35,5 +36,16 @@ describe('xpu-smi discovery (Intel)', () => {
       [2, '0x0bd5', '0000:22:00.0'],
       [3, '0x0bd5', '0000:23:00.0'],
     ]);
+  });
+});
+
+describe('Intel detector', () => {
+  it('an xpu-smi that rejects -j is read through its discovery table', async () => {
+    const run: ToolRunner = async (_tool, args) =>
+      args.join(' ') === 'discovery'
+        ? { ok: true, stdout: fixture('intel_xpu-smi_discovery.txt'), stderr: '' }
+        : { ok: false, missing: false, message: `xpu-smi exited with code 1: unknown option ${args.join(' ')}`, stdout: '' };
+    const r = await intelDetector.detect(run);
+    expect(r).toEqual({ devices: [DEVICE], warnings: [], toolMissing: false, tool: 'xpu-smi' });
   });
 });
