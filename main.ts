@@ -12,6 +12,7 @@ import { loadCatalog } from './agent/catalog/catalog.ts';
 import { Fleet } from './simulators/fleet/fleet.ts';
 import { DEMO_SCENARIO_PATH, loadScenario } from './simulators/fleet/scenario.ts';
 import { CatalogAcceleratorSource } from './simulators/fleet/sim-accelerators.ts';
+import { SITES } from './simulators/fleet/geography.ts';
 
 const HELP = `banyan start — orchestrator + embedded MQTT broker + this machine's agent + a simulated fleet
 
@@ -64,6 +65,8 @@ export async function start(argv: string[]): Promise<void> {
     httpHost: values['http-host'],
     dataDir: values['data-dir'] ?? '.banyan/orchestrator',
     log: log.child({ part: 'orchestrator' }),
+    // The demo city's named sites, so an SLO can point at a site before a node reports from it.
+    places: SITES.map((s) => ({ kind: s.landmark ? 'landmark' : 'site', id: s.id, lat: s.lat, lon: s.lon })),
   });
   const stops: (() => Promise<void>)[] = [() => orchestrator.stop()];
 

@@ -12,7 +12,10 @@ import { DEFAULT_TOPIC_ROOT, nodeSubscriptions, nodeTopic, orchestratorStateTopi
 import { buildApi } from './api/server.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 import { Ingest, type IngestHooks } from './ingest.ts';
-import { Registry, type StatusChange } from './registry.ts';
+import { Registry, type NodeRecord, type StatusChange } from './registry.ts';
+import { LatencyModel } from './latency/model.ts';
+import { WorkloadManager, type Workload } from './workloads/manager.ts';
+import { workloadRoutes } from './api/workloads.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
 import { MemoryStore, type PersistedState, type StateStore } from './store/store.ts';
 
@@ -23,6 +26,15 @@ export interface OrchestratorEvents {
   status: [change: StatusChange];
   rejected: [reason: string, detail: string, topic: string];
   accepted: [env: Envelope];
+  workload: [w: Workload];
+}
+
+/** A fixed place the latency model knows: a landmark agents probe, or a named site. */
+export interface KnownPlace {
+  kind: 'landmark' | 'site';
+  id: string;
+  lat: number;
+  lon: number;
 }
 
 export interface OrchestratorOptions {
@@ -43,6 +55,10 @@ export interface OrchestratorOptions {
   persistMs?: number;
   hooks?: IngestHooks;
   onStatusChange?: (c: StatusChange) => void;
+  /** Landmarks and sites with coordinates, so SLOs can name them before any node stands there. */
+  places?: KnownPlace[];
+  ackTimeoutMs?: number;
+  sloWindowMs?: number;
   /** Extra HTTP routes (dashboard, metrics, workloads), registered before the server listens. */
   plugins?: ((app: FastifyInstance, orchestrator: Orchestrator) => void | Promise<void>)[];
 }
@@ -55,12 +71,15 @@ export class Orchestrator {
   readonly topicRoot: string;
   readonly id = `${ORCHESTRATOR_ID}-${randomUUID().slice(0, 8)}`;
   readonly events = new EventEmitter<OrchestratorEvents>();
+  readonly latency = new LatencyModel();
+  readonly workloads: WorkloadManager;
+  private workloadsVersion = 0;
   httpUrl = '';
   mqttUrl = '';
   private broker: EmbeddedBroker | null = null;
   private client: MqttClient | null = null;
   private timers: NodeJS.Timeout[] = [];
-  private savedVersion = -1;
+  private savedVersion = '';
   private seq = 0;
 
   private constructor(
@@ -75,11 +94,13 @@ export class Orchestrator {
       onChange: (c) => {
         this.log.info({ node: c.node.id, from: c.from, to: c.to, reason: c.reason }, 'node status changed');
         opts.onStatusChange?.(c);
+        this.workloads?.nodeChanged(c.node);
         this.events.emit('status', c);
       },
     });
     this.ingest = new Ingest(this.topicRoot, this.registry, this.log, {
       accepted: (env, node) => {
+        this.onAccepted(env, node);
         opts.hooks?.accepted?.(env, node);
         this.events.emit('accepted', env);
       },
@@ -88,6 +109,18 @@ export class Orchestrator {
         this.events.emit('rejected', reason, detail, topic);
       },
     });
+    this.workloads = new WorkloadManager({
+      dispatcher: this,
+      latency: this.latency,
+      log: this.log,
+      ackTimeoutMs: opts.ackTimeoutMs,
+      sloWindowMs: opts.sloWindowMs,
+      onChange: (w) => {
+        this.workloadsVersion++;
+        this.events.emit('workload', w);
+      },
+    });
+    for (const p of opts.places ?? []) this.latency.setLocation(p.id, { lat: p.lat, lon: p.lon }, { place: true });
     this.api = buildApi({
       registry: this.registry,
       health: () => ({ ok: this.client?.connected === true, mqtt: this.client?.connected === true, nodes: this.registry.size }),
@@ -104,6 +137,9 @@ export class Orchestrator {
   private async boot(): Promise<void> {
     const state = await this.store.load();
     this.registry.restore(state.nodes);
+    const restored = this.workloads.restore(state.workloads);
+    for (const p of restored.problems) this.log.warn(p);
+    for (const n of this.registry.all()) this.workloads.nodeChanged(n);
     if (state.nodes.length) this.log.info({ nodes: state.nodes.length }, 'restored known nodes; they show as unknown until they speak');
     if (this.opts.brokerUrl) {
       this.mqttUrl = this.opts.brokerUrl;
@@ -116,13 +152,39 @@ export class Orchestrator {
       this.mqttUrl = this.broker.url;
     }
     await this.connectMqtt();
+    workloadRoutes(this.api, this.workloads);
     for (const plugin of this.opts.plugins ?? []) await plugin(this.api, this);
     await this.api.listen({ port: this.opts.httpPort ?? 8080, host: this.opts.httpHost ?? '127.0.0.1' });
     const addr = this.api.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.opts.httpPort;
     this.httpUrl = `http://${this.opts.httpHost ?? '127.0.0.1'}:${port}`;
-    this.every(this.opts.sweepMs ?? 1000, () => this.registry.sweep());
+    this.every(this.opts.sweepMs ?? 1000, () => {
+      this.registry.sweep();
+      this.workloads.tick();
+    });
     this.every(this.opts.persistMs ?? 1000, () => void this.persist());
+  }
+
+  private onAccepted(env: Envelope, node: NodeRecord): void {
+    this.workloads.touch(node.id, node.lastSeenMs);
+    switch (env.body) {
+      case 'birth':
+        this.workloads.nodeChanged(node);
+        this.workloads.reconcile(node);
+        break;
+      case 'bench':
+        this.workloads.nodeChanged(node);
+        break;
+      case 'latency':
+        for (const t of env.latency.targets) {
+          if (t.received === 0) continue;
+          this.latency.observe(node.id, t.target, t.p50Ms);
+        }
+        break;
+      case 'event':
+        this.workloads.onEvent(node.id, env.event);
+        break;
+    }
   }
 
   /** Identity binding at the embedded broker: only node X publishes under X's topics. */
@@ -199,18 +261,18 @@ export class Orchestrator {
 
   snapshot(): PersistedState {
     const nodes = [...this.registry.all()].map(({ id, site, birth, lastSeenMs, bench }) => ({ id, site, birth, lastSeenMs, bench }));
-    return { version: 1, nodes, workloads: [] };
+    return { version: 1, nodes, workloads: this.workloads.snapshot() };
   }
 
   private async persist(force = false): Promise<void> {
-    const v = this.registry.version;
+    const v = `${this.registry.version}:${this.workloadsVersion}`;
     if (!force && v === this.savedVersion) return;
     this.savedVersion = v;
     try {
       await this.store.save(this.snapshot());
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'could not save orchestrator state; will retry');
-      this.savedVersion = -1;
+      this.savedVersion = '';
     }
   }
 
@@ -222,6 +284,7 @@ export class Orchestrator {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.workloads.close();
     await this.persist(true);
     if (this.client) {
       await this.client

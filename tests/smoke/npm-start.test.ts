@@ -34,7 +34,7 @@ it('npm start lists 25 nodes, then stops cleanly on SIGINT with no orphans', asy
   try {
     const summary = await waitFor('the start-up line', () => {
       const line = out.split('\n').find((l) => l.startsWith('{'));
-      return line && (JSON.parse(line) as { api: string; broker: string; simulatedNodes: number });
+      return line ? (JSON.parse(line) as { api: string; broker: string; simulatedNodes: number }) : undefined;
     }, 30_000);
     expect(summary.simulatedNodes).toBe(24);
     expect(summary.broker).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);

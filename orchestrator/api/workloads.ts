@@ -1,0 +1,100 @@
+// Workload routes: submit, list, inspect, stop, move, explain. Invalid specs get 400 with every
+// field error named.
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Workload, WorkloadManager } from '../workloads/manager.ts';
+
+export interface WorkloadView {
+  id: string;
+  name: string;
+  tenant: string;
+  class: string;
+  priority: number;
+  state: string;
+  nodeId: string | null;
+  acceleratorIndexes: number[];
+  rttMs: number | null;
+  rttMeasured: boolean;
+  maxRttMs: number | null;
+  latencyTo: unknown;
+  createdAtMs: number;
+  exitCode: number | null;
+  message: string;
+  history: Workload['history'];
+  spec: Workload['spec'];
+}
+
+export function workloadView(w: Workload): WorkloadView {
+  return {
+    id: w.id,
+    name: w.spec.name,
+    tenant: w.spec.tenant,
+    class: w.spec.class,
+    priority: w.spec.priority,
+    state: w.state,
+    nodeId: w.nodeId,
+    acceleratorIndexes: w.acceleratorIndexes,
+    rttMs: w.rttMs,
+    rttMeasured: w.rttMeasured,
+    maxRttMs: w.spec.latency?.maxRttMs ?? null,
+    latencyTo: w.spec.latency?.to ?? null,
+    createdAtMs: w.createdAtMs,
+    exitCode: w.exitCode,
+    message: w.message,
+    history: w.history,
+    spec: w.spec,
+  };
+}
+
+const IdParams = { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }) };
+
+function notFound(id: string) {
+  return { error: 'not_found', message: `no workload "${id}"; GET /v1/workloads lists them` };
+}
+
+export function workloadRoutes(app: FastifyInstance, manager: WorkloadManager): void {
+  app.post('/v1/workloads', { config: { role: 'operator' } }, async (req, reply) => {
+    const r = manager.submit(req.body);
+    if (!r.ok) return reply.code(400).send({ error: 'invalid_spec', message: `the workload spec has ${r.errors.length} problem(s)`, errors: r.errors });
+    return reply.code(201).send(workloadView(r.workload));
+  });
+
+  app.get('/v1/workloads', { config: { role: 'viewer' }, schema: { querystring: Type.Object({ state: Type.Optional(Type.String()), node: Type.Optional(Type.String()) }) } }, async (req) => {
+    const { state, node } = req.query as { state?: string; node?: string };
+    const workloads = manager
+      .list()
+      .filter((w) => (!state || w.state === state) && (!node || w.nodeId === node))
+      .map(workloadView);
+    return { workloads };
+  });
+
+  app.get('/v1/workloads/:id', { config: { role: 'viewer' }, schema: IdParams }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const w = manager.get(id);
+    return w ? workloadView(w) : reply.code(404).send(notFound(id));
+  });
+
+  app.get('/v1/workloads/:id/explain', { config: { role: 'viewer' }, schema: IdParams }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const e = manager.explain(id);
+    return e ? { workload: id, ...e } : reply.code(404).send(notFound(id));
+  });
+
+  app.delete('/v1/workloads/:id', { config: { role: 'operator' }, schema: IdParams }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const w = manager.stop(id);
+    return w ? workloadView(w) : reply.code(404).send(notFound(id));
+  });
+
+  app.post(
+    '/v1/workloads/:id/move',
+    { config: { role: 'operator' }, schema: { ...IdParams, body: Type.Object({ to: Type.String({ minLength: 1 }) }, { additionalProperties: false }) } },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const { to } = req.body as { to: string };
+      const r = manager.move(id, to);
+      if (!r.ok) return reply.code(r.status).send({ error: r.status === 404 ? 'not_found' : 'conflict', message: r.message, explain: r.explain });
+      return workloadView(r.workload);
+    },
+  );
+}
