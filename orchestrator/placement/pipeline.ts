@@ -101,8 +101,10 @@ export class PlacementIndex {
     for (const a of node.accelerators) if (acceleratorIndexes.includes(a.index)) a.allocatedTo = { ...allocation };
   }
 
-  release(workload: string): void {
-    for (const n of this.nodes.values()) for (const a of n.accelerators) if (a.allocatedTo?.workload === workload) delete a.allocatedTo;
+  /** Frees the workload's accelerators; pass its node to skip the fleet-wide search. */
+  release(workload: string, nodeId?: string): void {
+    const nodes = nodeId !== undefined ? [this.nodes.get(nodeId)].filter((n) => n !== undefined) : this.nodes.values();
+    for (const n of nodes) for (const a of n.accelerators) if (a.allocatedTo?.workload === workload) delete a.allocatedTo;
   }
 }
 
