@@ -1,15 +1,27 @@
 // The agent's lifecycle: learn the machine, connect with a Last Will, announce itself (birth +
-// retained state) on every connect, report telemetry, answer commands. Hardware and the network
-// come in through seams (agent/hardware.ts), so simulators run this same code.
+// retained state) on every connect, then replay what the outbox holds before anything new;
+// report telemetry, benchmarks and RTTs; run the workloads the orchestrator pins here and keep
+// them running while it is away. Hardware, benchmarks and the network come in through seams
+// (hardware.ts, bench-source.ts, probe-source.ts), so simulators run this same code.
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { encode, decode } from '../protocol/codec.ts';
-import type { Accelerator, Birth, Body, Command, Envelope, EventKind } from '../protocol/messages.ts';
+import type { Accelerator, BenchResult, Birth, Body, Command, Envelope, EventKind, RttStats } from '../protocol/messages.ts';
 import { nodeTopic, type Channel } from '../protocol/topics.ts';
+import { NodeBenchSource, type BenchSource } from './bench-source.ts';
 import type { AgentConfig } from './config.ts';
 import { EnvelopeFactory } from './envelopes.ts';
+import { StateDir } from './exec/state-dir.ts';
+import { toProtocolEvent, WorkloadSupervisor } from './exec/supervisor.ts';
+import type { Clock, Runner, RunnerKind } from './exec/types.ts';
 import type { AcceleratorSource, HostSource } from './hardware.ts';
 import { MqttLink } from './mqtt-link.ts';
+import { Outbox, type OutboxKind, type OutboxStats } from './outbox.ts';
+import { parseHostPort } from './probe/index.ts';
+import { TcpProbeSource, type ProbeRound, type ProbeSource } from './probe-source.ts';
+import { ReportPipeline, type PipelineStats } from './report-pipeline.ts';
+import { runSpecFromCommand } from './run-cmd.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -18,33 +30,67 @@ export interface AgentDeps {
   accelerators: AcceleratorSource;
   log?: Logger;
   clock?: () => number;
+  /** Measured figures; default: this machine's benchmarks (agent/bench), cached in stateDir. */
+  bench?: BenchSource;
+  /** RTTs; default: TCP connects to the configured landmarks and peers. */
+  probe?: ProbeSource;
+  /** Workload runners; simulated nodes pass the simulated runner for every kind. */
+  runners?: Partial<Record<RunnerKind, Runner>>;
+  /** The supervisor's timers (a fleet's clock). */
+  execClock?: Clock;
 }
 
-/** What a command handler returns becomes the ack; throwing acks with the error's message. */
-export type CommandHandler = (cmd: Command, agent: Agent) => Promise<void | EventKind>;
+/**
+ * What a command handler returns becomes the reply event; throwing acks with the error's message;
+ * null means the handler has answered already (a run is acked by its `accepted` event).
+ */
+export type CommandHandler = (cmd: Command, agent: Agent) => Promise<void | null | EventKind>;
 
 export interface AgentEvents {
   connected: [];
   disconnected: [reason: string];
   command: [cmd: Command];
   published: [channel: Channel];
+  /** A benchmark run finished and its report was handed to the outbox path. */
+  benched: [results: BenchResult[]];
+  /** A probe round finished and its report was handed to the outbox path. */
+  probed: [targets: RttStats[]];
 }
 
-const QOS: Record<Channel, 0 | 1> = { birth: 1, state: 1, telemetry: 0, bench: 1, latency: 1, cmd: 1, event: 1 };
+export interface AgentStats {
+  outbox: OutboxStats;
+  reports: PipelineStats;
+}
+
 const RETAINED: ReadonlySet<Channel> = new Set(['birth', 'state', 'bench']);
+const STOP_GRACE_MS = 10_000;
+const PROBE_MAX_COUNT = 100;
 
 export class Agent extends EventEmitter<AgentEvents> {
   readonly log: Logger;
   readonly envelopes: EnvelopeFactory;
+  readonly supervisor: WorkloadSupervisor;
   private readonly link: MqttLink;
+  private readonly outbox: Outbox;
+  private readonly pipeline: ReportPipeline;
+  private readonly bench: BenchSource | null;
+  private readonly probes: ProbeSource;
   private accelerators: Accelerator[] = [];
   private detectWarnings: string[] = [];
   private birthHost: Birth['host'] | null = null;
   private telemetryTimer: NodeJS.Timeout | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
   private readonly handlers = new Map<Command['action'], CommandHandler>();
-  private runningWorkloads: () => string[] = () => [];
-  /** Reports that could not be sent; the outbox replaces this once it is wired. */
-  dropped = 0;
+  /** Birth + state went out on the current connection. */
+  private announced = false;
+  private everAnnounced = false;
+  private readonly work = new AbortController();
+  private benchRun: Promise<void> | null = null;
+  private benchAgain = false;
+  private readonly benchResults = new Map<string, BenchResult>();
+  private probing = false;
+  /** Accelerator indexes per workload this node holds, for the benchmark's busy set. */
+  private readonly workloadIndexes = new Map<string, number[]>();
 
   constructor(
     readonly config: AgentConfig,
@@ -62,17 +108,46 @@ export class Agent extends EventEmitter<AgentEvents> {
       reconnectMaxMs: config.reconnectMaxMs,
       will: () => ({ topic: this.topic('state'), payload: encode(this.envelopes.will()) }),
     });
+    this.outbox = new Outbox({
+      dir: join(config.stateDir, 'outbox'),
+      maxBytes: config.outboxMaxBytes,
+      warn: (m) => this.log.warn(m),
+    });
+    const self = this;
+    this.pipeline = new ReportPipeline({
+      outbox: this.outbox,
+      envelopes: this.envelopes,
+      retained: RETAINED,
+      sink: {
+        get ready() {
+          return self.announced && self.link.connected;
+        },
+        publish: (topic, payload, qos, retain) => this.link.publish(topic, payload, qos, retain),
+      },
+      warn: (m, err) => this.log.warn({ err: err?.message }, m),
+    });
+    this.supervisor = new WorkloadSupervisor({
+      stateDir: join(config.stateDir, 'workloads'),
+      ...(deps.execClock ? { clock: deps.execClock } : {}),
+      ...(deps.runners ? { runners: deps.runners } : {}),
+    });
+    this.supervisor.on('event', (e) => {
+      if (e.released) this.workloadIndexes.delete(e.status.workloadId);
+      this.log.info({ workload: e.status.workloadId, state: e.status.state, attempt: e.status.attempt, pid: e.status.pid }, e.status.message || 'workload state');
+      this.report({ body: 'event', event: toProtocolEvent(e) });
+    });
+    this.bench = config.benchBudgetMs > 0 ? (deps.bench ?? NodeBenchSource.inStateDir(config.stateDir, config.benchBudgetMs)) : null;
+    this.probes =
+      deps.probe ?? new TcpProbeSource({ landmarks: config.landmarks, count: config.probeCount, timeoutMs: config.probeTimeoutMs });
+
     this.link.on('up', () => void this.onConnected());
     this.link.on('down', (reason) => {
-      this.log.warn({ reason }, 'broker connection lost; retrying with backoff');
+      this.announced = false;
+      this.log.warn({ reason }, 'broker connection lost; reports go to the outbox; retrying with backoff');
       this.emit('disconnected', reason);
     });
     this.link.on('message', (topic, payload) => void this.onMessage(topic, payload));
-    this.handle('ping', async (cmd) => ({ kind: 'pong', pong: cmd.action === 'ping' ? cmd.ping : '' }));
-    this.handle('redetect', async () => {
-      await this.redetect();
-      return { kind: 'ack', ack: { ok: true, error: '' } };
-    });
+    this.registerHandlers();
   }
 
   get connected(): boolean {
@@ -83,38 +158,52 @@ export class Agent extends EventEmitter<AgentEvents> {
     return { accelerators: this.accelerators, warnings: this.detectWarnings };
   }
 
-  /** Registers the code that answers one kind of command (exec, bench and probe plug in here). */
-  handle(action: Command['action'], handler: CommandHandler): void {
-    this.handlers.set(action, handler);
+  /** Counters for metrics: what the outbox stored, dropped and replayed; what went out directly. */
+  get stats(): AgentStats {
+    return { outbox: this.outbox.stats(), reports: this.pipeline.stats() };
   }
 
-  /** Lets the workload supervisor tell births which workloads run here. */
-  setRunningWorkloads(fn: () => string[]): void {
-    this.runningWorkloads = fn;
+  /** The latest measured figure per target ("cpu", "acc:0"). */
+  get benchmarks(): BenchResult[] {
+    return [...this.benchResults.values()];
+  }
+
+  /** Registers the code that answers one kind of command. */
+  handle(action: Command['action'], handler: CommandHandler): void {
+    this.handlers.set(action, handler);
   }
 
   async start(): Promise<void> {
     this.birthHost = await this.deps.host.facts();
     await this.redetect(false);
+    this.recoverWorkloads();
     this.link.subscribe(this.topic('cmd'));
     this.link.open();
     this.telemetryTimer = setInterval(() => void this.sendTelemetry(), this.config.telemetryIntervalMs);
     this.telemetryTimer.unref();
+    this.probeTimer = setInterval(() => void this.probeRound(), this.config.probeIntervalMs);
+    this.probeTimer.unref();
   }
 
-  /** Graceful stop: says OFFLINE itself, so the orchestrator knows it was no crash. */
+  /** Graceful stop: says OFFLINE itself; workloads keep running for the next agent to adopt. */
   async stop(): Promise<void> {
-    this.stopTimers();
-    if (this.link.connected) {
+    this.quiesce();
+    if (this.announced && this.link.connected) {
+      await this.pipeline.idle();
       await this.publish({ body: 'state', state: { status: 'OFFLINE' } }).catch(() => undefined);
     }
+    this.pipeline.flushToOutbox();
     await this.link.close();
+    await this.benchRun?.catch(() => undefined);
+    this.outbox.close();
   }
 
   /** Simulates a crash or a cut cable: no goodbye, the broker publishes the Last Will. */
   sever(): void {
-    this.stopTimers();
+    this.quiesce();
     this.link.sever();
+    this.pipeline.flushToOutbox();
+    this.outbox.close();
   }
 
   async redetect(announce = true): Promise<void> {
@@ -122,7 +211,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.accelerators = result.accelerators;
     this.detectWarnings = result.warnings;
     for (const w of result.warnings) this.log.warn({ detect: w }, 'accelerator detection warning');
-    if (announce && this.link.connected) await this.publishBirth();
+    if (announce && this.announced) await this.publishBirth();
   }
 
   birth(): Birth {
@@ -133,49 +222,181 @@ export class Agent extends EventEmitter<AgentEvents> {
       location: { lat: c.location.lat, lon: c.location.lon, site: c.site, district: c.location.district, siteKind: c.location.siteKind },
       accelerators: this.accelerators,
       agentVersion: AGENT_VERSION,
-      runningWorkloads: this.runningWorkloads(),
+      runningWorkloads: this.supervisor.running(),
       telemetryIntervalMs: c.telemetryIntervalMs,
     };
   }
 
-  /** Sends one report; resolves true when it reached the broker. */
+  /** Sends birth or state now; resolves true when it reached the broker (never stored). */
   async publish(body: Body): Promise<boolean> {
     const channel = body.body;
     const env = this.envelopes.next(body);
     try {
-      await this.link.publish(this.topic(channel), encode(env), QOS[channel], RETAINED.has(channel));
+      await this.link.publish(this.topic(channel), encode(env), 1, RETAINED.has(channel));
       this.emit('published', channel);
       return true;
     } catch {
-      this.dropped++;
       return false;
     }
+  }
+
+  /** Telemetry, latency, events and bench: in order, through the outbox when the link is down. */
+  report(body: Extract<Body, { body: OutboxKind }>): void {
+    const channel = body.body;
+    const env = this.envelopes.next(body);
+    this.pipeline.submit({ channel, topic: this.topic(channel), payload: encode(env), kind: channel });
   }
 
   topic(channel: Channel): string {
     return nodeTopic(this.config.topicRoot, this.config.site, this.config.nodeId, channel);
   }
 
-  private async publishBirth(): Promise<void> {
-    await this.publish({ body: 'birth', birth: this.birth() });
+  /** Runs the benchmarks (cached per driver unless rerun) and publishes every known result. */
+  benchmark(rerun = false): Promise<void> {
+    const bench = this.bench;
+    if (!bench) return Promise.reject(new Error('benchmarks are off on this node (benchBudgetMs is 0); set benchBudgetMs > 0'));
+    if (this.benchRun) {
+      this.benchAgain ||= rerun;
+      return this.benchRun;
+    }
+    this.benchRun = (async () => {
+      try {
+        const run = await bench.run({ accelerators: this.accelerators, busy: this.busyAccelerators(), rerun, signal: this.work.signal });
+        for (const s of run.skipped) this.log.info({ bench: s }, 'benchmark target skipped');
+        for (const r of run.results) this.benchResults.set(r.target, r);
+        if (this.work.signal.aborted) return;
+        this.report({ body: 'bench', bench: { results: this.benchmarks } });
+        this.emit('benched', run.results);
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'benchmark run failed');
+      } finally {
+        this.benchRun = null;
+      }
+      if (this.benchAgain && !this.work.signal.aborted) {
+        this.benchAgain = false;
+        await this.benchmark(true);
+      }
+    })();
+    return this.benchRun;
+  }
+
+  /** One scheduled probe round (landmarks + orchestrator); skipped while one runs or offline. */
+  async probeRound(): Promise<void> {
+    if (this.probing || !this.announced) return;
+    this.probing = true;
+    const started = Date.now();
+    try {
+      const targets = await this.probes.scheduled(this.probeContext());
+      if (targets.length && !this.work.signal.aborted) this.reportLatency(targets, Date.now() - started);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'probe round failed');
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private reportLatency(targets: RttStats[], windowMs: number): void {
+    this.report({ body: 'latency', latency: { targets, windowMs: Math.max(1, Math.round(windowMs)) } });
+    this.emit('probed', targets);
+  }
+
+  private probeContext(): ProbeRound {
+    const topic = `${this.config.topicRoot}/_rtt/${this.config.nodeId}`;
+    const empty = new Uint8Array(0);
+    return {
+      signal: this.work.signal,
+      // Agent ↔ broker: a QoS 1 publish nobody subscribes to, timed to its PUBACK.
+      brokerRtt: async () => {
+        const t0 = performance.now();
+        await this.link.publish(topic, empty, 1, false);
+        return performance.now() - t0;
+      },
+    };
+  }
+
+  private busyAccelerators(): Set<number> {
+    const running = new Set(this.supervisor.running());
+    return new Set([...this.workloadIndexes].filter(([id]) => running.has(id)).flatMap(([, idx]) => idx));
+  }
+
+  private recoverWorkloads(): void {
+    // Read first to learn each recorded workload's accelerators (the busy set for benchmarks).
+    const loaded = new StateDir(join(this.config.stateDir, 'workloads')).load();
+    for (const r of loaded.records) this.workloadIndexes.set(r.workloadId, r.acceleratorIndexes);
+    const report = this.supervisor.recover();
+    const problems = [...loaded.problems, ...report.problems];
+    if (report.adopted.length || report.restarted.length || report.ended.length || problems.length) {
+      this.log.info({ adopted: report.adopted, restarted: report.restarted, ended: report.ended, problems }, 'workloads recovered after agent restart');
+    }
+  }
+
+  private registerHandlers(): void {
+    this.handle('ping', async (cmd) => ({ kind: 'pong', pong: cmd.action === 'ping' ? cmd.ping : '' }));
+    this.handle('redetect', async () => {
+      await this.redetect();
+      return undefined;
+    });
+    this.handle('run', async (cmd) => {
+      if (cmd.action !== 'run') return undefined;
+      const { workloadId, specJson, acceleratorIndexes } = cmd.run;
+      const spec = runSpecFromCommand(specJson, acceleratorIndexes, this.accelerators);
+      if (!spec.ok) {
+        return { kind: 'workload', workload: { workloadId, state: 'failed', exitCode: -1, pid: 0, message: `invalid run spec: ${spec.error}`, attempt: 0, outputTail: '' } };
+      }
+      if (!this.supervisor.status(workloadId)) this.workloadIndexes.set(workloadId, [...acceleratorIndexes]);
+      this.supervisor.start(workloadId, spec.value, acceleratorIndexes, cmd.correlationId);
+      return null;
+    });
+    this.handle('stop', async (cmd) => {
+      if (cmd.action !== 'stop') return undefined;
+      const { workloadId, graceMs } = cmd.stop;
+      if (!this.supervisor.status(workloadId)) throw new Error(`no workload "${workloadId}" runs on this node`);
+      // The `stopped` event answers, once the workload is gone.
+      void this.supervisor.stop(workloadId, graceMs > 0 ? graceMs : STOP_GRACE_MS, cmd.correlationId);
+      return null;
+    });
+    this.handle('rebench', async () => {
+      if (!this.bench) throw new Error('benchmarks are off on this node (benchBudgetMs is 0); set benchBudgetMs > 0');
+      // Results follow on the bench channel; the ack says the run was started.
+      void this.benchmark(true);
+      return undefined;
+    });
+    this.handle('probe', async (cmd) => {
+      if (cmd.action !== 'probe') return undefined;
+      for (const t of cmd.probe.targets) parseHostPort(t); // throws a TargetFormatError naming it
+      const count = Math.min(PROBE_MAX_COUNT, cmd.probe.count > 0 ? cmd.probe.count : this.config.probeCount);
+      const started = Date.now();
+      const targets = await this.probes.peers(cmd.probe.targets, count, this.probeContext());
+      this.reportLatency(targets, Date.now() - started);
+      return undefined;
+    });
+  }
+
+  private async publishBirth(): Promise<boolean> {
+    return this.publish({ body: 'birth', birth: this.birth() });
   }
 
   private async onConnected(): Promise<void> {
-    this.log.info({ broker: this.config.brokerUrl, session: this.envelopes.sessionId }, 'connected');
-    await this.publishBirth();
-    await this.publish({ body: 'state', state: { status: 'ONLINE' } });
+    this.log.info({ broker: this.config.brokerUrl, session: this.envelopes.sessionId, stored: this.outbox.size().items }, 'connected');
+    if (!(await this.publishBirth())) return;
+    if (!(await this.publish({ body: 'state', state: { status: 'ONLINE' } }))) return;
+    this.announced = true;
     this.emit('connected');
+    // Stored reports first, in order; anything produced meanwhile queues behind them.
+    this.pipeline.kick();
     void this.sendTelemetry();
+    if (!this.everAnnounced) {
+      this.everAnnounced = true;
+      if (this.bench) void this.benchmark(false);
+      void this.probeRound();
+    }
   }
 
   private async sendTelemetry(): Promise<void> {
-    if (!this.link.connected) return;
     try {
       const s = await this.deps.host.sample();
-      await this.publish({
-        body: 'telemetry',
-        telemetry: { ...s, runningWorkloads: this.runningWorkloads().length },
-      });
+      if (this.work.signal.aborted) return;
+      this.report({ body: 'telemetry', telemetry: { ...s, runningWorkloads: this.supervisor.running().length } });
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'telemetry sample failed');
     }
@@ -193,21 +414,26 @@ export class Agent extends EventEmitter<AgentEvents> {
     const cmd = env.cmd;
     this.emit('command', cmd);
     const handler = this.handlers.get(cmd.action);
-    let reply: EventKind;
+    let reply: EventKind | null;
     if (!handler) {
       reply = { kind: 'ack', ack: { ok: false, error: `this agent does not handle "${cmd.action}" commands` } };
     } else {
       try {
-        reply = (await handler(cmd, this)) ?? { kind: 'ack', ack: { ok: true, error: '' } };
+        const r = await handler(cmd, this);
+        reply = r === null ? null : (r ?? { kind: 'ack', ack: { ok: true, error: '' } });
       } catch (e) {
         reply = { kind: 'ack', ack: { ok: false, error: (e as Error).message } };
       }
     }
-    await this.publish({ body: 'event', event: { correlationId: cmd.correlationId, ...reply } });
+    if (reply && !this.work.signal.aborted) this.report({ body: 'event', event: { correlationId: cmd.correlationId, ...reply } });
   }
 
-  private stopTimers(): void {
+  /** Stops timers, background runs and workload watching; workloads themselves keep running. */
+  private quiesce(): void {
     if (this.telemetryTimer) clearInterval(this.telemetryTimer);
-    this.telemetryTimer = null;
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.telemetryTimer = this.probeTimer = null;
+    this.work.abort();
+    this.supervisor.close();
   }
 }

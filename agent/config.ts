@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { checkFactors } from '../protocol/fp16.ts';
 import { DEFAULT_TOPIC_ROOT, isValidSegment } from '../protocol/topics.ts';
 
 const Segment = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
@@ -28,6 +29,25 @@ export const AgentConfigSchema = Type.Object(
     reconnectMinMs: Type.Integer({ minimum: 10 }),
     reconnectMaxMs: Type.Integer({ minimum: 10 }),
     stateDir: Type.String({ minLength: 1 }),
+    /** TCP endpoints every agent measures RTT to (the latency model's anchors). */
+    landmarks: Type.Array(
+      Type.Object(
+        { name: Type.String({ minLength: 1 }), host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) },
+        { additionalProperties: false },
+      ),
+    ),
+    probeIntervalMs: Type.Integer({ minimum: 1000, maximum: 86_400_000 }),
+    probeCount: Type.Integer({ minimum: 1, maximum: 100 }),
+    probeTimeoutMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
+    /** Time budget of the start-up benchmark; 0 turns benchmarking off. */
+    benchBudgetMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
+    outboxMaxBytes: Type.Integer({ minimum: 65_536 }),
+    /** Site overrides of the FP16-equivalent factors, e.g. { int8: 0.5 } (protocol/fp16.ts). */
+    fp16Factors: Type.Record(Type.String(), Type.Number()),
+    /** Site catalogue override (same shape as agent/catalog/accelerators.json); '' for none. */
+    catalogOverridePath: Type.String(),
+    /** Per vendor-tool invocation during detection. */
+    toolTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000 }),
   },
   { additionalProperties: false },
 );
@@ -40,6 +60,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** 16 MiB: at a 5 s telemetry interval, days of reports; see README "Agent configuration reference". */
+export const DEFAULT_OUTBOX_MAX_BYTES = 16 * 1024 * 1024;
 
 export function defaultAgentConfig(): AgentConfig {
   const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'node';
@@ -54,6 +77,15 @@ export function defaultAgentConfig(): AgentConfig {
     reconnectMinMs: 500,
     reconnectMaxMs: 30_000,
     stateDir: '.banyan/agent',
+    landmarks: [],
+    probeIntervalMs: 30_000,
+    probeCount: 5,
+    probeTimeoutMs: 1000,
+    benchBudgetMs: 10_000,
+    outboxMaxBytes: DEFAULT_OUTBOX_MAX_BYTES,
+    fp16Factors: {},
+    catalogOverridePath: '',
+    toolTimeoutMs: 3000,
   };
 }
 
@@ -66,6 +98,11 @@ const ENV: Record<string, { key: keyof AgentConfig; num?: boolean }> = {
   BANYAN_MQTT_PASSWORD: { key: 'password' },
   BANYAN_TELEMETRY_INTERVAL_MS: { key: 'telemetryIntervalMs', num: true },
   BANYAN_STATE_DIR: { key: 'stateDir' },
+  BANYAN_PROBE_INTERVAL_MS: { key: 'probeIntervalMs', num: true },
+  BANYAN_BENCH_BUDGET_MS: { key: 'benchBudgetMs', num: true },
+  BANYAN_OUTBOX_MAX_BYTES: { key: 'outboxMaxBytes', num: true },
+  BANYAN_CATALOG_OVERRIDE: { key: 'catalogOverridePath' },
+  BANYAN_TOOL_TIMEOUT_MS: { key: 'toolTimeoutMs', num: true },
 };
 
 export interface ConfigSources {
@@ -96,6 +133,11 @@ export function validateAgentConfig(input: unknown): AgentConfig {
   const cfg = input as AgentConfig;
   if (cfg.reconnectMaxMs < cfg.reconnectMinMs) throw new ConfigError(['reconnectMaxMs must be ≥ reconnectMinMs']);
   if (!isValidSegment(cfg.nodeId)) throw new ConfigError(['nodeId must be 1-64 of [A-Za-z0-9._-]']);
+  const factorProblems = checkFactors(cfg.fp16Factors).map((p) => `fp16Factors: ${p}`);
+  if (factorProblems.length) throw new ConfigError(factorProblems);
+  const names = cfg.landmarks.map((l) => l.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new ConfigError([`landmarks: the name "${dup}" is used twice; give each landmark its own name`]);
   return cfg;
 }
 

@@ -28,6 +28,12 @@ export class EnvelopeFactory {
     } as Envelope;
   }
 
+  /** An envelope sent again after a reconnect: same msg_id (de-dup), this session's next seq. */
+  restamp(env: Envelope): Envelope {
+    this.seq += 1;
+    return { ...env, sessionId: this.sessionId, seq: this.seq };
+  }
+
   /** The death certificate is composed before it is needed; it takes no sequence number. */
   will(): Envelope {
     return {

@@ -1,9 +1,7 @@
 // `banyan agent`: the long-running agent a site engineer installs (systemd runs this).
 import { parseArgs } from 'node:util';
-import { Agent } from '../agent.ts';
 import { ConfigError, loadAgentConfig } from '../config.ts';
-import { SystemHostSource } from '../host.ts';
-import { createAcceleratorSource } from '../detect/index.ts';
+import { createNodeAgent } from '../create.ts';
 
 const HELP = `banyan agent — report this machine to the orchestrator and run what it pins here
 
@@ -19,8 +17,17 @@ environment variables, then these flags:
   --district NAME           the district
   --site-kind KIND          factory | substation | trading-venue | gaming-pop | data-centre
   --telemetry-interval MS   how often to report load (default 5000)
-  --state-dir DIR           where workload state and the outbox live
-  -h, --help                this text`;
+  --state-dir DIR           where workload state, the outbox and the bench cache live
+  --probe-interval MS       how often to probe the landmarks and the broker (default 30000)
+  --bench-budget MS         start-up benchmark budget; 0 turns benchmarks off (default 10000)
+  --outbox-max-bytes N      bound of the offline outbox (default 16777216)
+  --catalog FILE            site catalogue override (same shape as agent/catalog/accelerators.json)
+  --tool-timeout MS         per vendor-tool call during detection (default 3000)
+  -h, --help                this text
+
+In FILE only: landmarks: [{ name, host, port }] (TCP-probed every probe interval, probeCount
+samples each, probeTimeoutMs per sample), fp16Factors: { int8: 0.5, fp32: 2, ... } (FP16-eq
+conversion overrides), labels, location. README.md, "Agent configuration reference", lists all.`;
 
 const FLAG_PATHS: Record<string, string> = {
   'node-id': 'nodeId',
@@ -32,6 +39,11 @@ const FLAG_PATHS: Record<string, string> = {
   'site-kind': 'location.siteKind',
   'telemetry-interval': 'telemetryIntervalMs',
   'state-dir': 'stateDir',
+  'probe-interval': 'probeIntervalMs',
+  'bench-budget': 'benchBudgetMs',
+  'outbox-max-bytes': 'outboxMaxBytes',
+  catalog: 'catalogOverridePath',
+  'tool-timeout': 'toolTimeoutMs',
 };
 
 export async function agentCommand(argv: string[]): Promise<number> {
@@ -63,7 +75,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const agent = new Agent(config, { host: new SystemHostSource(), accelerators: createAcceleratorSource() });
+  const agent = createNodeAgent(config);
   await agent.start();
   agent.log.info({ node: config.nodeId, site: config.site, broker: config.brokerUrl }, 'agent started');
   return new Promise<number>((resolve) => {

@@ -1,11 +1,18 @@
 // A simulated fleet: many instances of the real Agent, each with simulated host and accelerator
-// facts, on real MQTT connections to whichever broker it is given.
+// facts, benchmarks derived from the catalogue, RTTs from the network model and simulated
+// workloads, on real MQTT connections to whichever broker it is given.
+import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { Agent } from '../../agent/agent.ts';
-import { validateAgentConfig, defaultAgentConfig } from '../../agent/config.ts';
+import { validateAgentConfig, defaultAgentConfig, type AgentConfig } from '../../agent/config.ts';
+import { SimulatedRunner } from '../../agent/exec/simulated-runner.ts';
+import { systemClock, type Clock } from '../../agent/exec/types.ts';
 import type { AcceleratorSource } from '../../agent/hardware.ts';
+import { NetworkModel, netPointAt, type NetPoint } from './network.ts';
 import { generateNodes, type Scenario, type SimNodeSpec } from './scenario.ts';
+import { SimBenchSource } from './sim-bench.ts';
 import { SimHostSource } from './sim-host.ts';
+import { SimProbeSource } from './sim-probe.ts';
 
 export interface FleetOptions {
   brokerUrl: string;
@@ -19,15 +26,27 @@ export interface FleetOptions {
   concurrency?: number;
   /** Prepended to node ids, so fleets sharing one broker never share an MQTT client id. */
   nodePrefix?: string;
+  /** Each node keeps its outbox and workload state in <stateRoot>/<node id>; default .banyan/sim. */
+  stateRoot?: string;
+  /** Timers of the simulated workloads. */
+  clock?: Clock;
+  /** Shared by every node, so injected partitions show in their RTTs; default seeded by the scenario. */
+  network?: NetworkModel;
+  /** Agent settings every node gets (probe interval, bench budget 0 to switch benchmarks off, …). */
+  agentConfig?: Partial<Pick<AgentConfig, 'probeIntervalMs' | 'probeCount' | 'benchBudgetMs' | 'outboxMaxBytes' | 'reconnectMinMs' | 'reconnectMaxMs'>>;
 }
 
 export class Fleet {
   readonly agents = new Map<string, Agent>();
   readonly specs: SimNodeSpec[];
+  readonly network: NetworkModel;
+  private readonly points: Map<string, NetPoint>;
 
   constructor(private readonly opts: FleetOptions) {
     const prefix = opts.nodePrefix ?? '';
     this.specs = generateNodes(opts.scenario, opts.nodes).map((s) => ({ ...s, id: prefix + s.id }));
+    this.network = opts.network ?? new NetworkModel({ seed: opts.scenario.seed });
+    this.points = new Map(this.specs.map((s) => [s.id, netPointAt(s.site, s.id)]));
   }
 
   async start(): Promise<void> {
@@ -53,12 +72,26 @@ export class Fleet {
       labels: { simulated: 'true', district: spec.site.district, siteKind: spec.site.kind },
       location: { lat: spec.site.lat, lon: spec.site.lon, district: spec.site.district, siteKind: spec.site.kind },
       telemetryIntervalMs: this.opts.scenario.telemetryIntervalMs,
-      stateDir: `.banyan/sim/${spec.id}`,
+      stateDir: join(this.opts.stateRoot ?? '.banyan/sim', spec.id),
+      ...this.opts.agentConfig,
     });
+    const clock = this.opts.clock ?? systemClock;
+    // Every runner kind is simulated: a simulated node never starts a real process or container.
+    const simulated = new SimulatedRunner(clock);
     return new Agent(config, {
       host: new SimHostSource(spec, spec.pack.count),
       accelerators: this.opts.accelerators(spec),
       log: log.child({ node: spec.id }),
+      clock: () => clock.now(),
+      execClock: clock,
+      runners: { process: simulated, container: simulated, simulated },
+      bench: new SimBenchSource(spec.seed, () => clock.now()),
+      probe: new SimProbeSource({
+        network: this.network,
+        self: this.points.get(spec.id)!,
+        count: config.probeCount,
+        peer: (host) => this.points.get(host),
+      }),
     });
   }
 

@@ -1,0 +1,58 @@
+// Where the agent's measured figures come from: the real node benchmarks itself (agent/bench),
+// a simulated node derives figures from its catalogue entries. The agent sees only this seam.
+import { join } from 'node:path';
+import type { Accelerator, BenchResult } from '../protocol/messages.ts';
+import { BenchCache, runBenchmarks, type BenchBackend } from './bench/index.ts';
+
+export interface BenchRequest {
+  accelerators: readonly Accelerator[];
+  /** Accelerator indexes running workloads: never benchmarked. */
+  busy: ReadonlySet<number>;
+  /** Measure again even when a result for this driver is cached (cmd rebench). */
+  rerun: boolean;
+  signal: AbortSignal;
+}
+
+export interface BenchSourceRun {
+  results: BenchResult[];
+  /** Targets without a figure this time, each with why ("acc:1: busy running a workload"). */
+  skipped: string[];
+}
+
+export interface BenchSource {
+  run(req: BenchRequest): Promise<BenchSourceRun>;
+}
+
+export interface NodeBenchOptions {
+  /** Wall-clock budget for all targets together; keep it short on a node that serves traffic. */
+  budgetMs: number;
+  /** Cache file; results stay valid until the driver (or CPU model) changes. */
+  cachePath: string;
+  backends?: readonly BenchBackend[];
+}
+
+/** This machine, through agent/bench: the cpu backend for the host, torch for accelerators. */
+export class NodeBenchSource implements BenchSource {
+  constructor(private readonly opts: NodeBenchOptions) {}
+
+  static inStateDir(stateDir: string, budgetMs: number): NodeBenchSource {
+    return new NodeBenchSource({ budgetMs, cachePath: join(stateDir, 'bench-results.json') });
+  }
+
+  async run(req: BenchRequest): Promise<BenchSourceRun> {
+    const cache = await BenchCache.open(this.opts.cachePath);
+    const run = await runBenchmarks({
+      accelerators: req.accelerators,
+      budgetMs: this.opts.budgetMs,
+      busy: req.busy,
+      rerun: req.rerun,
+      cache,
+      signal: req.signal,
+      ...(this.opts.backends ? { backends: this.opts.backends } : {}),
+    });
+    return {
+      results: run.results,
+      skipped: run.outcomes.flatMap((o) => ('reason' in o ? [`${o.target}: ${o.reason}`] : [])),
+    };
+  }
+}
