@@ -37,7 +37,22 @@ export interface KnownPlace {
   lon: number;
 }
 
+/**
+ * Where node messages come from and commands go, instead of an MQTT client: an in-process bus for
+ * simulated fleets of 100k nodes (simulators/fleet/transport-inproc.ts). Broker semantics
+ * (retained births, Last Wills) are the bus's job.
+ */
+export interface OrchestratorBus {
+  readonly connected: boolean;
+  /** Starts delivering node messages (with the publisher's identity when known); resolves once subscribed. */
+  open(deliver: (topic: string, payload: Uint8Array, clientId?: string) => void): Promise<void>;
+  publish(topic: string, payload: Uint8Array, qos: 0 | 1, retain: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface OrchestratorOptions {
+  /** Replaces the MQTT client (and the embedded broker) with an in-process bus. */
+  bus?: OrchestratorBus;
   /** An external broker; when absent the orchestrator embeds one. */
   brokerUrl?: string;
   /** First port the embedded broker tries (the next free one is used when taken). */
@@ -123,7 +138,7 @@ export class Orchestrator {
     for (const p of opts.places ?? []) this.latency.setLocation(p.id, { lat: p.lat, lon: p.lon }, { place: true });
     this.api = buildApi({
       registry: this.registry,
-      health: () => ({ ok: this.client?.connected === true, mqtt: this.client?.connected === true, nodes: this.registry.size }),
+      health: () => ({ ok: this.linkUp, mqtt: this.linkUp, nodes: this.registry.size }),
     });
   }
 
@@ -141,7 +156,11 @@ export class Orchestrator {
     for (const p of restored.problems) this.log.warn(p);
     for (const n of this.registry.all()) this.workloads.nodeChanged(n);
     if (state.nodes.length) this.log.info({ nodes: state.nodes.length }, 'restored known nodes; they show as unknown until they speak');
-    if (this.opts.brokerUrl) {
+    if (this.opts.bus) {
+      this.mqttUrl = 'inproc://bus';
+      await this.opts.bus.open((topic, payload, clientId) => this.ingest.handle(topic, payload, clientId));
+      await this.opts.bus.publish(orchestratorStateTopic(this.topicRoot), encode(this.presence('ONLINE')), 1, true);
+    } else if (this.opts.brokerUrl) {
       this.mqttUrl = this.opts.brokerUrl;
     } else {
       this.broker = await startEmbeddedBroker({
@@ -151,7 +170,7 @@ export class Orchestrator {
       });
       this.mqttUrl = this.broker.url;
     }
-    await this.connectMqtt();
+    if (!this.opts.bus) await this.connectMqtt();
     workloadRoutes(this.api, this.workloads);
     for (const plugin of this.opts.plugins ?? []) await plugin(this.api, this);
     await this.api.listen({ port: this.opts.httpPort ?? 8080, host: this.opts.httpHost ?? '127.0.0.1' });
@@ -163,6 +182,10 @@ export class Orchestrator {
       this.workloads.tick();
     });
     this.every(this.opts.persistMs ?? 1000, () => void this.persist());
+  }
+
+  private get linkUp(): boolean {
+    return this.opts.bus ? this.opts.bus.connected : this.client?.connected === true;
   }
 
   private onAccepted(env: Envelope, node: NodeRecord): void {
@@ -255,7 +278,9 @@ export class Orchestrator {
       body: 'cmd',
       cmd: { correlationId, ...action },
     };
-    await this.client!.publishAsync(nodeTopic(this.topicRoot, node.site, nodeId, 'cmd'), Buffer.from(encode(env)), { qos: 1 });
+    const topic = nodeTopic(this.topicRoot, node.site, nodeId, 'cmd');
+    if (this.opts.bus) await this.opts.bus.publish(topic, encode(env), 1, false);
+    else await this.client!.publishAsync(topic, Buffer.from(encode(env)), { qos: 1 });
     return correlationId;
   }
 
@@ -291,6 +316,10 @@ export class Orchestrator {
         .publishAsync(orchestratorStateTopic(this.topicRoot), Buffer.from(encode(this.presence('OFFLINE'))), { qos: 1, retain: true })
         .catch(() => undefined);
       await this.client.endAsync().catch(() => undefined);
+    }
+    if (this.opts.bus) {
+      await this.opts.bus.publish(orchestratorStateTopic(this.topicRoot), encode(this.presence('OFFLINE')), 1, true).catch(() => undefined);
+      await this.opts.bus.close();
     }
     await this.api.close();
     await this.broker?.close();
