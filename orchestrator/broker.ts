@@ -1,7 +1,7 @@
 // The embedded MQTT broker (aedes) for single-machine runs and tests. Production fleets point
 // agents and the orchestrator at a real broker instead; nothing else changes.
 import { createServer, type Server, type AddressInfo } from 'node:net';
-import { Aedes } from 'aedes';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 
 export interface EmbeddedBroker {
@@ -17,16 +17,55 @@ export interface BrokerOptions {
   /** The port to try first; when taken, the next free ones are tried (up to 50). 0 = any. */
   port?: number;
   log?: Logger;
-  /** Rejects a publish before it is routed; returns a reason to refuse, null to allow. */
-  authorizePublish?: (clientId: string, topic: string) => string | null;
+  /**
+   * Rejects a publish before it is routed; returns a reason to refuse, null to allow. `identity`
+   * is the client id, or the authenticated username when `auth` is set.
+   */
+  authorizePublish?: (identity: string, topic: string) => string | null;
+  /** Username/password accounts and their ACL; without it any client connects (local demo, tests). */
+  auth?: BrokerAuth;
 }
+
+/** Who may connect, and what each account may publish and subscribe to. */
+export interface BrokerAuth {
+  authenticate(username: string, password: Buffer): boolean;
+  mayPublish(username: string, topic: string): boolean;
+  maySubscribe(username: string, filter: string): boolean;
+}
+
+const BAD_USERNAME_OR_PASSWORD = 4;
 
 export async function startEmbeddedBroker(opts: BrokerOptions = {}): Promise<EmbeddedBroker> {
   const host = opts.host ?? '127.0.0.1';
+  const auth = opts.auth;
+  // Identity is the username the account proved, never the client id a client chose for itself.
+  const usernames = new WeakMap<Client, string>();
+  const identityOf = (client: Client): string | undefined => (auth ? usernames.get(client) : client.id);
   const aedes = await Aedes.createBroker({
+    authenticate: (client, username, password, done) => {
+      if (!auth) return done(null, true);
+      if (username && password && auth.authenticate(username, password)) {
+        usernames.set(client, username);
+        return done(null, true);
+      }
+      opts.log?.warn({ clientId: client.id, username }, 'MQTT login refused: unknown account or wrong password');
+      const err = new Error('bad username or password') as AuthenticateError;
+      err.returnCode = BAD_USERNAME_OR_PASSWORD;
+      done(err, false);
+    },
     authorizePublish: (client, packet, done) => {
-      const refusal = client && opts.authorizePublish ? opts.authorizePublish(client.id, packet.topic) : null;
+      if (!client) return done(null);
+      const identity = identityOf(client);
+      if (identity === undefined) return done(new Error('not authenticated'));
+      if (auth && !auth.mayPublish(identity, packet.topic)) return done(new Error(`${identity} may not publish on ${packet.topic}`));
+      const refusal = opts.authorizePublish ? opts.authorizePublish(identity, packet.topic) : null;
       done(refusal ? new Error(refusal) : null);
+    },
+    authorizeSubscribe: (client, sub, done) => {
+      const identity = identityOf(client);
+      if (!auth) return done(null, sub);
+      // A null subscription is refused in the SUBACK (0x80) without dropping the connection.
+      done(null, identity !== undefined && auth.maySubscribe(identity, sub.topic) ? sub : null);
     },
   });
   const server = createServer(aedes.handle);
