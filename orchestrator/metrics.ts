@@ -1,26 +1,27 @@
 // Prometheus metrics at GET /metrics, on a Registry of our own (never prom-client's global one, so
-// two orchestrators in one process — tests — never share series). Fleet gauges are computed from
-// the node registry at scrape time; counters of messages mirror the ingest's own counts; placement
-// and SLO figures follow the orchestrator's 'workload' events plus recordPlacement().
-import type { EventEmitter } from 'node:events';
+// two orchestrators in one process — tests — never share series). Fleet and workload gauges are
+// computed at scrape time from the registry and the workload manager; message counters mirror the
+// ingest's own counts; transitions and SLO violations follow the orchestrator's 'workload' events;
+// decision latency comes through recordPlacement(), which the placement caller invokes.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Orchestrator } from './orchestrator.ts';
 import { nodeView } from './views.ts';
-import { onWorkloadChange, violatesSlo, WORKLOAD_STATES, type WorkloadRecord, type WorkloadState } from './dashboard/workload-record.ts';
+import type { Workload, WorkloadState } from './workloads/manager.ts';
 
-/** What a placement attempt came to; the label of banyan_placements_total. */
-export type PlacementOutcome = 'placed' | 'unschedulable' | 'preempted' | 'error';
+/** What one placement decision came to; the label of banyan_placement_decisions_total. */
+export type PlacementOutcome = 'placed' | 'unschedulable';
 
 export interface BanyanMetrics {
   readonly registry: Registry;
-  /** Times one placement decision; the workloads lifecycle calls it around the pipeline. */
+  /** One placement decision and how long it took (WorkloadManager's onDecision feeds it). */
   recordPlacement(durationSeconds: number, outcome: PlacementOutcome): void;
   /** Stops following the orchestrator's events. */
   close(): void;
 }
 
 const NODE_STATES = ['online', 'offline', 'unknown'] as const;
+const WORKLOAD_STATES: readonly WorkloadState[] = ['pending', 'placed', 'running', 'completed', 'failed', 'stopped', 'evicted'];
 
 export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
   const registry = new Registry();
@@ -101,8 +102,8 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
   });
 
   const placements = new Counter({
-    name: 'banyan_placements_total',
-    help: 'Placement decisions by outcome.',
+    name: 'banyan_placement_decisions_total',
+    help: 'Placement decisions by outcome: placed (a node was chosen) or unschedulable (no node fits).',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
@@ -114,18 +115,17 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
   });
   const sloViolations = new Counter({
     name: 'banyan_slo_violations_total',
-    help: 'Times a workload began running farther than its latency SLO (rttMs > maxRttMs), by class.',
+    help: 'Times a placed workload began breaking its latency SLO (measured RTT above maxRttMs), by class.',
     labelNames: ['class'] as const,
     registers: [registry],
   });
   const transitions = new Counter({
     name: 'banyan_workload_transitions_total',
-    help: 'Workload state changes, by the state entered.',
+    help: 'Workload state changes, by the state entered (state="placed" counts placements and re-placements).',
     labelNames: ['state'] as const,
     registers: [registry],
   });
 
-  const workloads = new Map<string, WorkloadRecord>();
   new Gauge({
     name: 'banyan_workloads',
     help: 'Workloads by lifecycle state.',
@@ -133,26 +133,29 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
     registers: [registry],
     collect() {
       const counts = new Map<WorkloadState, number>(WORKLOAD_STATES.map((s) => [s, 0]));
-      for (const w of workloads.values()) counts.set(w.state, (counts.get(w.state) ?? 0) + 1);
+      for (const w of orchestrator.workloads.list()) counts.set(w.state, (counts.get(w.state) ?? 0) + 1);
       for (const [state, v] of counts) this.set({ state }, v);
     },
   });
   new Gauge({
-    name: 'banyan_workloads_violating_slo',
-    help: 'Placed or running workloads whose current RTT exceeds their SLO.',
+    name: 'banyan_workloads_breaking_slo',
+    help: 'Placed or running workloads whose measured RTT is above their SLO right now.',
     registers: [registry],
     collect() {
-      this.set([...workloads.values()].filter((w) => isActive(w) && violatesSlo(w)).length);
+      this.set(orchestrator.workloads.list().filter(breaksSlo).length);
     },
   });
 
-  const stopFollowing = onWorkloadChange(orchestrator.events as unknown as EventEmitter, (w) => {
-    const before = workloads.get(w.id);
-    workloads.set(w.id, w);
-    if (before?.state !== w.state) transitions.inc({ state: w.state });
-    const wasViolating = before !== undefined && isActive(before) && violatesSlo(before);
-    if (isActive(w) && violatesSlo(w) && !wasViolating) sloViolations.inc({ class: w.spec.class });
-  });
+  // The manager mutates one record in place, so what a workload was is kept here to see edges.
+  const last = new Map<string, { state: WorkloadState; breaking: boolean }>();
+  const onWorkload = (w: Workload) => {
+    const before = last.get(w.id);
+    const now = { state: w.state, breaking: breaksSlo(w) };
+    last.set(w.id, now);
+    if (before?.state !== now.state) transitions.inc({ state: now.state });
+    if (now.breaking && !before?.breaking) sloViolations.inc({ class: w.spec.class });
+  };
+  orchestrator.events.on('workload', onWorkload);
 
   return {
     registry,
@@ -160,12 +163,12 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
       placements.inc({ outcome });
       decisionSeconds.observe(durationSeconds);
     },
-    close: stopFollowing,
+    close: () => orchestrator.events.off('workload', onWorkload),
   };
 }
 
-function isActive(w: WorkloadRecord): boolean {
-  return w.state === 'placed' || w.state === 'running';
+function breaksSlo(w: Workload): boolean {
+  return (w.state === 'placed' || w.state === 'running') && w.sloBreachSinceMs !== null;
 }
 
 /** A counter whose count lives elsewhere (ingest): set it to that count at scrape. */

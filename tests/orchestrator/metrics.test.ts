@@ -1,15 +1,13 @@
 // GET /metrics against a real orchestrator and a 4-node simulated fleet: the text parses, and the
 // values agree with the fleet (nodes by state, accelerators by vendor, FP16 totals, ingest counts).
-import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { metricsOf, metricsPlugin } from '../../orchestrator/metrics.ts';
 import { nodeView } from '../../orchestrator/views.ts';
 import { nodeTopic } from '../../protocol/topics.ts';
 import { VENDORS, type VendorId } from '../../protocol/vendors.ts';
-import type { WorkloadRecord } from '../../orchestrator/dashboard/workload-record.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startHarness, type Harness } from './dashboard/harness.ts';
+import { demoSpec, startHarness, type Harness } from './dashboard/harness.ts';
 
 interface Sample {
   name: string;
@@ -72,17 +70,23 @@ describe('GET /metrics', () => {
   });
 
   it('reports nominal and measured FP16-eq TFLOPS split by domestic, matching the registry', async () => {
-    const nodes = [...h.orch.registry.all()].map(nodeView);
-    const sum = (pick: (a: (typeof nodes)[number]['accelerators'][number]) => number | undefined, domestic: boolean) =>
-      nodes.flatMap((n) => n.accelerators).filter((a) => a.domestic === domestic).reduce((s, a) => s + (pick(a) ?? 0), 0);
-    const { samples } = await scrape();
-    for (const domestic of [true, false]) {
-      const nominal = value(samples, 'banyan_fp16_tflops', { kind: 'nominal', domestic: String(domestic) });
-      expect(nominal).toBeCloseTo(sum((a) => a.nominal.tflops, domestic), 3);
-      expect(value(samples, 'banyan_fp16_tflops', { kind: 'measured', domestic: String(domestic) })).toBeCloseTo(sum((a) => a.measured?.tflops, domestic), 3);
-    }
-    // Ascend 910B (280) x 8 per huawei node: the domestic nominal figure is not trivially zero.
-    expect(value(samples, 'banyan_fp16_tflops', { kind: 'nominal', domestic: 'true' })).toBeGreaterThan(0);
+    const close = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) < 1e-3;
+    // Benchmarks land while the test runs: compare a scrape with the registry as it was then.
+    const samples = await waitFor('a scrape that agrees with the registry', async () => {
+      const { samples } = await scrape();
+      const accs = [...h.orch.registry.all()].flatMap((n) => nodeView(n).accelerators);
+      const ok = [true, false].every((domestic) => {
+        const mine = accs.filter((a) => a.domestic === domestic);
+        const labels = { domestic: String(domestic) };
+        return (
+          close(value(samples, 'banyan_fp16_tflops', { kind: 'nominal', ...labels }), mine.reduce((s, a) => s + (a.nominal.tflops ?? 0), 0)) &&
+          close(value(samples, 'banyan_fp16_tflops', { kind: 'measured', ...labels }), mine.reduce((s, a) => s + (a.measured?.tflops ?? 0), 0))
+        );
+      });
+      return ok && samples;
+    });
+    // 910B nodes carry 8 x 280 TFLOPS nominal: the domestic figure is not trivially zero.
+    expect(value(samples, 'banyan_fp16_tflops', { kind: 'nominal', domestic: 'true' })).toBeGreaterThanOrEqual(2240);
   });
 
   it('mirrors ingest: messages received, accepted, and rejected by reason', async () => {
@@ -119,34 +123,40 @@ describe('GET /metrics', () => {
     expect(value(samples, 'banyan_placement_decision_seconds_bucket', { le: '0.0005' })).toBe(1);
     expect(value(samples, 'banyan_placement_decision_seconds_bucket', { le: '0.0025' })).toBe(2);
     expect(value(samples, 'banyan_placement_decision_seconds_sum')).toBeCloseTo(0.0324, 6);
-    expect(value(samples, 'banyan_placements_total', { outcome: 'placed' })).toBe(2);
-    expect(value(samples, 'banyan_placements_total', { outcome: 'unschedulable' })).toBe(1);
+    expect(value(samples, 'banyan_placement_decision_decisions_total')).toBeUndefined();
+    expect(value(samples, 'banyan_placement_decisions_total', { outcome: 'placed' })).toBe(2);
+    expect(value(samples, 'banyan_placement_decisions_total', { outcome: 'unschedulable' })).toBe(1);
   });
 
-  it("counts workloads by state and SLO violations from the orchestrator's workload events", async () => {
-    const node = h.fleet.specs[1]!.id;
-    const spec = {
-      name: 'press-ctl', tenant: 't', class: 'industrial-control', priority: 800, preemptible: false,
-      disconnect: { policy: 'keep', graceMs: 1000 }, strategy: 'spread', run: { runner: 'simulated' },
-      needs: { accelerators: 1, vendors: [], domesticOnly: false, minFp16Tflops: 0, basis: 'nominal', memoryMibPerAccelerator: 0, labels: {} },
-      latency: { to: { site: 'fz-mawei-plant-3' }, maxRttMs: 10 },
-    } as WorkloadRecord['spec'];
-    const record = (over: Partial<WorkloadRecord>): WorkloadRecord => ({
-      id: 'w-metrics', spec, state: 'running', nodeId: node, acceleratorIndexes: [0], rttMs: 3, rttMeasured: true, history: [], createdAtMs: 1, ...over,
+  it('counts workloads by state and their transitions, from the workload manager', async () => {
+    const target = h.fleet.specs[1]!;
+    const r = await fetch(`${h.orch.httpUrl}/v1/workloads`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(demoSpec('metrics-ctl', target.site.id)),
     });
-    const events = h.orch.events as unknown as EventEmitter;
-    events.emit('workload', record({ state: 'placed' }));
-    events.emit('workload', record({ rttMs: 4 }));
-    events.emit('workload', record({ rttMs: 14 }));
-    events.emit('workload', record({ rttMs: 15 }));
-    events.emit('workload', { id: 'not-a-record' });
+    expect(r.status).toBe(201);
+    const { id } = (await r.json()) as { id: string };
+    const w = await waitFor('workload placed', () => {
+      const x = h.orch.workloads.get(id);
+      return x && (x.state === 'placed' || x.state === 'running') && x;
+    });
     const { samples } = await scrape();
-    // One crossing of the SLO line is one violation, however long it lasts.
-    expect(value(samples, 'banyan_slo_violations_total', { class: 'industrial-control' })).toBe(1);
-    expect(value(samples, 'banyan_workloads', { state: 'running' })).toBe(1);
-    expect(value(samples, 'banyan_workloads', { state: 'placed' })).toBe(0);
-    expect(value(samples, 'banyan_workloads_violating_slo')).toBe(1);
-    expect(value(samples, 'banyan_workload_transitions_total', { state: 'running' })).toBe(1);
+    expect(value(samples, 'banyan_workloads', { state: w.state })).toBe(1);
+    expect(value(samples, 'banyan_workloads', { state: 'pending' })).toBe(0);
+    expect(value(samples, 'banyan_workload_transitions_total', { state: 'placed' })).toBe(1);
+    expect(value(samples, 'banyan_workloads_breaking_slo')).toBe(0);
+  });
+
+  it('counts an SLO breach once per crossing, by class', async () => {
+    const w = h.orch.workloads.list().find((x) => x.state === 'placed' || x.state === 'running')!;
+    const emit = (sloBreachSinceMs: number | null) => h.orch.events.emit('workload', { ...w, sloBreachSinceMs });
+    emit(Date.now());
+    emit(Date.now());
+    emit(null);
+    emit(Date.now());
+    const { samples } = await scrape();
+    expect(value(samples, 'banyan_slo_violations_total', { class: 'industrial-control' })).toBe(2);
   });
 
   it('uses its own registry: two orchestrators in one process do not share series', async () => {
@@ -154,7 +164,7 @@ describe('GET /metrics', () => {
     try {
       const r = parseExposition(await (await fetch(`${other.orch.httpUrl}/metrics`)).text());
       expect(value(r.samples, 'banyan_nodes', { state: 'online' })).toBe(1);
-      expect(value(r.samples, 'banyan_placements_total', { outcome: 'placed' })).toBeUndefined();
+      expect(value(r.samples, 'banyan_placement_decisions_total', { outcome: 'placed' })).toBeUndefined();
     } finally {
       await other.stop();
     }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Orchestrator } from '../../../orchestrator/orchestrator.ts';
 import { Fleet } from '../../../simulators/fleet/fleet.ts';
 import { validateScenario } from '../../../simulators/fleet/scenario.ts';
+import { SITES } from '../../../simulators/fleet/geography.ts';
 import { CatalogAcceleratorSource } from '../../../simulators/fleet/sim-accelerators.ts';
 import { loadCatalog } from '../../../agent/catalog/catalog.ts';
 import { quietLog } from '../../helpers/quiet-log.ts';
@@ -24,6 +25,19 @@ export const SCENARIO = validateScenario({
 
 type Plugin = (app: FastifyInstance, o: Orchestrator) => void | Promise<void>;
 
+/** A workload spec a simulated agent can run: close to the given site, one accelerator. */
+export function demoSpec(name: string, site: string, over: Record<string, unknown> = {}) {
+  return {
+    name,
+    tenant: 'ops',
+    class: 'industrial-control',
+    needs: { accelerators: 1 },
+    latency: { to: { site }, maxRttMs: 50 },
+    run: { runner: 'simulated', durationMs: 600_000 },
+    ...over,
+  };
+}
+
 export interface Harness {
   orch: Orchestrator;
   fleet: Fleet;
@@ -32,7 +46,18 @@ export interface Harness {
 
 export async function startHarness(plugins: Plugin[], nodes = SCENARIO.nodes): Promise<Harness> {
   const run = randomUUID().slice(0, 6);
-  const orch = await Orchestrator.start({ mqttPort: 0, httpPort: 0, dataDir: null, log: quietLog, sweepMs: 200, plugins });
+  const orch = await Orchestrator.start({
+    mqttPort: 0,
+    httpPort: 0,
+    dataDir: null,
+    log: quietLog,
+    sweepMs: 200,
+    // A placed workload stays put while a test looks at it, acked or not.
+    ackTimeoutMs: 60_000,
+    plugins,
+    // As npm start does: SLOs may name any of the city's sites.
+    places: SITES.map((s) => ({ kind: s.landmark ? 'landmark' : 'site', id: s.id, lat: s.lat, lon: s.lon })),
+  });
   const catalog = await loadCatalog();
   const fleet = new Fleet({
     brokerUrl: orch.mqttUrl,

@@ -1,0 +1,150 @@
+// The live feed behind GET /v1/events: what changes in the orchestrator, as server-sent events.
+// Status changes, rejected messages and workload changes go out as they happen; fleet summaries
+// and nodes whose reports changed (birth, bench) are batched into at most one flush per interval,
+// since a large fleet's benchmarks would otherwise flood every open dashboard.
+import type { ServerResponse } from 'node:http';
+import type { Envelope } from '../../protocol/messages.ts';
+import type { Orchestrator } from '../orchestrator.ts';
+import type { StatusChange } from '../registry.ts';
+import { fleetSummary, nodeView, type FleetSummary, type NodeView } from '../views.ts';
+import { workloadView, type WorkloadView } from '../api/workloads.ts';
+import type { Workload } from '../workloads/manager.ts';
+
+/** Every event the feed sends, by SSE event name. */
+export interface FeedEvents {
+  snapshot: { nodes: NodeView[]; summary: FleetSummary; atMs: number };
+  node: NodeView;
+  status: { nodeId: string; from: string; to: string; reason: string; atMs: number };
+  summary: FleetSummary;
+  rejected: { reason: string; detail: string; topic: string; atMs: number };
+  /** The same shape as GET /v1/workloads/:id. */
+  workload: WorkloadView;
+}
+
+export type FeedEventName = keyof FeedEvents;
+
+export interface LiveFeedOptions {
+  /** Minimum spacing of summary / node-detail flushes. */
+  flushMs?: number;
+  /** SSE comment lines keep proxies from closing an idle stream. */
+  keepAliveMs?: number;
+  /** Streams beyond this are refused (503), so a misbehaving page cannot exhaust the server. */
+  maxClients?: number;
+  /** A client this far behind (bytes buffered) is dropped; it reconnects and gets a snapshot. */
+  maxBufferedBytes?: number;
+}
+
+export class LiveFeed {
+  private readonly clients = new Set<ServerResponse>();
+  private readonly dirtyNodes = new Set<string>();
+  private flushedVersion = -1;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly opts: Required<LiveFeedOptions>;
+
+  constructor(
+    private readonly orchestrator: Orchestrator,
+    opts: LiveFeedOptions = {},
+  ) {
+    this.opts = { flushMs: 1000, keepAliveMs: 15_000, maxClients: 200, maxBufferedBytes: 4 * 1024 * 1024, ...opts };
+    const events = orchestrator.events;
+    const onStatus = (c: StatusChange) => {
+      this.broadcast('status', { nodeId: c.node.id, from: c.from, to: c.to, reason: c.reason, atMs: Date.now() });
+      this.broadcast('node', nodeView(c.node));
+    };
+    const onRejected = (reason: string, detail: string, topic: string) =>
+      this.broadcast('rejected', { reason, detail, topic, atMs: Date.now() });
+    const onAccepted = (env: Envelope) => {
+      if (env.body === 'birth' || env.body === 'bench') this.dirtyNodes.add(env.nodeId);
+    };
+    const onWorkload = (w: Workload) => this.broadcast('workload', workloadView(w));
+    events.on('status', onStatus);
+    events.on('workload', onWorkload);
+    events.on('rejected', onRejected);
+    events.on('accepted', onAccepted);
+    this.unsubscribe.push(
+      () => events.off('status', onStatus),
+      () => events.off('rejected', onRejected),
+      () => events.off('accepted', onAccepted),
+      () => events.off('workload', onWorkload),
+    );
+    this.every(this.opts.flushMs, () => this.flush());
+    this.every(this.opts.keepAliveMs, () => this.writeAll(': keep-alive\n\n'));
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Takes over an HTTP response as an event stream, starting with a full snapshot. */
+  attach(res: ServerResponse): boolean {
+    if (this.clients.size >= this.opts.maxClients) return false;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    this.clients.add(res);
+    res.on('close', () => this.clients.delete(res));
+    this.send(res, 'snapshot', { nodes: this.nodes(), summary: fleetSummary(this.orchestrator.registry.all()), atMs: Date.now() });
+    return true;
+  }
+
+  private nodes(): NodeView[] {
+    return [...this.orchestrator.registry.all()].sort((a, b) => a.id.localeCompare(b.id)).map(nodeView);
+  }
+
+  private flush(): void {
+    const registry = this.orchestrator.registry;
+    for (const id of this.dirtyNodes) {
+      const n = registry.get(id);
+      if (n) this.broadcast('node', nodeView(n));
+    }
+    this.dirtyNodes.clear();
+    if (registry.version === this.flushedVersion) return;
+    this.flushedVersion = registry.version;
+    if (this.clients.size > 0) this.broadcast('summary', fleetSummary(registry.all()));
+  }
+
+  private broadcast<E extends FeedEventName>(event: E, data: FeedEvents[E]): void {
+    if (this.clients.size === 0) return;
+    this.writeAll(frame(event, data));
+  }
+
+  private send<E extends FeedEventName>(res: ServerResponse, event: E, data: FeedEvents[E]): void {
+    this.write(res, frame(event, data));
+  }
+
+  private writeAll(chunk: string): void {
+    for (const res of this.clients) this.write(res, chunk);
+  }
+
+  private write(res: ServerResponse, chunk: string): void {
+    if (res.writableLength > this.opts.maxBufferedBytes) {
+      this.clients.delete(res);
+      res.destroy();
+      return;
+    }
+    res.write(chunk);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Ends every stream (so the HTTP server can close) and stops following the orchestrator. */
+  close(): void {
+    for (const t of this.timers) clearInterval(t);
+    for (const u of this.unsubscribe) u();
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+  }
+}
+
+function frame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}

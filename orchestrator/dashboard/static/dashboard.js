@@ -1,0 +1,343 @@
+// The dashboard's behaviour: a snapshot and live changes from GET /v1/events (server-sent
+// events), rendered into the page at most once per animation frame. No framework, no build.
+import { h, num, pct, ago, clock, NODE_STATES, WORKLOAD_STATE_GLYPH, rttText, sloText } from './format.js';
+import { FleetMap } from './map.js';
+
+const state = {
+  nodes: new Map(),
+  summary: null,
+  workloads: new Map(),
+  sort: { key: 'id', dir: 1 },
+  filter: '',
+  selectedNode: null,
+  explainFor: null,
+  openDetails: new Set(),
+  map: null,
+  workloadsApi: true,
+};
+
+const $ = (sel) => document.querySelector(sel);
+const MAX_EVENTS = 60;
+
+// ---- rendering ---------------------------------------------------------------------------
+
+let pending = false;
+function render() {
+  if (pending) return;
+  pending = true;
+  requestAnimationFrame(() => {
+    pending = false;
+    renderTotals();
+    renderNodes();
+    renderWorkloads();
+    state.map?.render([...state.nodes.values()], [...state.workloads.values()]);
+  });
+}
+
+function renderTotals() {
+  const s = state.summary;
+  if (!s) return;
+  $('#t-nodes').textContent = `${s.nodes.online} / ${s.nodes.total}`;
+  $('#t-nodes-note').textContent = `online · ${s.nodes.offline} offline · ${s.nodes.unknown} unknown`;
+  $('#t-nominal').textContent = num(s.nominal.pflops, 3);
+  $('#t-nominal-note').textContent = `${s.accelerators} accelerators · city target ${s.cityPlan.targetPflops} PFLOPS` +
+    (s.nominal.unknownCount ? ` · ${s.nominal.unknownCount} without a catalogue figure` : '');
+  $('#t-measured').textContent = num(s.measured.pflops, 3);
+  $('#t-measured-note').textContent = s.nominal.pflops > 0 ? `${pct(s.measured.pflops / s.nominal.pflops)} of nominal` : '';
+  const share = s.nominal.domesticShare;
+  $('#t-domestic').textContent = pct(share);
+  const verdict = $('#t-domestic-verdict');
+  const ok = s.cityPlan.meetsDomesticShare;
+  verdict.textContent = ok ? `✓ meets the ${pct(s.cityPlan.domesticShareTarget)} line` : `✗ below the ${pct(s.cityPlan.domesticShareTarget)} line`;
+  verdict.className = `verdict ${ok ? 'ok' : 'bad'}`;
+  $('#t-share-fill').style.width = `${Math.min(100, share * 100)}%`;
+  $('#t-share-line').style.left = `${s.cityPlan.domesticShareTarget * 100}%`;
+  $('#t-share').setAttribute('aria-valuenow', (share * 100).toFixed(1));
+  const max = Math.max(1, ...s.byVendor.map((v) => v.nominalTflops));
+  $('#vendors').replaceChildren(...s.byVendor.map((v) => h('li', {},
+    h('span', {}, `${v.vendor}${v.domestic ? ' (domestic)' : ''}`),
+    h('span', { class: `bar${v.domestic ? ' domestic' : ''}`, style: `width:${(v.nominalTflops / max) * 100}%`, 'aria-hidden': 'true' }),
+    h('span', { class: 'fig' }, `${v.count} × · ${num(v.nominalTflops, 0)} TF`))));
+  fillVendorOptions(s.byVendor);
+}
+
+function benchOf(n) {
+  const measured = n.accelerators.filter((a) => a.measured);
+  if (measured.length === 0) return null;
+  return measured.reduce((a, b) => (b.measured.atMs > a.measured.atMs ? b : a)).measured;
+}
+
+const SORTS = {
+  id: (n) => n.id,
+  status: (n) => n.status,
+  district: (n) => `${n.location?.district ?? ''} ${n.site}`,
+  accelerators: (n) => n.accelerators.length,
+  nominal: (n) => n.nominalTflops,
+  measured: (n) => n.measuredTflops ?? -1,
+  bench: (n) => benchOf(n)?.atMs ?? 0,
+};
+
+function matches(n, q) {
+  if (!q) return true;
+  const hay = [n.id, n.site, n.status, n.location?.district, ...n.accelerators.map((a) => `${a.vendor} ${a.model}`)].join(' ').toLowerCase();
+  return q.split(/\s+/).every((term) => hay.includes(term));
+}
+
+function renderNodes() {
+  const key = SORTS[state.sort.key];
+  const rows = [...state.nodes.values()]
+    .filter((n) => matches(n, state.filter))
+    .sort((a, b) => {
+      const [x, y] = [key(a), key(b)];
+      return (x < y ? -1 : x > y ? 1 : a.id.localeCompare(b.id)) * state.sort.dir;
+    });
+  $('#node-count').textContent = `${rows.length} of ${state.nodes.size} nodes`;
+  $('#nodes tbody').replaceChildren(...rows.map(nodeRow));
+}
+
+function nodeRow(n) {
+  const st = NODE_STATES[n.status] ?? NODE_STATES.unknown;
+  const bench = benchOf(n);
+  const models = [...new Set(n.accelerators.map((a) => a.model))].join(', ');
+  const details = h('details', { open: state.openDetails.has(n.id) },
+    h('summary', {}, n.accelerators.length ? `${n.accelerators.length} × ${models}` : 'none'),
+    h('ul', { class: 'accs' }, n.accelerators.map((a) => h('li', {},
+      `#${a.index} ${a.vendor} ${a.model}: ${num(a.nominal.tflops, 1)} nominal`,
+      a.nominal.basis !== 'fp16' ? ` (${a.nominal.basis})` : '',
+      ' · ', a.measured ? `${num(a.measured.tflops, 1)} measured (${num(a.measured.ratioToNominal * 100, 0)} %, p99 ${num(a.measured.latencyP99Ms, 2)} ms)` : 'not benchmarked'))));
+  details.addEventListener('toggle', () => (details.open ? state.openDetails.add(n.id) : state.openDetails.delete(n.id)));
+  return h('tr', { 'data-node': n.id, class: state.selectedNode === n.id ? 'selected' : undefined },
+    h('th', { scope: 'row' }, n.id),
+    h('td', { class: `state state-${n.status}`, 'data-status': n.status }, `${st.glyph} ${st.label}`),
+    h('td', {}, `${n.location?.district ?? '—'} / ${n.site}`),
+    h('td', {}, details),
+    h('td', { class: 'num' }, num(n.nominalTflops, 1)),
+    h('td', { class: 'num' }, num(n.measuredTflops, 1)),
+    h('td', {}, bench ? `${bench.backend}, ${ago(bench.atMs)}` : 'none yet'));
+}
+
+function renderWorkloads() {
+  const note = $('#workloads-note');
+  const list = [...state.workloads.values()].sort((a, b) => b.createdAtMs - a.createdAtMs);
+  note.textContent = !state.workloadsApi ? 'This orchestrator has no workloads API.' : list.length === 0 ? 'No workloads yet; submit one below.' : '';
+  $('#workloads tbody').replaceChildren(...list.map((w) => {
+    const violating = w.spec.latency && w.rttMs !== null && w.rttMs > w.spec.latency.maxRttMs;
+    return h('tr', { 'data-workload': w.id, 'data-state': w.state },
+      h('th', { scope: 'row' }, w.spec.name, h('div', { class: 'muted' }, w.id)),
+      h('td', {}, w.spec.class),
+      h('td', { class: `state wl-${w.state}` }, `${WORKLOAD_STATE_GLYPH[w.state] ?? ''} ${w.state}`),
+      h('td', { class: 'wl-node' }, w.nodeId ?? '—'),
+      h('td', {}, sloText(w.spec)),
+      h('td', { class: violating ? 'wl-rtt slo-bad' : 'wl-rtt' }, rttText(w.rttMs, w.rttMeasured), violating ? ' ✗ over SLO' : ''),
+      h('td', {}, h('button', { type: 'button', 'aria-label': `Explain placement of ${w.spec.name}`, onclick: () => explain(w.id) }, 'Explain')));
+  }));
+}
+
+// ---- explain -------------------------------------------------------------------------------
+
+async function explain(id) {
+  state.explainFor = id;
+  const panel = $('#explain');
+  const body = $('#explain-body');
+  panel.hidden = false;
+  const w = state.workloads.get(id);
+  $('#explain-h').textContent = `Explain: ${w?.spec.name ?? id}`;
+  body.replaceChildren(h('p', { class: 'muted' }, 'loading…'));
+  try {
+    const r = await fetch(`/v1/workloads/${encodeURIComponent(id)}/explain`);
+    const data = await r.json();
+    if (!r.ok) throw new Error(data.message ?? `HTTP ${r.status}`);
+    body.replaceChildren(...explainView(data.explain ?? data), ...historyView(w));
+  } catch (e) {
+    body.replaceChildren(h('p', { class: 'slo-bad' }, `could not load the explanation: ${e.message}`));
+  }
+}
+
+function explainView(x) {
+  const out = [];
+  if (Array.isArray(x.filters)) {
+    out.push(h('h4', {}, 'Filters'), h('table', { class: 'grid' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'filter'), h('th', { class: 'num' }, 'removed'), h('th', {}, 'why, e.g.'))),
+      h('tbody', {}, x.filters.map((f) => h('tr', {}, h('td', {}, f.name), h('td', { class: 'num' }, f.removed), h('td', {}, (f.reasons ?? []).join('; ')))))));
+  }
+  if (Array.isArray(x.candidates)) {
+    out.push(h('h4', {}, 'Top candidates'), h('table', { class: 'grid' },
+      h('thead', {}, h('tr', {}, ...['node', 'score', 'latency', 'packing', 'domestic', 'RTT'].map((c) => h('th', {}, c)))),
+      h('tbody', {}, x.candidates.map((c) => h('tr', {},
+        h('td', {}, c.nodeId), h('td', { class: 'num' }, num(c.total, 3)),
+        h('td', { class: 'num' }, num(c.breakdown?.latency, 3)), h('td', { class: 'num' }, num(c.breakdown?.packing, 3)),
+        h('td', { class: 'num' }, num(c.breakdown?.domestic, 3)), h('td', {}, rttText(c.rttMs, c.measured)))))));
+  }
+  const facts = [];
+  if (x.blockedBy) facts.push(`blocked by: ${x.blockedBy}`);
+  if (typeof x.pruned === 'number') facts.push(`${x.pruned} nodes pruned by the latency bound`);
+  if (facts.length) out.push(h('p', {}, facts.join(' · ')));
+  if (out.length === 0) out.push(h('pre', {}, JSON.stringify(x, null, 2)));
+  return out;
+}
+
+function historyView(w) {
+  if (!w?.history?.length) return [];
+  return [h('h4', {}, 'History'), h('ol', {}, w.history.map((e) => h('li', {}, `${clock(e.atMs)} ${e.state}${e.reason ? ` — ${e.reason}` : ''}`)))];
+}
+
+// ---- recent events -------------------------------------------------------------------------
+
+function logEvent(kind, text, atMs = Date.now()) {
+  const list = $('#events');
+  list.prepend(h('li', { class: `kind-${kind}` }, h('time', { datetime: new Date(atMs).toISOString() }, clock(atMs)), h('span', {}, kind), h('span', {}, text)));
+  while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
+}
+
+function workloadEvent(before, w) {
+  const reason = w.history?.at(-1)?.reason;
+  const why = reason ? ` (${reason})` : '';
+  if (before?.nodeId && w.nodeId && before.nodeId !== w.nodeId) {
+    logEvent('replaced', `${w.spec.name} re-placed ${before.nodeId} → ${w.nodeId}${why}`);
+  } else if (before?.state !== w.state) {
+    const where = w.nodeId ? ` on ${w.nodeId}, ${rttText(w.rttMs, w.rttMeasured)}` : '';
+    logEvent(w.state, `${w.spec.name} ${w.state}${where}${why}`);
+  }
+}
+
+// ---- live feed -----------------------------------------------------------------------------
+
+function connect() {
+  const conn = $('#conn');
+  const es = new EventSource('/v1/events');
+  const on = (name, fn) => es.addEventListener(name, (e) => fn(JSON.parse(e.data)));
+  es.onopen = () => { conn.dataset.state = 'live'; conn.textContent = 'live'; };
+  es.onerror = () => { conn.dataset.state = 'lost'; conn.textContent = 'reconnecting…'; };
+  on('snapshot', (s) => {
+    state.nodes = new Map(s.nodes.map((n) => [n.id, n]));
+    state.summary = s.summary;
+    render();
+  });
+  on('node', (n) => { state.nodes.set(n.id, n); render(); });
+  on('summary', (s) => { state.summary = s; render(); });
+  on('status', (c) => {
+    const kind = c.to === 'offline' ? 'lost' : c.to === 'online' ? 'online' : c.to;
+    logEvent(kind, `${c.nodeId} ${c.from} → ${c.to} (${c.reason})`, c.atMs);
+  });
+  on('rejected', (r) => logEvent('rejected', `${r.reason}: ${r.detail}`, r.atMs));
+  on('workload', (w) => {
+    workloadEvent(state.workloads.get(w.id), w);
+    state.workloads.set(w.id, w);
+    render();
+    if (state.explainFor === w.id) void explain(w.id);
+  });
+}
+
+async function loadWorkloads() {
+  try {
+    const r = await fetch('/v1/workloads');
+    if (r.status === 404) { state.workloadsApi = false; render(); return; }
+    const body = await r.json();
+    // Records that arrived live while this was in flight are newer than the list: keep them.
+    for (const w of body.workloads ?? []) if (!state.workloads.has(w.id)) state.workloads.set(w.id, w);
+    render();
+  } catch (e) {
+    $('#workloads-note').textContent = `could not load workloads: ${e.message}`;
+  }
+}
+
+async function loadMap() {
+  const geo = await (await fetch('/v1/geography')).json();
+  state.map = new FleetMap($('#map'), geo, selectNode);
+  fillSiteOptions(geo);
+  render();
+}
+
+function selectNode(id) {
+  state.selectedNode = id;
+  state.filter = '';
+  $('#node-filter').value = '';
+  render();
+  requestAnimationFrame(() => document.querySelector(`#nodes tr[data-node="${CSS.escape(id)}"]`)?.scrollIntoView({ block: 'center' }));
+}
+
+// ---- controls ------------------------------------------------------------------------------
+
+function fillVendorOptions(byVendor) {
+  const select = document.querySelector('select[name=vendor]');
+  const have = new Set([...select.options].map((o) => o.value));
+  for (const v of byVendor) if (!have.has(v.vendor)) select.append(h('option', { value: v.vendor }, `${v.vendor}${v.domestic ? ' (domestic)' : ''}`));
+}
+
+function fillSiteOptions(geo) {
+  const select = document.querySelector('select[name=site]');
+  for (const d of geo.districts) {
+    const sites = geo.sites.filter((s) => s.district === d.id);
+    select.append(h('optgroup', { label: d.name }, sites.map((s) => h('option', { value: s.id }, `${s.id} (${s.kind})`))));
+  }
+}
+
+function specFromForm(form) {
+  const f = new FormData(form);
+  const str = (k) => String(f.get(k) ?? '').trim();
+  const numOrNull = (k) => (str(k) === '' ? null : Number(str(k)));
+  const needs = { accelerators: numOrNull('accelerators') ?? 0 };
+  if (str('vendor')) needs.vendors = [str('vendor')];
+  if (f.get('domesticOnly')) needs.domesticOnly = true;
+  if (numOrNull('minTflops') !== null) needs.minFp16Tflops = numOrNull('minTflops');
+  const spec = { name: str('name'), tenant: str('tenant'), class: str('class'), needs, run: { runner: 'simulated' } };
+  const seconds = numOrNull('durationS');
+  if (seconds !== null) spec.run.durationMs = Math.round(seconds * 1000);
+  if (str('site')) {
+    spec.latency = { to: { site: str('site') } };
+    if (numOrNull('maxRttMs') !== null) spec.latency.maxRttMs = numOrNull('maxRttMs');
+  }
+  return spec;
+}
+
+async function submit(e) {
+  e.preventDefault();
+  const out = $('#submit-result');
+  out.className = '';
+  out.textContent = 'submitting…';
+  try {
+    const r = await fetch('/v1/workloads', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(specFromForm(e.target)) });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      const details = (body.errors ?? []).map((x) => `${x.path}: ${x.message}`).join('; ');
+      throw new Error([body.message ?? `HTTP ${r.status}`, details].filter(Boolean).join(' — '));
+    }
+    const w = body.workload ?? body;
+    if (w.id) {
+      if (!state.workloads.has(w.id)) { workloadEvent(undefined, w); state.workloads.set(w.id, w); }
+      out.className = 'ok';
+      out.textContent = `submitted ${w.spec?.name ?? ''} as ${w.id}: ${w.state}${w.nodeId ? ` on ${w.nodeId}` : ''}`;
+      render();
+    }
+  } catch (err) {
+    out.className = 'error';
+    out.textContent = `not submitted: ${err.message}`;
+  }
+}
+
+function wireControls() {
+  $('#node-filter').addEventListener('input', (e) => { state.filter = e.target.value.trim().toLowerCase(); render(); });
+  for (const b of document.querySelectorAll('#nodes th button')) {
+    b.addEventListener('click', () => {
+      const key = b.dataset.sort;
+      state.sort = { key, dir: state.sort.key === key ? -state.sort.dir : 1 };
+      for (const th of document.querySelectorAll('#nodes th')) th.setAttribute('aria-sort', 'none');
+      b.parentElement.setAttribute('aria-sort', state.sort.dir === 1 ? 'ascending' : 'descending');
+      render();
+    });
+  }
+  const large = $('#large-type');
+  const setLarge = (on) => {
+    document.body.classList.toggle('large', on);
+    large.setAttribute('aria-pressed', String(on));
+    localStorage.setItem('banyan.large', on ? '1' : '0');
+  };
+  large.addEventListener('click', () => setLarge(!document.body.classList.contains('large')));
+  setLarge(localStorage.getItem('banyan.large') === '1' || new URLSearchParams(location.search).has('wall'));
+  $('#submit').addEventListener('submit', submit);
+}
+
+wireControls();
+connect();
+void loadMap();
+void loadWorkloads();
