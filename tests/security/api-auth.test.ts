@@ -41,7 +41,7 @@ describe('API auth on the orchestrator', () => {
 
   it.each(WRITES)('$method $url: 401 without or with a bad token, 403 for a viewer, served for operator and admin', async (w) => {
     const send = (headers: Record<string, string>) => orch.api.inject({ ...w, headers });
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: issued.operator.token }, { authorization: `Basic ${issued.admin.token}` }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer nope' }, { authorization: issued.operator.token }, { authorization: `Basic ${issued.admin.token}` }]) {
       const r = await send(headers);
       expect(r.statusCode, JSON.stringify(headers)).toBe(401);
       expect(r.headers['www-authenticate']).toMatch(/^Bearer/);
