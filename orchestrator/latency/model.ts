@@ -1,7 +1,8 @@
 // The orchestrator's latency model: measured RTT where a pair has been probed (median of a
-// recent window), elsewhere a Vivaldi estimate with an error bound. Points are nodes and fixed
-// places (landmarks, site probes); places without probes are reached through the nearest
-// located point plus a geographic propagation term (see estimateTo).
+// recent window), elsewhere a Vivaldi estimate with an error bound. A point no sample has fitted
+// yet has no coordinate worth trusting: its estimates are geographic, with a 100 % error bound.
+// Points are nodes and fixed places (landmarks, site probes); places without probes are reached
+// through the nearest located point plus a geographic propagation term (see estimateTo).
 import { DEFAULT_VIVALDI, coordinateDistance, originCoordinate, vivaldiUpdate, type Coordinate, type VivaldiConfig } from './vivaldi.ts';
 import { geoRttMs, haversineKm, type LatLon } from './geo.ts';
 import type { LatencyTarget, RttEstimate } from './types.ts';
@@ -18,7 +19,10 @@ interface Point {
   readonly id: string;
   readonly coord: Coordinate;
   location?: LatLon;
+  /** Grid cell; NaN until the first sample fits the coordinate (an unfitted point is not in the grid). */
   cell: number;
+  /** Vivaldi updates applied to this point's coordinate. */
+  fits: number;
 }
 
 /** A target resolved to a point plus the geographic leg from that point to the place. */
@@ -46,7 +50,9 @@ export class LatencyModel {
   private readonly grid = new Map<number, Set<Point>>();
   private readonly sortedMeasured = new Map<string, { id: string; rttMs: number }[]>();
   private readonly resolvedCache = new Map<string, Resolved | null>();
+  private readonly unfitted = new Set<Point>();
   private extent = { minX: 0, maxX: 0, minY: 0, maxY: 0 };
+  private changes = 0;
 
   constructor(opts: LatencyModelOptions = {}) {
     this.cfg = opts.vivaldi ?? DEFAULT_VIVALDI;
@@ -54,9 +60,15 @@ export class LatencyModel {
     this.cellMs = opts.cellMs ?? 1;
   }
 
+  /** Grows whenever any estimate may have changed, so callers can cache orderings built on them. */
+  get version(): number {
+    return this.changes;
+  }
+
   /** Feed one RTT sample between two points (nodes, landmarks); unknown ids are added. */
   observe(a: string, b: string, rttMs: number): void {
     if (a === b || !(rttMs >= 0) || !Number.isFinite(rttMs)) return;
+    this.changes++;
     const key = pairKey(a, b);
     const window = this.samples.get(key) ?? [];
     window.push(rttMs);
@@ -75,15 +87,18 @@ export class LatencyModel {
     const before = { ...pa.coord };
     vivaldiUpdate(pa.coord, pb.coord, rtt, tieBreak(a, b), this.cfg);
     vivaldiUpdate(pb.coord, before, rtt, tieBreak(b, a), this.cfg);
-    this.reindex(pa);
-    this.reindex(pb);
+    this.fitted(pa);
+    this.fitted(pb);
   }
 
   /** Where a point or a place is on the map; places without probes are reached through it. */
   setLocation(id: string, location: LatLon, opts: { place?: boolean } = {}): void {
+    const old = opts.place ? this.places.get(id) : this.points.get(id)?.location;
+    if (old && old.lat === location.lat && old.lon === location.lon) return;
     if (opts.place) this.places.set(id, location);
-    else this.point(id).location = location;
+    else this.point(id).location = { lat: location.lat, lon: location.lon };
     this.resolvedCache.clear();
+    this.changes++;
   }
 
   /** Forget a node: its samples and coordinate go. */
@@ -98,8 +113,10 @@ export class LatencyModel {
     this.probed.delete(id);
     this.sortedMeasured.delete(id);
     this.grid.get(p.cell)?.delete(p);
+    this.unfitted.delete(p);
     this.points.delete(id);
     this.resolvedCache.clear();
+    this.changes++;
   }
 
   has(id: string): boolean {
@@ -110,7 +127,11 @@ export class LatencyModel {
     return this.points.get(id)?.coord;
   }
 
-  /** RTT between two points: the measured median if the pair was probed, else Vivaldi ± error. */
+  /**
+   * RTT between two points: the measured median if the pair was probed, else Vivaldi ± error;
+   * when either end was never fitted, the geographic estimate ± 100 % (undefined without both
+   * locations).
+   */
   estimate(a: string, b: string): RttEstimate | undefined {
     if (a === b) return this.points.has(a) ? { rttMs: 0, measured: true, errorMs: 0 } : undefined;
     const window = this.samples.get(pairKey(a, b));
@@ -118,6 +139,7 @@ export class LatencyModel {
     const pa = this.points.get(a);
     const pb = this.points.get(b);
     if (!pa || !pb) return undefined;
+    if (pa.fits === 0 || pb.fits === 0) return geoEstimate(pa, pb);
     return coordinateEstimate(pa.coord, pb.coord);
   }
 
@@ -149,9 +171,19 @@ export class LatencyModel {
     if (!r) return;
     const { anchor, geoMs } = r;
     if (geoMs <= limitMs) yield { id: anchor.id, lowerBoundMs: geoMs };
-    const measured = this.measuredFrom(anchor.id);
+    // Measured neighbours and points reached geographically (either end unfitted) have exact
+    // figures; they are merged, in order, into the grid's rings.
+    const exact = this.geographicFrom(anchor, geoMs, limitMs);
+    if (anchor.fits === 0) {
+      yield* exact;
+      return;
+    }
+    for (const m of this.measuredFrom(anchor.id)) {
+      if (m.rttMs + geoMs <= limitMs) exact.push({ id: m.id, lowerBoundMs: m.rttMs + geoMs });
+    }
+    exact.sort((a, b) => a.lowerBoundMs - b.lowerBoundMs);
     const probedSet = this.probed.get(anchor.id);
-    let m = 0;
+    let next = 0;
     const floor = anchor.coord.height + this.cfg.heightMinMs + geoMs;
     const cx = cellIndex(anchor.coord.x, this.cellMs);
     const cy = cellIndex(anchor.coord.y, this.cellMs);
@@ -160,19 +192,29 @@ export class LatencyModel {
     for (let ring = 0; ring <= maxRing; ring++) {
       const bound = Math.max(0, ring - 1) * this.cellMs + floor;
       if (bound > limitMs) break;
-      while (m < measured.length && measured[m]!.rttMs + geoMs <= bound) {
-        yield { id: measured[m]!.id, lowerBoundMs: measured[m]!.rttMs + geoMs };
-        m++;
-      }
+      while (next < exact.length && exact[next]!.lowerBoundMs <= bound) yield exact[next++]!;
       for (const p of this.ring(cx, cy, ring)) {
         if (p === anchor || probedSet?.has(p.id)) continue;
         yield { id: p.id, lowerBoundMs: bound };
       }
     }
-    while (m < measured.length && measured[m]!.rttMs + geoMs <= limitMs) {
-      yield { id: measured[m]!.id, lowerBoundMs: measured[m]!.rttMs + geoMs };
-      m++;
+    while (next < exact.length) yield exact[next++]!;
+  }
+
+  /**
+   * Located points whose estimate to the anchor is geographic (the anchor or the point itself was
+   * never fitted), with their exact rttMs + errorMs through estimateTo, within the limit, sorted.
+   */
+  private geographicFrom(anchor: Point, geoMs: number, limitMs: number): NearbyCandidate[] {
+    if (!anchor.location) return [];
+    const pool = anchor.fits === 0 ? this.points.values() : this.unfitted.values();
+    const out: NearbyCandidate[] = [];
+    for (const p of pool) {
+      if (p === anchor || !p.location) continue;
+      const lowerBoundMs = 2 * (geoRttMs(p.location, anchor.location) + geoMs);
+      if (lowerBoundMs <= limitMs) out.push({ id: p.id, lowerBoundMs });
     }
+    return out.sort((a, b) => a.lowerBoundMs - b.lowerBoundMs);
   }
 
   private *ring(cx: number, cy: number, r: number): Generator<Point> {
@@ -234,10 +276,9 @@ export class LatencyModel {
   private point(id: string): Point {
     let p = this.points.get(id);
     if (!p) {
-      const coord = originCoordinate(this.cfg);
-      p = { id, coord, cell: cellKey(cellIndex(0, this.cellMs), cellIndex(0, this.cellMs)) };
+      p = { id, coord: originCoordinate(this.cfg), cell: NaN, fits: 0 };
       this.points.set(id, p);
-      this.addToCell(p);
+      this.unfitted.add(p);
       this.resolvedCache.clear();
     }
     return p;
@@ -247,6 +288,11 @@ export class LatencyModel {
     let s = this.probed.get(a);
     if (!s) this.probed.set(a, (s = new Set()));
     s.add(b);
+  }
+
+  private fitted(p: Point): void {
+    if (p.fits++ === 0) this.unfitted.delete(p);
+    this.reindex(p);
   }
 
   private reindex(p: Point): void {
@@ -278,6 +324,12 @@ export class LatencyModel {
 export function coordinateEstimate(a: Coordinate, b: Coordinate): RttEstimate {
   const rttMs = coordinateDistance(a, b);
   return { rttMs, measured: false, errorMs: (rttMs * (a.error + b.error)) / 2 };
+}
+
+function geoEstimate(a: Point, b: Point): RttEstimate | undefined {
+  if (!a.location || !b.location) return undefined;
+  const rttMs = geoRttMs(a.location, b.location);
+  return { rttMs, measured: false, errorMs: rttMs };
 }
 
 function pairKey(a: string, b: string): string {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { LatencyModel } from '../../../orchestrator/latency/model.ts';
 import { Rng } from '../../../simulators/fleet/rng.ts';
+import { geoRttMs } from '../../../orchestrator/latency/geo.ts';
 
 /** A synthetic metric space: points on a plane plus an access height, RTT = distance + heights. */
 function synthetic(n: number, seed: number) {
@@ -59,6 +60,34 @@ describe('Vivaldi latency model', () => {
     expect(model.estimateTo('n2', { site: 'unknown' })).toBeUndefined();
   });
 
+  it('gives a never-measured point the geographic estimate with a 100 % error bound, not an origin coordinate', () => {
+    const model = new LatencyModel();
+    model.observe('m1', 'm2', 3);
+    const a = { lat: 26.08, lon: 119.3 };
+    const b = { lat: 26.08, lon: 119.65 }; // ≈35 km east
+    model.setLocation('u1', a);
+    model.setLocation('u2', b);
+    const g = geoRttMs(a, b);
+    expect(model.estimate('u1', 'u2')).toEqual({ rttMs: g, measured: false, errorMs: g });
+    // One end measured, the other not: still geographic, and nothing without a location.
+    model.setLocation('m1', a);
+    expect(model.estimate('m1', 'u2')).toEqual({ rttMs: g, measured: false, errorMs: g });
+    expect(model.estimate('m2', 'u2')).toBeUndefined();
+    const to = model.estimateTo('u1', { landmark: 'u2' })!;
+    expect(to.rttMs + to.errorMs).toBeGreaterThan(1.5);
+    expect(to.measured).toBe(false);
+  });
+
+  it('keeps a point fitted from a single sample near Serf\'s starting error (≈1.5)', () => {
+    const model = new LatencyModel();
+    model.observe('a', 'b', 2);
+    model.observe('b', 'c', 2);
+    expect(model.coordinate('c')!.error).toBeGreaterThan(1);
+    const ac = model.estimate('a', 'c')!;
+    expect(ac.measured).toBe(false);
+    expect(ac.errorMs).toBeGreaterThan(ac.rttMs);
+  });
+
   it('nearestFirst yields nondecreasing lower bounds that never exceed the real estimate, and misses no point within the limit', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1e6 }), fc.double({ min: 1, max: 30, noNaN: true }), (seed, limit) => {
@@ -69,7 +98,14 @@ describe('Vivaldi latency model', () => {
           const b = rng.int(0, 29);
           if (a !== b) model.observe(pts[a]!.id, pts[b]!.id, rtt(a, b));
         }
-        const target = { landmark: 'p0' };
+        // Located points, some never measured (reached geographically), sometimes the target itself.
+        const ids = pts.map((p) => p.id);
+        for (const p of pts) model.setLocation(p.id, { lat: 26 + p.y / 10, lon: 119 + p.x / 10 });
+        for (let u = 0; u < 4; u++) {
+          model.setLocation(`u${u}`, { lat: 26 + rng.next() * 4, lon: 119 + rng.next() * 4 });
+          ids.push(`u${u}`);
+        }
+        const target = { landmark: seed % 3 === 0 ? 'u0' : 'p0' };
         const seen = new Map<string, number>();
         let last = -Infinity;
         for (const c of model.nearestFirst(target, limit)) {
@@ -79,9 +115,9 @@ describe('Vivaldi latency model', () => {
           expect(c.lowerBoundMs).toBeLessThanOrEqual((e.measured ? e.rttMs : e.rttMs + e.errorMs) + 1e-9);
           seen.set(c.id, c.lowerBoundMs);
         }
-        for (const p of pts) {
-          const e = model.estimateTo(p.id, target)!;
-          if ((e.measured ? e.rttMs : e.rttMs + e.errorMs) <= limit) expect(seen.has(p.id)).toBe(true);
+        for (const id of ids) {
+          const e = model.estimateTo(id, target)!;
+          if ((e.measured ? e.rttMs : e.rttMs + e.errorMs) <= limit) expect(seen.has(id)).toBe(true);
         }
       }),
       { numRuns: 100 },
