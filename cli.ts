@@ -16,7 +16,27 @@ const COMMANDS: Record<string, Command> = {
   bench: { summary: "measure this machine's FP16-eq throughput and latency", run: async (argv) => (await import('./agent/cli/bench.ts')).benchCommand(argv) },
   orchestrator: { summary: 'run the orchestrator (API, registry, placement)', run: async (argv) => (await import('./orchestrator/cli/serve.ts')).serveCommand(argv) },
   creds: { summary: 'broker accounts, ACL and TLS config; API tokens', run: async (argv) => (await import('./orchestrator/cli/creds.ts')).credsCommand(argv) },
+  ...operatorCommands({
+    nodes: 'list nodes: state, site, accelerators, nominal and measured FP16-eq',
+    node: "one node's details and its accelerators' benchmarks",
+    workloads: 'list workloads: state, node, SLO, RTT',
+    submit: 'submit a workload spec (YAML or JSON file)',
+    explain: 'why a workload is where it is: filters and top candidates',
+    move: 'move a workload to another node (--to NODE)',
+    stop: 'stop a workload',
+    summary: 'fleet totals: PFLOPS nominal and measured, domestic share, vendors',
+  }),
 };
+
+/** The operator commands talk to a running orchestrator over HTTP (orchestrator/cli/operator.ts). */
+function operatorCommands(summaries: Record<string, string>): Record<string, Command> {
+  return Object.fromEntries(
+    Object.entries(summaries).map(([name, summary]) => [
+      name,
+      { summary, run: async (argv: string[]) => (await import('./orchestrator/cli/operator.ts')).operatorCommand(name, argv) },
+    ]),
+  );
+}
 
 const HELP = `banyan — edge compute node agent and orchestrator
 

@@ -195,7 +195,8 @@ function workloadEvent(before, w) {
   if (before?.nodeId && w.nodeId && before.nodeId !== w.nodeId) {
     logEvent('replaced', `${w.spec.name} re-placed ${before.nodeId} → ${w.nodeId}${why}`);
   } else if (before?.state !== w.state) {
-    const where = w.nodeId ? ` on ${w.nodeId}, ${rttText(w.rttMs, w.rttMeasured)}` : '';
+    // The lifecycle's own reason already names the node and RTT when it has one.
+    const where = w.nodeId && !reason?.includes(w.nodeId) ? ` on ${w.nodeId}, ${rttText(w.rttMs, w.rttMeasured)}` : '';
     logEvent(w.state, `${w.spec.name} ${w.state}${where}${why}`);
   }
 }

@@ -1,0 +1,249 @@
+// The operator commands: nodes, node, workloads, submit, explain, move, stop, summary. Tables for
+// people, --json for scripts; exit codes 0 ok, 1 error, 2 usage, 3 not found, 4 unreachable or
+// refused (401/403).
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import type { WorkloadView } from '../api/workloads.ts';
+import type { NodeView } from '../views.ts';
+import { ApiError, BanyanClient, DEFAULT_ORCHESTRATOR, EXIT, type ExplainView } from './client.ts';
+import { fixed, rtt, table } from './table.ts';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const consoleIo: Io = { out: (t) => console.log(t), err: (t) => console.error(t) };
+
+interface OperatorCommand {
+  usage: string;
+  /** Positional arguments it takes, by name. */
+  args: string[];
+  options?: Record<string, { type: 'string' | 'boolean' }>;
+  run: (c: BanyanClient, args: string[], opts: Record<string, string | boolean | undefined>) => Promise<{ json: unknown; text: string }>;
+}
+
+const COMMON_HELP = `Options:
+  --orchestrator URL  the orchestrator's HTTP API (default $BANYAN_ORCHESTRATOR or ${DEFAULT_ORCHESTRATOR})
+  --token TOKEN       API token, sent as Bearer (default $BANYAN_TOKEN)
+  --json              machine-readable output
+  -h, --help          this text
+
+Exit codes: 0 ok, 1 error (refused spec, conflict, server error), 2 usage, 3 not found,
+            4 orchestrator unreachable or the token refused (401/403).`;
+
+export const OPERATOR_COMMANDS: Record<string, OperatorCommand> = {
+  nodes: {
+    usage: 'banyan nodes [--status online|offline|unknown]',
+    args: [],
+    options: { status: { type: 'string' } },
+    run: async (c, _a, o) => {
+      const nodes = (await c.nodes()).filter((n) => !o.status || n.status === o.status);
+      return { json: { nodes }, text: nodesTable(nodes) };
+    },
+  },
+  node: {
+    usage: 'banyan node ID',
+    args: ['ID'],
+    run: async (c, [id]) => {
+      const n = await c.node(id!);
+      return { json: n, text: nodeDetail(n) };
+    },
+  },
+  workloads: {
+    usage: 'banyan workloads',
+    args: [],
+    run: async (c) => {
+      const ws = await c.workloads();
+      return { json: { workloads: ws }, text: ws.length ? workloadsTable(ws) : 'no workloads' };
+    },
+  },
+  submit: {
+    usage: 'banyan submit FILE        (a workload spec, YAML or JSON; - reads stdin)',
+    args: ['FILE'],
+    run: async (c, [file]) => {
+      const w = await c.submit(await readSpec(file!));
+      return { json: w, text: `submitted ${w.name} as ${w.id}: ${w.state}${w.nodeId ? ` on ${w.nodeId}, RTT ${rtt(w.rttMs, w.rttMeasured)}` : ''}` };
+    },
+  },
+  explain: {
+    usage: 'banyan explain WORKLOAD_ID',
+    args: ['WORKLOAD_ID'],
+    run: async (c, [id]) => {
+      const x = await c.explain(id!);
+      return { json: x, text: explainText(x) };
+    },
+  },
+  move: {
+    usage: 'banyan move WORKLOAD_ID --to NODE_ID',
+    args: ['WORKLOAD_ID'],
+    options: { to: { type: 'string' } },
+    run: async (c, [id], o) => {
+      if (typeof o.to !== 'string' || !o.to) throw new UsageError('move needs --to NODE_ID');
+      const w = await c.move(id!, o.to);
+      return { json: w, text: `moved ${w.name} (${w.id}) to ${w.nodeId}: ${w.state}, RTT ${rtt(w.rttMs, w.rttMeasured)}` };
+    },
+  },
+  stop: {
+    usage: 'banyan stop WORKLOAD_ID',
+    args: ['WORKLOAD_ID'],
+    run: async (c, [id]) => {
+      const w = await c.stop(id!);
+      return { json: w, text: `${w.name} (${w.id}) is ${w.state}` };
+    },
+  },
+  summary: {
+    usage: 'banyan summary',
+    args: [],
+    run: async (c) => {
+      const s = await c.summary();
+      const share = `${(s.nominal.domesticShare * 100).toFixed(1)} % (${s.cityPlan.meetsDomesticShare ? 'meets' : 'below'} the ${s.cityPlan.domesticShareTarget * 100} % line)`;
+      const text = [
+        `nodes         ${s.nodes.online} online, ${s.nodes.offline} offline, ${s.nodes.unknown} unknown (${s.nodes.total} known)`,
+        `accelerators  ${s.accelerators}`,
+        `nominal       ${fixed(s.nominal.pflops, 3)} PFLOPS FP16-eq (city target ${s.cityPlan.targetPflops})`,
+        `measured      ${fixed(s.measured.pflops, 3)} PFLOPS FP16-eq`,
+        `domestic      ${share}`,
+        '',
+        table(['VENDOR', 'DOMESTIC', 'COUNT', 'NOMINAL TFLOPS'], s.byVendor.map((v) => [v.vendor, v.domestic ? 'yes' : 'no', v.count, fixed(v.nominalTflops)]), { right: [2, 3] }),
+      ].join('\n');
+      return { json: s, text };
+    },
+  },
+};
+
+class UsageError extends Error {}
+
+async function readSpec(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return parseYaml(text) as unknown;
+  } catch (e) {
+    throw new UsageError(`${file} is neither YAML nor JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function nodesTable(nodes: NodeView[]): string {
+  return table(
+    ['NODE', 'STATE', 'SITE', 'ACCELERATORS', 'NOMINAL TF', 'MEASURED TF', 'WORKLOADS'],
+    nodes.map((n) => [
+      n.id,
+      n.status,
+      n.site,
+      acceleratorSummary(n),
+      fixed(n.nominalTflops),
+      fixed(n.measuredTflops),
+      n.runningWorkloads.length,
+    ]),
+    { right: [4, 5, 6] },
+  );
+}
+
+function acceleratorSummary(n: NodeView): string {
+  const byModel = new Map<string, number>();
+  for (const a of n.accelerators) byModel.set(a.model, (byModel.get(a.model) ?? 0) + 1);
+  return [...byModel].map(([m, k]) => `${k}x ${m}`).join(', ');
+}
+
+function nodeDetail(n: NodeView): string {
+  const head = [
+    `node      ${n.id}`,
+    `state     ${n.status} (${n.statusReason}) since ${new Date(n.sinceMs).toISOString()}`,
+    `site      ${n.site}${n.location ? ` (${n.location.district}, ${n.location.lat}, ${n.location.lon})` : ''}`,
+    `host      ${n.host ? `${n.host.hostname}, ${n.host.cpuCores} cores, ${n.host.os}` : '-'}`,
+    `agent     ${n.agentVersion || '-'}`,
+    `FP16-eq   ${fixed(n.nominalTflops)} TFLOPS nominal, ${fixed(n.measuredTflops)} measured`,
+  ];
+  const accs = table(
+    ['#', 'VENDOR', 'MODEL', 'NOMINAL TF', 'BASIS', 'MEASURED TF', 'RATIO', 'P99 MS', 'BACKEND'],
+    n.accelerators.map((a) => [
+      a.index, a.vendor, a.model, fixed(a.nominal.tflops), a.nominal.basis,
+      fixed(a.measured?.tflops), a.measured ? fixed(a.measured.ratioToNominal, 2) : null,
+      a.measured ? fixed(a.measured.latencyP99Ms, 2) : null, a.measured?.backend,
+    ]),
+    { right: [0, 3, 5, 6, 7] },
+  );
+  return [...head, '', accs].join('\n');
+}
+
+function workloadsTable(ws: WorkloadView[]): string {
+  return table(
+    ['ID', 'NAME', 'CLASS', 'STATE', 'NODE', 'SLO', 'RTT'],
+    ws.map((w) => [w.id, w.name, w.class, w.state, w.nodeId, w.maxRttMs === null ? 'none' : `<=${w.maxRttMs} ms`, rtt(w.rttMs, w.rttMeasured)]),
+  );
+}
+
+function explainText(x: ExplainView): string {
+  const filters = table(['FILTER', 'REMOVED', 'WHY (EXAMPLES)'], x.filters.map((f) => [f.name, f.removed, f.reasons.join('; ')]), { right: [1] });
+  const candidates = table(
+    ['NODE', 'SCORE', 'LATENCY', 'PACKING', 'DOMESTIC', 'RTT'],
+    x.candidates.map((c) => [c.nodeId, fixed(c.total, 3), fixed(c.breakdown.latency, 3), fixed(c.breakdown.packing, 3), fixed(c.breakdown.domestic, 3), rtt(c.rttMs, c.measured)]),
+    { right: [1, 2, 3, 4] },
+  );
+  const verdict = x.chosen ? `chosen: ${x.chosen}` : `no node fits${x.blockedBy ? `; blocked by ${x.blockedBy}` : ''}`;
+  return [`workload ${x.workload}: ${verdict} (${x.pruned} pruned by the latency bound)`, '', filters, '', candidates].join('\n');
+}
+
+/** Runs one operator command; returns its exit code. */
+export async function operatorCommand(name: string, argv: string[], env: NodeJS.ProcessEnv = process.env, io: Io = consoleIo): Promise<number> {
+  const cmd = OPERATOR_COMMANDS[name];
+  if (!cmd) throw new Error(`no operator command "${name}"`);
+  const help = `${cmd.usage}\n\n${COMMON_HELP}`;
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        orchestrator: { type: 'string' },
+        token: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        ...cmd.options,
+      },
+    });
+  } catch (e) {
+    io.err(`banyan ${name}: ${(e as Error).message}\n\n${help}`);
+    return EXIT.usage;
+  }
+  const opts = parsed.values as Record<string, string | boolean | undefined>;
+  if (opts.help) {
+    io.out(help);
+    return EXIT.ok;
+  }
+  if (parsed.positionals.length !== cmd.args.length) {
+    io.err(`banyan ${name}: expected ${cmd.args.length ? cmd.args.join(' ') : 'no arguments'}, got ${parsed.positionals.length ? parsed.positionals.join(' ') : 'none'}\n\nUsage: ${cmd.usage}`);
+    return EXIT.usage;
+  }
+  const client = new BanyanClient({
+    baseUrl: (opts.orchestrator as string | undefined) ?? env.BANYAN_ORCHESTRATOR ?? DEFAULT_ORCHESTRATOR,
+    token: (opts.token as string | undefined) ?? env.BANYAN_TOKEN,
+  });
+  try {
+    const r = await cmd.run(client, parsed.positionals, opts);
+    io.out(opts.json ? JSON.stringify(r.json, null, 2) : r.text);
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`banyan ${name}: ${e.message}`);
+      return EXIT.usage;
+    }
+    if (!(e instanceof ApiError)) throw e;
+    if (opts.json) io.err(JSON.stringify({ error: e.kind, status: e.status, message: e.message, errors: e.fieldErrors }));
+    else io.err([`banyan ${name}: ${e.message}`, ...e.fieldErrors.map((f) => `  ${f.path}: ${f.message}`)].join('\n'));
+    return e.exitCode;
+  }
+}

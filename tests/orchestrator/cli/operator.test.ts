@@ -1,0 +1,170 @@
+// The operator commands against a real orchestrator with a 4-node simulated fleet: tables, --json,
+// exit codes (0 ok, 1 error, 2 usage, 3 not found, 4 unreachable or refused) and what errors say.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify as toYaml } from 'yaml';
+import { operatorCommand } from '../../../orchestrator/cli/operator.ts';
+import { authPlugin, issueApiToken, parseTokenLines } from '../../../orchestrator/api/auth.ts';
+import { Orchestrator } from '../../../orchestrator/orchestrator.ts';
+import { quietLog } from '../../helpers/quiet-log.ts';
+import { demoSpec, startHarness, type Harness } from '../dashboard/harness.ts';
+
+async function banyan(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await operatorCommand(args[0]!, args.slice(1), env, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('banyan operator commands', () => {
+  let h: Harness;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    h = await startHarness([]);
+    dir = mkdtempSync(join(tmpdir(), 'banyan-cli-'));
+    env = { BANYAN_ORCHESTRATOR: h.orch.httpUrl };
+  });
+  afterAll(async () => {
+    await h?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('nodes: an aligned table for people, the API shape with --json', async () => {
+    const t = await banyan(['nodes'], env);
+    expect(t.code).toBe(0);
+    const lines = t.out.split('\n');
+    expect(lines[0]).toMatch(/^NODE\s+STATE\s+SITE\s+ACCELERATORS\s+NOMINAL TF\s+MEASURED TF\s+WORKLOADS$/);
+    expect(lines).toHaveLength(1 + 4);
+    // Aligned: every row's STATE column starts where the header's does.
+    const col = lines[0]!.indexOf('STATE');
+    for (const l of lines.slice(1)) expect(l.slice(col, col + 6)).toBe('online');
+    const j = await banyan(['nodes', '--json'], env);
+    const parsed = JSON.parse(j.out) as { nodes: { id: string; nominalTflops: number }[] };
+    expect(parsed.nodes.map((n) => n.id).sort()).toEqual(h.fleet.specs.map((s) => s.id).sort());
+    const api = (await (await fetch(`${h.orch.httpUrl}/v1/nodes`)).json()) as { nodes: { id: string; nominalTflops: number }[] };
+    expect(parsed.nodes.map((n) => [n.id, n.nominalTflops])).toEqual(api.nodes.map((n) => [n.id, n.nominalTflops]));
+  });
+
+  it('node ID shows its accelerators; an unknown id exits 3 with the API message', async () => {
+    const spec = h.fleet.specs[0]!;
+    const r = await banyan(['node', spec.id], env);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`node      ${spec.id}`);
+    expect(r.out.split('\n').filter((l) => l.includes(spec.pack.model))).toHaveLength(spec.pack.count);
+    const missing = await banyan(['node', 'no-such-node'], env);
+    expect(missing.code).toBe(3);
+    expect(missing.err).toContain('no node "no-such-node"');
+  });
+
+  it('summary agrees with the fleet summary API', async () => {
+    const s = (await (await fetch(`${h.orch.httpUrl}/v1/fleet/summary`)).json()) as { nominal: { pflops: number }; byVendor: { vendor: string }[] };
+    const r = await banyan(['summary'], env);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`nominal       ${s.nominal.pflops.toFixed(3)} PFLOPS`);
+    for (const v of s.byVendor) expect(r.out).toMatch(new RegExp(`^${v.vendor}\\s`, 'm'));
+    expect(JSON.parse((await banyan(['summary', '--json'], env)).out)).toEqual(s);
+  });
+
+  it('submit (YAML), workloads, explain, move, stop: the whole operator loop', async () => {
+    const [a, b] = [h.fleet.specs[1]!, h.fleet.specs[2]!];
+    const file = join(dir, 'ctl.yaml');
+    writeFileSync(file, toYaml(demoSpec('cli-ctl', a.site.id, { needs: { accelerators: 1 } })));
+    const sub = await banyan(['submit', file, '--json'], env);
+    expect(sub.code, sub.err).toBe(0);
+    const w = JSON.parse(sub.out) as { id: string; nodeId: string; state: string };
+    expect(w.state).toBe('placed');
+    expect(w.nodeId).toBe(h.orch.workloads.get(w.id)!.nodeId);
+
+    const list = await banyan(['workloads'], env);
+    expect(list.out).toMatch(new RegExp(`^${w.id}\\s+cli-ctl\\s+industrial-control\\s+(placed|running)\\s+${w.nodeId}\\s+<=50 ms`, 'm'));
+
+    const ex = await banyan(['explain', w.id], env);
+    expect(ex.code).toBe(0);
+    expect(ex.out).toContain(`chosen: ${w.nodeId}`);
+    expect(ex.out).toMatch(/^latency-slo\s+\d+/m);
+
+    const other = w.nodeId === b.id ? a.id : b.id;
+    const mv = await banyan(['move', w.id, '--to', other], env);
+    expect(mv.code, mv.err).toBe(0);
+    expect(h.orch.workloads.get(w.id)!.nodeId).toBe(other);
+    expect((await banyan(['move', w.id, '--to', 'no-such-node'], env)).code).toBe(3);
+
+    const st = await banyan(['stop', w.id], env);
+    expect(st.code).toBe(0);
+    expect(st.out).toContain('is stopped');
+    expect(h.orch.workloads.get(w.id)!.state).toBe('stopped');
+    expect((await banyan(['explain', 'w-nope'], env)).code).toBe(3);
+  });
+
+  it('a refused spec exits 1 and names each bad field', async () => {
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ ...demoSpec('Bad Name', 'fz-gulou-dc-1'), class: 'nope' }));
+    const r = await banyan(['submit', file], env);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^ {2}\/name: /m);
+    expect(r.err).toMatch(/^ {2}\/class: /m);
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await banyan(['node'], env)).code).toBe(2);
+    expect((await banyan(['nodes', '--bogus'], env)).code).toBe(2);
+    expect((await banyan(['move', 'w-1'], env)).code).toBe(2);
+    const r = await banyan(['submit', join(dir, 'missing.yaml')], env);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('ENOENT');
+  });
+
+  it('an unreachable orchestrator exits 4 and says what to do', async () => {
+    const r = await banyan(['nodes', '--orchestrator', 'http://127.0.0.1:9'], env);
+    expect(r.code).toBe(4);
+    expect(r.err).toContain('cannot reach http://127.0.0.1:9');
+    expect(r.err).toContain('banyan orchestrator');
+    expect(r.err).toContain('--orchestrator');
+  });
+
+  it('runs as a real process through the banyan dispatcher, with its exit code', async () => {
+    // Asynchronous: the orchestrator answering it lives in this very process.
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, ['bin/banyan.js', ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const ok = await run(['nodes', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((JSON.parse(ok.stdout) as { nodes: unknown[] }).nodes).toHaveLength(4);
+    expect((await run(['node', 'nope'])).code).toBe(3);
+  });
+});
+
+describe('banyan operator commands with API tokens', () => {
+  const viewer = issueApiToken('cli-viewer', 'viewer');
+  const operator = issueApiToken('cli-operator', 'operator');
+  let orch: Orchestrator;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    const tokens = parseTokenLines([viewer.line, operator.line].join('\n'), 'test');
+    orch = await Orchestrator.start({ mqttPort: 0, httpPort: 0, dataDir: null, log: quietLog, plugins: [(app) => authPlugin(app, { tokens })] });
+    env = { BANYAN_ORCHESTRATOR: orch.httpUrl };
+  });
+  afterAll(async () => {
+    await orch?.stop();
+  });
+
+  it('sends --token or $BANYAN_TOKEN as Bearer; 401 and 403 exit 4 with advice', async () => {
+    const none = await banyan(['nodes'], env);
+    expect(none.code).toBe(4);
+    expect(none.err).toContain('--token or set $BANYAN_TOKEN');
+    expect((await banyan(['nodes', '--token', viewer.token], env)).code).toBe(0);
+    expect((await banyan(['nodes'], { ...env, BANYAN_TOKEN: viewer.token })).code).toBe(0);
+    const denied = await banyan(['stop', 'w-1', '--token', viewer.token], env);
+    expect(denied.code).toBe(4);
+    expect(denied.err).toContain('stronger role');
+    // An operator may stop: the request reaches the API and finds no such workload.
+    expect((await banyan(['stop', 'w-1'], { ...env, BANYAN_TOKEN: operator.token })).code).toBe(3);
+  });
+});

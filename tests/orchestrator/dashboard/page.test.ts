@@ -1,0 +1,115 @@
+// The dashboard in headless Chromium against a real orchestrator and a 4-node simulated fleet:
+// it loads with the fleet, follows a node going offline without a reload, and submits a workload
+// through its form. Screenshots go to tests/.artifacts/dashboard/ for a person to look at.
+import { existsSync, mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { dashboardPlugin } from '../../../orchestrator/dashboard/plugin.ts';
+import { startHarness, type Harness } from './harness.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = new URL('../../.artifacts/dashboard/', import.meta.url).pathname;
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing and CI is set: install Debian's chromium (.ci/run does)`);
+if (!haveChromium) console.warn(`skipping dashboard browser tests: ${CHROMIUM} not found (apt-get install -y chromium)`);
+
+describe.skipIf(!haveChromium)('dashboard page in Chromium', () => {
+  let h: Harness;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    h = await startHarness([dashboardPlugin]);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    await page.goto(`${h.orch.httpUrl}/`);
+  }, 30_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.stop();
+  });
+
+  it('loads with the fleet: table, map markers, totals', async () => {
+    const ids = h.fleet.specs.map((s) => s.id);
+    for (const id of ids) {
+      await page.locator(`#nodes tbody tr[data-node="${id}"]`).waitFor({ timeout: 10_000 });
+      await page.locator(`#map g.node[data-node="${id}"][data-status="online"]`).waitFor({ timeout: 10_000 });
+    }
+    expect(await page.locator('#map polygon.district').count()).toBe(12);
+    await expect.poll(() => page.locator('#t-nodes').textContent()).toBe('4 / 4');
+    const nominal = Number((await page.locator('#t-nominal').textContent())!.replace(/,/g, ''));
+    const summary = (await (await fetch(`${h.orch.httpUrl}/v1/fleet/summary`)).json()) as { nominal: { pflops: number } };
+    expect(nominal).toBeCloseTo(summary.nominal.pflops, 3);
+    expect(await page.locator('#conn').getAttribute('data-state')).toBe('live');
+    await page.screenshot({ path: `${ARTIFACTS}loaded.png`, fullPage: true });
+  });
+
+  it('turns a node red (square) when it goes offline, without a reload', async () => {
+    const marker = (id: string) => page.locator(`#map g.node[data-node="${id}"]`);
+    const victim = h.fleet.specs[0]!.id;
+    await page.evaluate(() => ((window as unknown as { loadedOnce: boolean }).loadedOnce = true));
+    h.fleet.get(victim)!.sever();
+    await page.locator(`#map g.node[data-node="${victim}"][data-status="offline"]`).waitFor({ timeout: 10_000 });
+    expect(await marker(victim).locator('rect').getAttribute('fill')).toBe('#cf222e');
+    expect(await marker(h.fleet.specs[1]!.id).locator('circle').getAttribute('fill')).toBe('#1a7f37');
+    expect(await page.locator(`#nodes tr[data-node="${victim}"] td.state`).textContent()).toContain('offline');
+    await expect.poll(() => page.locator('#events li.kind-lost').first().textContent()).toContain(victim);
+    // Still the same document: the flag set before the change survived.
+    expect(await page.evaluate(() => (window as unknown as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
+  });
+
+  it('filters and sorts the node table', async () => {
+    const rows = page.locator('#nodes tbody tr');
+    await page.fill('#node-filter', 'offline');
+    await expect.poll(() => rows.count()).toBe(1);
+    await page.fill('#node-filter', '');
+    await expect.poll(() => rows.count()).toBe(4);
+    await page.click('#nodes th button[data-sort="nominal"]');
+    await page.click('#nodes th button[data-sort="nominal"]');
+    expect(await page.locator('#nodes th:has(button[data-sort="nominal"])').getAttribute('aria-sort')).toBe('descending');
+    const figures = (await rows.locator('td.num >> nth=0').allTextContents()).map((t) => Number(t.replace(/,/g, '')));
+    const col = await page.$$eval('#nodes tbody tr', (trs) => trs.map((tr) => Number(tr.querySelectorAll('td.num')[0]!.textContent!.replace(/,/g, ''))));
+    expect(col).toEqual([...col].sort((a, b) => b - a));
+    expect(figures.length).toBeGreaterThan(0);
+  });
+
+  it('submits a workload through the form and shows it placed with its node and RTT', async () => {
+    const target = h.fleet.specs[1]!;
+    await page.fill('input[name=name]', 'press-line-ctl');
+    await page.selectOption('select[name=class]', 'industrial-control');
+    await page.fill('input[name=accelerators]', '1');
+    await page.selectOption('select[name=site]', target.site.id);
+    await page.fill('input[name=maxRttMs]', '50');
+    await page.fill('input[name=durationS]', '600');
+    await page.click('#submit button[type=submit]');
+    await expect.poll(() => page.locator('#submit-result').getAttribute('class')).toBe('ok');
+    const row = page.locator('#workloads tbody tr', { hasText: 'press-line-ctl' });
+    await row.waitFor({ timeout: 10_000 });
+    const w = h.orch.workloads.list().find((x) => x.spec.name === 'press-line-ctl')!;
+    expect(w.nodeId).not.toBeNull();
+    await expect.poll(() => row.getAttribute('data-state')).toMatch(/^(placed|running)$/);
+    expect(await row.locator('td.wl-node').textContent()).toBe(w.nodeId);
+    expect(await row.locator('td.wl-rtt').textContent()).toMatch(/ms (measured|estimated)/);
+    expect(await page.locator(`#map line.link[data-workload="${w.id}"]`).count()).toBe(1);
+
+    await row.getByRole('button', { name: /Explain placement of press-line-ctl/ }).click();
+    const explain = page.locator('#explain');
+    await explain.locator('table').first().waitFor({ timeout: 10_000 });
+    expect(await explain.textContent()).toContain('latency-slo');
+    expect(await explain.textContent()).toContain(w.nodeId!);
+    await page.screenshot({ path: `${ARTIFACTS}workload.png`, fullPage: true });
+  });
+
+  it('rejects an invalid workload with the field named', async () => {
+    await page.fill('input[name=name]', 'Bad Name');
+    await page.click('#submit button[type=submit]');
+    await expect.poll(() => page.locator('#submit-result').getAttribute('class')).toBe('error');
+    expect(await page.locator('#submit-result').textContent()).toContain('/name');
+  });
+});
