@@ -16,7 +16,7 @@ import { StateDir } from './exec/state-dir.ts';
 import { toProtocolEvent, WorkloadSupervisor } from './exec/supervisor.ts';
 import type { Clock, Runner, RunnerKind } from './exec/types.ts';
 import type { AcceleratorSource, HostSource } from './hardware.ts';
-import { MqttLink } from './mqtt-link.ts';
+import { MqttLink, type Link, type LinkOptions } from './mqtt-link.ts';
 import { Outbox, type OutboxKind, type OutboxStats } from './outbox.ts';
 import { parseHostPort } from './probe/index.ts';
 import { TcpProbeSource, type ProbeRound, type ProbeSource } from './probe-source.ts';
@@ -38,6 +38,8 @@ export interface AgentDeps {
   runners?: Partial<Record<RunnerKind, Runner>>;
   /** The supervisor's timers (a fleet's clock). */
   execClock?: Clock;
+  /** The broker connection; default mqtt.js. Simulated fleets pass an in-process or chaos-wrapped link. */
+  link?: (opts: LinkOptions) => Link;
 }
 
 /**
@@ -70,7 +72,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly log: Logger;
   readonly envelopes: EnvelopeFactory;
   readonly supervisor: WorkloadSupervisor;
-  private readonly link: MqttLink;
+  private readonly link: Link;
   private readonly outbox: Outbox;
   private readonly pipeline: ReportPipeline;
   private readonly bench: BenchSource | null;
@@ -99,7 +101,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     super();
     this.log = deps.log ?? pino({ name: 'banyan-agent', level: process.env.LOG_LEVEL ?? 'info' });
     this.envelopes = new EnvelopeFactory(config.nodeId, deps.clock);
-    this.link = new MqttLink({
+    const linkOptions: LinkOptions = {
       url: config.brokerUrl,
       clientId: config.nodeId,
       username: config.username,
@@ -107,7 +109,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       reconnectMinMs: config.reconnectMinMs,
       reconnectMaxMs: config.reconnectMaxMs,
       will: () => ({ topic: this.topic('state'), payload: encode(this.envelopes.will()) }),
-    });
+    };
+    this.link = deps.link ? deps.link(linkOptions) : new MqttLink(linkOptions);
     this.outbox = new Outbox({
       dir: join(config.stateDir, 'outbox'),
       maxBytes: config.outboxMaxBytes,

@@ -20,7 +20,19 @@ export interface LinkEvents {
   message: [topic: string, payload: Uint8Array];
 }
 
-export class MqttLink extends EventEmitter<LinkEvents> {
+/** What the agent needs of its connection; simulated fleets pass an in-process one instead. */
+export interface Link extends EventEmitter<LinkEvents> {
+  readonly connected: boolean;
+  open(): void;
+  subscribe(topic: string): void;
+  publish(topic: string, payload: Uint8Array, qos: 0 | 1, retain?: boolean): Promise<void>;
+  /** Clean close: no Last Will. */
+  close(): Promise<void>;
+  /** A crash or a cut cable: the Last Will fires. */
+  sever(): void;
+}
+
+export class MqttLink extends EventEmitter<LinkEvents> implements Link {
   private client: MqttClient | null = null;
   private readonly backoff: Backoff;
   private retryTimer: NodeJS.Timeout | null = null;

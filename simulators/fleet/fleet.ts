@@ -13,6 +13,7 @@ import { generateNodes, type Scenario, type SimNodeSpec } from './scenario.ts';
 import { SimBenchSource } from './sim-bench.ts';
 import { SimHostSource } from './sim-host.ts';
 import { SimProbeSource } from './sim-probe.ts';
+import type { LinkFactory } from './transport.ts';
 
 export interface FleetOptions {
   brokerUrl: string;
@@ -34,6 +35,10 @@ export interface FleetOptions {
   network?: NetworkModel;
   /** Agent settings every node gets (probe interval, bench budget 0 to switch benchmarks off, …). */
   agentConfig?: Partial<Pick<AgentConfig, 'probeIntervalMs' | 'probeCount' | 'benchBudgetMs' | 'outboxMaxBytes' | 'reconnectMinMs' | 'reconnectMaxMs'>>;
+  /** Each node's broker connection (in-process, chaos-wrapped, …); default a real MQTT connection. */
+  link?: (spec: SimNodeSpec) => LinkFactory | undefined;
+  /** Shift of a node's clock (ms), read on every reading: clock-skew faults. */
+  clockSkewMs?: (nodeId: string) => number;
 }
 
 export class Fleet {
@@ -41,6 +46,9 @@ export class Fleet {
   readonly specs: SimNodeSpec[];
   readonly network: NetworkModel;
   private readonly points: Map<string, NetPoint>;
+  /** Crashed nodes: their agent is gone and their address answers no probe. */
+  private readonly down = new Set<string>();
+  private log: Logger | null = null;
 
   constructor(private readonly opts: FleetOptions) {
     const prefix = opts.nodePrefix ?? '';
@@ -50,7 +58,7 @@ export class Fleet {
   }
 
   async start(): Promise<void> {
-    const log = this.opts.log ?? pino({ name: 'banyan-sim', level: process.env.LOG_LEVEL ?? 'warn' });
+    const log = (this.log = this.opts.log ?? pino({ name: 'banyan-sim', level: process.env.LOG_LEVEL ?? 'warn' }));
     const queue = [...this.specs];
     const worker = async () => {
       for (let spec = queue.shift(); spec; spec = queue.shift()) {
@@ -76,13 +84,15 @@ export class Fleet {
       ...this.opts.agentConfig,
     });
     const clock = this.opts.clock ?? systemClock;
+    const skew = this.opts.clockSkewMs;
+    const link = this.opts.link?.(spec);
     // Every runner kind is simulated: a simulated node never starts a real process or container.
     const simulated = new SimulatedRunner(clock);
     return new Agent(config, {
       host: new SimHostSource(spec, spec.pack.count),
       accelerators: this.opts.accelerators(spec),
       log: log.child({ node: spec.id }),
-      clock: () => clock.now(),
+      clock: skew ? () => clock.now() + skew(spec.id) : () => clock.now(),
       execClock: clock,
       runners: { process: simulated, container: simulated, simulated },
       bench: new SimBenchSource(spec.seed, () => clock.now()),
@@ -90,9 +100,32 @@ export class Fleet {
         network: this.network,
         self: this.points.get(spec.id)!,
         count: config.probeCount,
-        peer: (host) => this.points.get(host),
+        peer: (host) => (this.down.has(host) ? undefined : this.points.get(host)),
       }),
+      ...(link ? { link } : {}),
     });
+  }
+
+  /** The node's process dies: no goodbye (the Last Will fires), and it answers no probe. */
+  crash(id: string): void {
+    const agent = this.agents.get(id);
+    if (!agent || this.down.has(id)) return;
+    this.down.add(id);
+    agent.sever();
+  }
+
+  /** A crashed node boots again: a new agent process on the same state dir (outbox, workloads). */
+  async restart(id: string): Promise<void> {
+    const spec = this.specs.find((s) => s.id === id);
+    if (!spec || !this.down.has(id)) return;
+    this.down.delete(id);
+    const agent = this.makeAgent(spec, this.log ?? pino({ level: 'silent' }));
+    this.agents.set(id, agent);
+    await agent.start();
+  }
+
+  isDown(id: string): boolean {
+    return this.down.has(id);
   }
 
   get(id: string): Agent | undefined {
@@ -100,6 +133,6 @@ export class Fleet {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.agents.values()].map((a) => a.stop()));
+    await Promise.all([...this.agents].filter(([id]) => !this.down.has(id)).map(([, a]) => a.stop()));
   }
 }

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
-import { DISTRICTS, SITES, type Site } from './geography.ts';
+import { FaultSchema } from '../chaos/faults.ts';
+import { DISTRICTS, SITES, SITE_KINDS, type Site, type SiteKind } from './geography.ts';
 import { Rng, deriveSeed } from './rng.ts';
 
 const PackSchema = Type.Object({
@@ -14,6 +15,41 @@ const PackSchema = Type.Object({
   count: Type.Integer({ minimum: 1, maximum: 16 }),
   weight: Type.Number({ minimum: 0 }),
 });
+
+/**
+ * Per site kind: how many nodes a site of that kind holds relative to others, its own accelerator
+ * mix, and how often its nodes fail (per node-day, with the mean time until the node is back).
+ */
+const SiteProfileSchema = Type.Object(
+  {
+    nodesWeight: Type.Optional(Type.Number({ minimum: 0 })),
+    mix: Type.Optional(Type.Array(PackSchema, { minItems: 1 })),
+    failures: Type.Optional(
+      Type.Object(
+        {
+          crashPerNodeDay: Type.Number({ minimum: 0 }),
+          hangPerNodeDay: Type.Optional(Type.Number({ minimum: 0 })),
+          meanDowntimeMs: Type.Integer({ minimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Workloads a rehearsal submits: `count` of a class, each with an SLO to a site of the given kind. */
+const WorkloadMixSchema = Type.Object(
+  {
+    class: Type.Union(['industrial-control', 'grid-protection', 'trading', 'cloud-gaming', 'batch'].map((c) => Type.Literal(c))),
+    count: Type.Integer({ minimum: 1 }),
+    toSiteKind: Type.Optional(Type.Union(SITE_KINDS.map((k) => Type.Literal(k)))),
+    accelerators: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })),
+    domesticOnly: Type.Optional(Type.Boolean()),
+    disconnect: Type.Optional(Type.Object({ policy: Type.Union([Type.Literal('keep'), Type.Literal('replace')]), graceMs: Type.Integer({ minimum: 0 }) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
 
 export const ScenarioSchema = Type.Object(
   {
@@ -25,12 +61,23 @@ export const ScenarioSchema = Type.Object(
     mix: Type.Array(PackSchema, { minItems: 1 }),
     /** Optional restriction to these site kinds. */
     siteKinds: Type.Optional(Type.Array(Type.String())),
+    /** Per site kind: node share, accelerator mix, failure rates. Absent: nodes round-robin over districts. */
+    siteProfiles: Type.Optional(Type.Partial(Type.Record(Type.Union(SITE_KINDS.map((k) => Type.Literal(k))), SiteProfileSchema))),
+    /** Faults on a timeline (ms after the fleet is up); see simulators/chaos/faults.ts. */
+    faults: Type.Optional(Type.Array(FaultSchema)),
+    /** Random failures from siteProfiles' rates: simulated seconds per wall-clock second (default 1). */
+    failureTimeScale: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    workloads: Type.Optional(Type.Array(WorkloadMixSchema)),
+    /** How long a rehearsal runs after the fleet is up, unless --duration says otherwise. */
+    durationMs: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: true },
 );
 
 export type Scenario = Static<typeof ScenarioSchema>;
 export type AcceleratorPack = Static<typeof PackSchema>;
+export type SiteProfile = Static<typeof SiteProfileSchema>;
+export type WorkloadMix = Static<typeof WorkloadMixSchema>;
 
 export interface SimNodeSpec {
   id: string;
@@ -62,6 +109,7 @@ export function validateScenario(raw: unknown, where = 'scenario'): Scenario {
 export const DEMO_SCENARIO_PATH = new URL('./scenarios/fuzhou-demo.json', import.meta.url).pathname;
 
 export function generateNodes(s: Scenario, count = s.nodes): SimNodeSpec[] {
+  if (s.siteProfiles) return generateBySiteProfile(s, s.siteProfiles, count);
   const sites = s.siteKinds ? SITES.filter((x) => s.siteKinds!.includes(x.kind)) : SITES;
   const byDistrict = DISTRICTS.map((d) => sites.filter((x) => x.district === d.id)).filter((xs) => xs.length > 0);
   const totalWeight = s.mix.reduce((a, p) => a + p.weight, 0);
@@ -84,5 +132,39 @@ export function generateNodes(s: Scenario, count = s.nodes): SimNodeSpec[] {
       seed: deriveSeed(s.seed, 'node', i, 'life'),
     });
   }
+  return nodes;
+}
+
+/**
+ * Nodes spread over the sites in proportion to their kind's nodesWeight (largest remainder, so
+ * every weighted site gets its share at any fleet size), each drawing its pack from its kind's mix.
+ */
+function generateBySiteProfile(s: Scenario, profiles: Partial<Record<SiteKind, SiteProfile>>, count: number): SimNodeSpec[] {
+  const sites = SITES.filter((x) => (profiles[x.kind]?.nodesWeight ?? 1) > 0 && (!s.siteKinds || s.siteKinds.includes(x.kind)));
+  if (sites.length === 0) throw new Error(`scenario ${s.name}: siteProfiles give no site a node; raise some nodesWeight above 0`);
+  const weights = sites.map((x) => profiles[x.kind]?.nodesWeight ?? 1);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (w / total) * count);
+  const share = exact.map(Math.floor);
+  const byRemainder = exact.map((e, i) => [e - share[i]!, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (let k = 0; k < count - share.reduce((a, b) => a + b, 0); k++) share[byRemainder[k]![1]]!++;
+  const nodes: SimNodeSpec[] = [];
+  sites.forEach((site, si) => {
+    const mix = profiles[site.kind]?.mix ?? s.mix;
+    const totalWeight = mix.reduce((a, p) => a + p.weight, 0);
+    for (let n = 1; n <= share[si]!; n++) {
+      const rng = new Rng(deriveSeed(s.seed, 'node', site.id, n));
+      let r = rng.next() * totalWeight;
+      const pack = mix.find((p) => (r -= p.weight) < 0) ?? mix.at(-1)!;
+      nodes.push({
+        id: `${site.id}-n${n}`,
+        site,
+        pack,
+        cpuCores: rng.pick([16, 32, 64, 96]),
+        memoryMib: rng.pick([128, 256, 512]) * 1024,
+        seed: deriveSeed(s.seed, 'node', site.id, n, 'life'),
+      });
+    }
+  });
   return nodes;
 }

@@ -1,0 +1,167 @@
+// Why a node went quiet: crashed, partitioned, or hung. The orchestrator only sees silence or a
+// Last Will; the cause comes from two kinds of evidence:
+//   1. correlation — most of a district lost within one window is the district's links, not that
+//      many independent crashes: 'partitioned';
+//   2. peers — up to `peers` online nodes nearest to it (its own district first) are told to probe
+//      it. Someone reaches it: it is alive, so 'partitioned' when its connection died (Last Will)
+//      or 'hung' when it stayed connected but silent. Every asked peer gets only loss: 'crashed'.
+// Built on the orchestrator's public surface (events, registry, command): attach one per instance.
+import { EventEmitter } from 'node:events';
+import type { Envelope } from '../protocol/messages.ts';
+import type { NodeRecord, StatusChange } from './registry.ts';
+import type { Orchestrator } from './orchestrator.ts';
+
+export type LossCause = 'crashed' | 'partitioned' | 'hung' | 'unknown';
+
+export interface LossVerdict {
+  nodeId: string;
+  cause: LossCause;
+  /** When the orchestrator saw it go (orchestrator clock). */
+  lostAtMs: number;
+  decidedAtMs: number | null;
+  evidence: string;
+  /** Set when it came back. */
+  backAtMs: number | null;
+}
+
+export interface LossCauseOptions {
+  /** Peers asked to probe a lost node. */
+  peers?: number;
+  probeCount?: number;
+  /** Losses in one district within this window count together. */
+  windowMs?: number;
+  /** Share of a district's nodes lost within the window that means a partition. */
+  districtShare?: number;
+  clock?: () => number;
+}
+
+/** The port in a probe target is a formality for simulated peers; real agents TCP-connect to it. */
+const PEER_PORT = 22;
+
+export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> {
+  private readonly verdicts = new Map<string, LossVerdict>();
+  private readonly asked = new Map<string, Set<string>>();
+  private readonly answered = new Map<string, Set<string>>();
+  private readonly clock: () => number;
+  private readonly peers: number;
+  private readonly probeCount: number;
+  private readonly windowMs: number;
+  private readonly share: number;
+  private readonly detach: () => void;
+
+  constructor(
+    private readonly orch: Pick<Orchestrator, 'events' | 'registry' | 'command'>,
+    opts: LossCauseOptions = {},
+  ) {
+    super();
+    this.clock = opts.clock ?? Date.now;
+    this.peers = opts.peers ?? 3;
+    this.probeCount = opts.probeCount ?? 3;
+    this.windowMs = opts.windowMs ?? 15_000;
+    this.share = opts.districtShare ?? 0.6;
+    const onStatus = (c: StatusChange) => this.onStatus(c);
+    const onAccepted = (env: Envelope) => this.onAccepted(env);
+    orch.events.on('status', onStatus);
+    orch.events.on('accepted', onAccepted);
+    this.detach = () => {
+      orch.events.off('status', onStatus);
+      orch.events.off('accepted', onAccepted);
+    };
+  }
+
+  get(nodeId: string): LossVerdict | undefined {
+    return this.verdicts.get(nodeId);
+  }
+
+  all(): LossVerdict[] {
+    return [...this.verdicts.values()];
+  }
+
+  close(): void {
+    this.detach();
+  }
+
+  private onStatus(c: StatusChange): void {
+    const id = c.node.id;
+    if (c.to === 'online') {
+      const v = this.verdicts.get(id);
+      if (v && v.backAtMs === null) v.backAtMs = this.clock();
+      return;
+    }
+    if (c.to !== 'offline' || (c.reason !== 'will' && c.reason !== 'silent')) return;
+    const v: LossVerdict = { nodeId: id, cause: 'unknown', lostAtMs: this.clock(), decidedAtMs: null, evidence: 'no evidence yet', backAtMs: null };
+    this.verdicts.set(id, v);
+    this.asked.set(id, new Set());
+    this.answered.set(id, new Set());
+    if (!this.checkDistrict(c.node)) this.askPeers(c.node);
+  }
+
+  /** True when the district's losses make this a partition (all its recent losses are re-labelled). */
+  private checkDistrict(node: NodeRecord): boolean {
+    const district = districtOf(node);
+    if (!district) return false;
+    const now = this.clock();
+    const inDistrict = [...this.orch.registry.all()].filter((n) => districtOf(n) === district && n.birth);
+    const lost = inDistrict.filter((n) => {
+      const v = this.verdicts.get(n.id);
+      return n.status === 'offline' && v && v.backAtMs === null && now - v.lostAtMs <= this.windowMs;
+    });
+    if (lost.length < 2 || lost.length < this.share * inDistrict.length) return false;
+    for (const n of lost) this.decide(n.id, 'partitioned', `${lost.length} of ${inDistrict.length} nodes in ${district} lost within ${this.windowMs} ms`);
+    return true;
+  }
+
+  private askPeers(node: NodeRecord): void {
+    const loc = node.birth?.location;
+    if (!loc) return;
+    const district = districtOf(node);
+    const candidates = [...this.orch.registry.all()]
+      .filter((n) => n.id !== node.id && n.status === 'online' && n.birth)
+      .map((n) => ({ n, same: districtOf(n) === district ? 0 : 1, d: sq(n.birth!.location.lat - loc.lat) + sq(n.birth!.location.lon - loc.lon) }))
+      .sort((a, b) => a.same - b.same || a.d - b.d || a.n.id.localeCompare(b.n.id))
+      .slice(0, this.peers);
+    const asked = this.asked.get(node.id)!;
+    for (const { n } of candidates) {
+      asked.add(n.id);
+      void this.orch.command(n.id, { action: 'probe', probe: { targets: [`${node.id}:${PEER_PORT}`], count: this.probeCount } }).catch(() => asked.delete(n.id));
+    }
+  }
+
+  private onAccepted(env: Envelope): void {
+    if (env.body !== 'latency') return;
+    for (const t of env.latency.targets) {
+      if (t.targetKind !== 'peer') continue;
+      const target = t.target.slice(0, t.target.lastIndexOf(':'));
+      const v = this.verdicts.get(target);
+      if (!v || v.backAtMs !== null || v.cause === 'partitioned') continue;
+      const asked = this.asked.get(target);
+      if (!asked?.has(env.nodeId)) continue;
+      const node = this.orch.registry.get(target);
+      if (t.received > 0) {
+        const cause = node?.statusReason === 'silent' ? 'hung' : 'partitioned';
+        this.decide(target, cause, `peer ${env.nodeId} reached it (p50 ${t.p50Ms.toFixed(2)} ms) while it was silent to us`);
+        continue;
+      }
+      const answered = this.answered.get(target)!;
+      answered.add(env.nodeId);
+      if (answered.size >= asked.size) this.decide(target, 'crashed', `${answered.size} peer(s) probed it and got no answer`);
+    }
+  }
+
+  private decide(nodeId: string, cause: LossCause, evidence: string): void {
+    const v = this.verdicts.get(nodeId);
+    if (!v || (v.cause === cause && v.decidedAtMs !== null)) return;
+    v.cause = cause;
+    v.evidence = evidence;
+    v.decidedAtMs = this.clock();
+    this.emit('verdict', v);
+  }
+}
+
+function districtOf(n: NodeRecord): string {
+  return n.birth?.location.district ?? '';
+}
+
+function sq(x: number): number {
+  return x * x;
+}
