@@ -13,6 +13,8 @@ import { Fleet } from './simulators/fleet/fleet.ts';
 import { DEMO_SCENARIO_PATH, loadScenario } from './simulators/fleet/scenario.ts';
 import { CatalogAcceleratorSource } from './simulators/fleet/sim-accelerators.ts';
 import { SITES } from './simulators/fleet/geography.ts';
+import { dashboardPlugin } from './orchestrator/dashboard/plugin.ts';
+import { metricsPlugin } from './orchestrator/metrics.ts';
 
 const HELP = `banyan start — orchestrator + embedded MQTT broker + this machine's agent + a simulated fleet
 
@@ -65,6 +67,7 @@ export async function start(argv: string[]): Promise<void> {
     httpHost: values['http-host'],
     dataDir: values['data-dir'] ?? '.banyan/orchestrator',
     log: log.child({ part: 'orchestrator' }),
+    plugins: [dashboardPlugin, metricsPlugin],
     // The demo city's named sites, so an SLO can point at a site before a node reports from it.
     places: SITES.map((s) => ({ kind: s.landmark ? 'landmark' : 'site', id: s.id, lat: s.lat, lon: s.lon })),
   });

@@ -1,6 +1,8 @@
 // `banyan orchestrator`: the orchestrator alone, next to a production broker or the embedded one.
 import { parseArgs } from 'node:util';
 import { Orchestrator } from '../orchestrator.ts';
+import { dashboardPlugin } from '../dashboard/plugin.ts';
+import { metricsPlugin } from '../metrics.ts';
 
 const HELP = `banyan orchestrator — the city-level registry, placement and API
 
@@ -38,6 +40,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     httpHost: values['http-host'],
     topicRoot: values['topic-root'],
     dataDir: values['data-dir'] ?? '.banyan/orchestrator',
+    plugins: [dashboardPlugin, metricsPlugin],
   });
   console.log(`orchestrator: API ${o.httpUrl}  broker ${o.mqttUrl}`);
   return new Promise<number>((resolve) => {

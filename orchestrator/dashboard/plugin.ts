@@ -42,16 +42,17 @@ export function createDashboardPlugin(feedOptions: LiveFeedOptions = {}) {
     app.addHook('preClose', async () => feed.close());
 
     const index = await asset('index.html');
-    app.get('/', async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(index));
+    app.get('/', { config: { role: 'public' } }, async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(index));
 
-    app.get('/assets/:file', { schema: { params: Type.Object({ file: Type.String() }) } }, async (req, reply) => {
+    app.get('/assets/:file', { config: { role: 'public' }, schema: { params: Type.Object({ file: Type.String() }) } }, async (req, reply) => {
       const { file } = req.params as { file: string };
       const type = ASSETS[file];
       if (!type) return reply.code(404).send({ error: 'not_found', message: `no dashboard asset "${file}"` });
       return reply.header('content-type', type).header('cache-control', 'no-cache').send(await asset(file));
     });
 
-    app.get('/v1/geography', async () => geography());
+    // The page and the map's geography carry nothing secret; the fleet's data needs a viewer token.
+    app.get('/v1/geography', { config: { role: 'public' } }, async () => geography());
 
     app.get('/v1/events', async (req, reply) => {
       reply.hijack();

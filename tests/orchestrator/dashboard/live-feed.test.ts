@@ -5,6 +5,9 @@ import mqtt from 'mqtt';
 import { dashboardPlugin } from '../../../orchestrator/dashboard/plugin.ts';
 import { DISTRICTS, SITES } from '../../../simulators/fleet/geography.ts';
 import { nodeTopic } from '../../../protocol/topics.ts';
+import { authPlugin, issueApiToken, parseTokenLines } from '../../../orchestrator/api/auth.ts';
+import { Orchestrator } from '../../../orchestrator/orchestrator.ts';
+import { quietLog } from '../../helpers/quiet-log.ts';
 import { demoSpec, startHarness, type Harness } from './harness.ts';
 
 interface SseEvent {
@@ -13,9 +16,9 @@ interface SseEvent {
 }
 
 /** Reads an event stream; next(name) resolves with the next event of that name (bounded wait). */
-async function openStream(url: string) {
+async function openStream(url: string, headers: Record<string, string> = {}) {
   const ctrl = new AbortController();
-  const res = await fetch(url, { signal: ctrl.signal });
+  const res = await fetch(url, { signal: ctrl.signal, headers });
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   const queue: SseEvent[] = [];
   let buffer = '';
@@ -129,5 +132,22 @@ describe('dashboard live feed', () => {
     await s.next('snapshot');
     await own.stop();
     await expect(s.next('never')).rejects.toThrow(/ended|terminated|abort/i);
+  });
+
+  it('with API tokens: the page and geography are public, the live feed needs a viewer token', async () => {
+    const viewer = issueApiToken('dash-viewer', 'viewer');
+    const tokens = parseTokenLines(viewer.line, 'test');
+    const o = await Orchestrator.start({ mqttPort: 0, httpPort: 0, dataDir: null, log: quietLog, plugins: [(app) => authPlugin(app, { tokens }), dashboardPlugin] });
+    try {
+      expect((await fetch(`${o.httpUrl}/`)).status).toBe(200);
+      expect((await fetch(`${o.httpUrl}/assets/dashboard.js`)).status).toBe(200);
+      expect((await fetch(`${o.httpUrl}/v1/geography`)).status).toBe(200);
+      expect((await fetch(`${o.httpUrl}/v1/events`)).status).toBe(401);
+      const s = await openStream(`${o.httpUrl}/v1/events`, { authorization: `Bearer ${viewer.token}` });
+      expect((await s.next('snapshot')).nodes).toEqual([]);
+      s.close();
+    } finally {
+      await o.stop();
+    }
   });
 });
