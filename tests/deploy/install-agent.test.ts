@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadAgentConfig } from '../../agent/config.ts';
+import { AgentConfigSchema, loadAgentConfig } from '../../agent/config.ts';
 
 const SCRIPT = join(import.meta.dirname, '../../deploy/install-agent.sh');
 const work = mkdtempSync(join(tmpdir(), 'banyan-install-'));
@@ -58,6 +58,12 @@ describe('install-agent.sh --prefix', () => {
   it('writes a config the agent accepts, filled from the flags (the template is in sync with agent/config.ts)', () => {
     const cfg = loadAgentConfig({ file: join(root, 'etc/banyan/agent.yaml'), env: {} });
     expect(cfg).toMatchObject({ nodeId: 'fz-mawei-n1', site: 'fz-mawei-plant-3', brokerUrl: 'mqtts://broker.example:8883', username: 'fz-mawei-n1', stateDir: '/var/lib/banyan/agent' });
+  });
+
+  it('mentions every setting agent/config.ts knows, so site engineers see them all', () => {
+    const template = readFileSync(join(import.meta.dirname, '../../deploy/agent.yaml.template'), 'utf8');
+    const missing = Object.keys(AgentConfigSchema.properties).filter((k) => !new RegExp(`^#? ?${k}:`, 'm').test(template));
+    expect(missing).toEqual([]);
   });
 
   it('is idempotent and keeps a config the site engineer edited', () => {
