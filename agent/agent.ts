@@ -145,8 +145,10 @@ export class Agent extends EventEmitter<AgentEvents> {
 
     this.link.on('up', () => void this.onConnected());
     this.link.on('down', (reason) => {
+      // Warn once per lost connection, not on every failed retry.
+      if (this.announced) this.log.warn({ reason }, 'broker connection lost; reports go to the outbox; retrying with backoff');
+      else this.log.debug({ reason }, 'broker not reachable; retrying with backoff');
       this.announced = false;
-      this.log.warn({ reason }, 'broker connection lost; reports go to the outbox; retrying with backoff');
       this.emit('disconnected', reason);
     });
     this.link.on('message', (topic, payload) => void this.onMessage(topic, payload));

@@ -78,9 +78,13 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const agent = createNodeAgent(config);
   await agent.start();
   agent.log.info({ node: config.nodeId, site: config.site, broker: config.brokerUrl }, 'agent started');
+  // The agent's timers are unref'd (they must not keep tests and embedders alive); while the
+  // broker is unreachable nothing else holds the event loop, so the command holds it itself.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   return new Promise<number>((resolve) => {
     const stop = async () => {
       await agent.stop();
+      clearInterval(keepAlive);
       resolve(0);
     };
     process.once('SIGINT', () => void stop());
