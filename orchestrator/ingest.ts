@@ -54,6 +54,7 @@ export class Ingest {
     this.received.total++;
     const t = parseNodeTopic(this.root, topic);
     if (!t) return this.reject('bad_topic', `topic ${topic} is not ${this.root}/<site>/<node>/<channel>`, topic);
+    if (t.node.startsWith('_')) return this.reject('bad_topic', `node ids starting with "_" are reserved for the orchestrator`, topic);
     const d = decode(payload);
     if (!d.ok) return this.reject(d.error.reason, d.error.detail, topic);
     const env = d.envelope;

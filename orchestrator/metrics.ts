@@ -2,7 +2,7 @@
 // two orchestrators in one process — tests — never share series). Fleet and workload gauges are
 // computed at scrape time from the registry and the workload manager; message counters mirror the
 // ingest's own counts; transitions and SLO violations follow the orchestrator's 'workload' events;
-// decision latency comes through recordPlacement(), which the placement caller invokes.
+// decision latency follows its 'decision' events.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Orchestrator } from './orchestrator.ts';
@@ -14,7 +14,7 @@ export type PlacementOutcome = 'placed' | 'unschedulable';
 
 export interface BanyanMetrics {
   readonly registry: Registry;
-  /** One placement decision and how long it took (WorkloadManager's onDecision feeds it). */
+  /** One placement decision and how long it took (the orchestrator's 'decision' events feed it). */
   recordPlacement(durationSeconds: number, outcome: PlacementOutcome): void;
   /** Stops following the orchestrator's events. */
   close(): void;
@@ -156,14 +156,20 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
     if (now.breaking && !before?.breaking) sloViolations.inc({ class: w.spec.class });
   };
   orchestrator.events.on('workload', onWorkload);
+  const recordPlacement = (durationSeconds: number, outcome: PlacementOutcome) => {
+    placements.inc({ outcome });
+    decisionSeconds.observe(durationSeconds);
+  };
+  const onDecision = (ms: number, placed: boolean) => recordPlacement(ms / 1000, placed ? 'placed' : 'unschedulable');
+  orchestrator.events.on('decision', onDecision);
 
   return {
     registry,
-    recordPlacement(durationSeconds, outcome) {
-      placements.inc({ outcome });
-      decisionSeconds.observe(durationSeconds);
+    recordPlacement,
+    close: () => {
+      orchestrator.events.off('workload', onWorkload);
+      orchestrator.events.off('decision', onDecision);
     },
-    close: () => orchestrator.events.off('workload', onWorkload),
   };
 }
 

@@ -27,6 +27,8 @@ export interface OrchestratorEvents {
   rejected: [reason: string, detail: string, topic: string];
   accepted: [env: Envelope];
   workload: [w: Workload];
+  /** One placement decision: how long it took and whether a node was found. */
+  decision: [ms: number, placed: boolean];
 }
 
 /** A fixed place the latency model knows: a landmark agents probe, or a named site. */
@@ -134,6 +136,7 @@ export class Orchestrator {
         this.workloadsVersion++;
         this.events.emit('workload', w);
       },
+      onDecision: (ms, placed) => this.events.emit('decision', ms, placed),
     });
     for (const p of opts.places ?? []) this.latency.setLocation(p.id, { lat: p.lat, lon: p.lon }, { place: true });
     this.api = buildApi({

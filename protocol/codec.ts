@@ -62,7 +62,8 @@ function problemOf(reason: DecodeReason, detail: string): DecodeError {
   return { reason, detail };
 }
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+// A leading underscore is reserved for the orchestrator (`_orchestrator-…`), never a node.
+const ID = /^[A-Za-z0-9_][A-Za-z0-9._:-]{0,127}$/;
 
 function validate(raw: Record<string, unknown>): DecodeError | null {
   const h = raw as unknown as Header & { body?: string };
@@ -71,7 +72,7 @@ function validate(raw: Record<string, unknown>): DecodeError | null {
   }
   for (const f of ['msgId', 'nodeId', 'sessionId'] as const) {
     if (!h[f]) return problemOf('missing_field', `${f} is required`);
-    if (!ID.test(h[f])) return problemOf('invalid_field', `${f} must be 1-128 of [A-Za-z0-9._:-]`);
+    if (!ID.test(h[f])) return problemOf('invalid_field', `${f} must be 1-128 of [A-Za-z0-9._:-], not starting with . : or -`);
   }
   if (!(h.sentAtMs > 0)) return problemOf('missing_field', 'sentAtMs is required');
   if (!h.body) return problemOf('missing_field', 'the envelope carries no body');
