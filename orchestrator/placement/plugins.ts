@@ -104,7 +104,11 @@ export function scoreNode(
 
 export function latencyScore(est: RttEstimate | undefined, spec: WorkloadSpec): number {
   if (!spec.latency || !est) return 0;
-  return Math.max(0, Math.min(1, 1 - effectiveRtt(est) / spec.latency.maxRttMs));
+  return latencyScoreOf(effectiveRtt(est), spec.latency.maxRttMs);
+}
+
+export function latencyScoreOf(effectiveRttMs: number, maxRttMs: number): number {
+  return Math.max(0, Math.min(1, 1 - effectiveRttMs / maxRttMs));
 }
 
 export function weightedTotal(b: ScoreBreakdown, w: ScoreBreakdown, spec: WorkloadSpec): number {

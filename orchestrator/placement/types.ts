@@ -39,6 +39,11 @@ export interface LatencyEstimator {
    * to the target; ids never yielded exceed limitMs. Without it placement scans every node.
    */
   nearestFirst?(target: LatencyTarget, limitMs: number): Iterable<{ id: string; lowerBoundMs: number }>;
+  /**
+   * Optional: grows whenever any estimate may have changed. With it, placement keeps each
+   * target's nodes sorted by effective RTT and reuses that order until the version moves.
+   */
+  readonly version?: number;
 }
 
 export type FilterName = 'online-fresh' | 'labels' | 'accelerators' | 'fp16-capacity' | 'latency-slo';

@@ -1,0 +1,174 @@
+// The placement view of the fleet: nodes by id, each with a capacity summary kept current on
+// every change, nodes bucketed by free accelerator count (for work without a latency SLO), and
+// per-target orderings by effective RTT (for work with one), rebuilt when the model or the set of
+// nodes changes.
+import { summarize, type CapacitySummary } from './capacity.ts';
+import type { Allocation, PlacementNode } from './types.ts';
+
+/** Nodes by effective RTT (rttMs + errorMs, or rttMs when measured) to one target, then id. */
+export interface TargetOrder {
+  version: number;
+  membership: number;
+  slots: Int32Array;
+  effMs: Float64Array;
+  /** Nodes the model has no estimate for (they can never meet an SLO to this target). */
+  unreachable: Int32Array;
+}
+
+const MAX_CACHED_TARGETS = 128;
+
+export class PlacementIndex {
+  private readonly slotById = new Map<string, number>();
+  private readonly nodes: (PlacementNode | undefined)[] = [];
+  private readonly caps: (CapacitySummary | undefined)[] = [];
+  private readonly vacant: number[] = [];
+  private readonly byFree: Set<number>[] = [];
+  private readonly preemptibleByPriority = new Map<number, number>();
+  private readonly orders = new Map<string, TargetOrder>();
+  private sorted: PlacementNode[] | null = null;
+  private membershipVersion = 0;
+  private maxTotal = 0;
+
+  constructor(nodes: Iterable<PlacementNode> = []) {
+    for (const n of nodes) this.upsert(n);
+  }
+
+  upsert(node: PlacementNode): void {
+    let slot = this.slotById.get(node.id);
+    if (slot === undefined) {
+      slot = this.vacant.pop() ?? this.nodes.length;
+      this.slotById.set(node.id, slot);
+      this.membershipVersion++;
+    }
+    this.nodes[slot] = node;
+    this.sorted = null;
+    this.resummarize(slot);
+  }
+
+  remove(id: string): void {
+    const slot = this.slotById.get(id);
+    if (slot === undefined) return;
+    this.forget(slot);
+    this.slotById.delete(id);
+    this.nodes[slot] = undefined;
+    this.vacant.push(slot);
+    this.sorted = null;
+    this.membershipVersion++;
+  }
+
+  get(id: string): PlacementNode | undefined {
+    const slot = this.slotById.get(id);
+    return slot === undefined ? undefined : this.nodes[slot];
+  }
+
+  get size(): number {
+    return this.slotById.size;
+  }
+
+  /** Every node in id order (cached until the set of nodes changes). */
+  all(): readonly PlacementNode[] {
+    this.sorted ??= [...this.slotById.values()].map((s) => this.nodes[s]!).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return this.sorted;
+  }
+
+  /** Records an allocation in the node view, so the next decision sees the capacity gone. */
+  allocate(nodeId: string, acceleratorIndexes: readonly number[], allocation: Allocation): void {
+    const slot = this.slotById.get(nodeId);
+    if (slot === undefined) throw new Error(`allocate: unknown node ${nodeId}; upsert it before allocating`);
+    for (const a of this.nodes[slot]!.accelerators) if (acceleratorIndexes.includes(a.index)) a.allocatedTo = { ...allocation };
+    this.resummarize(slot);
+  }
+
+  /** Frees the workload's accelerators; pass its node to skip the fleet-wide search. */
+  release(workload: string, nodeId?: string): void {
+    const slots = nodeId !== undefined ? [this.slotById.get(nodeId)].filter((s) => s !== undefined) : this.slotById.values();
+    for (const slot of slots) {
+      let changed = false;
+      for (const a of this.nodes[slot]!.accelerators) {
+        if (a.allocatedTo?.workload === workload) {
+          delete a.allocatedTo;
+          changed = true;
+        }
+      }
+      if (changed) this.resummarize(slot);
+    }
+  }
+
+  // ── for place(): slot-level access ──
+
+  /** Bumped when a node joins or leaves (not when one changes). */
+  get membership(): number {
+    return this.membershipVersion;
+  }
+
+  /** The most accelerators any node has had (never shrinks: it is used as a bound). */
+  get maxAccelerators(): number {
+    return this.maxTotal;
+  }
+
+  slots(): IterableIterator<number> {
+    return this.slotById.values();
+  }
+
+  nodeAt(slot: number): PlacementNode {
+    return this.nodes[slot]!;
+  }
+
+  capacityAt(slot: number): CapacitySummary {
+    return this.caps[slot]!;
+  }
+
+  /** Nodes with exactly `free` free accelerators. */
+  withFree(free: number): ReadonlySet<number> | undefined {
+    return this.byFree[free];
+  }
+
+  get maxFreeBucket(): number {
+    return this.byFree.length - 1;
+  }
+
+  /** The lowest priority any preemptible allocation holds, or null when there is none. */
+  lowestPreemptiblePriority(): number | null {
+    let low: number | null = null;
+    for (const p of this.preemptibleByPriority.keys()) if (low === null || p < low) low = p;
+    return low;
+  }
+
+  /** A cached ordering for the key, rebuilt by `build` when the model version or the node set moved. */
+  order(key: string, version: number, build: () => TargetOrder): TargetOrder {
+    const o = this.orders.get(key);
+    if (o && o.version === version && o.membership === this.membershipVersion) {
+      // Re-inserted so the map's order is least recently used first.
+      this.orders.delete(key);
+      this.orders.set(key, o);
+      return o;
+    }
+    const fresh = build();
+    this.orders.delete(key);
+    this.orders.set(key, fresh);
+    if (this.orders.size > MAX_CACHED_TARGETS) this.orders.delete(this.orders.keys().next().value!);
+    return fresh;
+  }
+
+  private resummarize(slot: number): void {
+    this.forget(slot);
+    const s = summarize(this.nodes[slot]!);
+    this.caps[slot] = s;
+    this.maxTotal = Math.max(this.maxTotal, s.total);
+    while (this.byFree.length <= s.free) this.byFree.push(new Set());
+    this.byFree[s.free]!.add(slot);
+    for (const p of s.preemptiblePriorities) this.preemptibleByPriority.set(p, (this.preemptibleByPriority.get(p) ?? 0) + 1);
+  }
+
+  private forget(slot: number): void {
+    const old = this.caps[slot];
+    if (!old) return;
+    this.byFree[old.free]!.delete(slot);
+    for (const p of old.preemptiblePriorities) {
+      const left = this.preemptibleByPriority.get(p)! - 1;
+      if (left === 0) this.preemptibleByPriority.delete(p);
+      else this.preemptibleByPriority.set(p, left);
+    }
+    this.caps[slot] = undefined;
+  }
+}
