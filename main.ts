@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import pino from 'pino';
 import { Orchestrator } from './orchestrator/orchestrator.ts';
+import { authPlugin, loadApiTokens } from './orchestrator/api/auth.ts';
 import { Agent } from './agent/agent.ts';
 import { loadAgentConfig } from './agent/config.ts';
 import { SystemHostSource } from './agent/host.ts';
@@ -67,7 +68,8 @@ export async function start(argv: string[]): Promise<void> {
     httpHost: values['http-host'],
     dataDir: values['data-dir'] ?? '.banyan/orchestrator',
     log: log.child({ part: 'orchestrator' }),
-    plugins: [dashboardPlugin, metricsPlugin],
+    // Tokens from $BANYAN_API_TOKENS_FILE when set; otherwise the local demo's API stays open.
+    plugins: [(app, o) => authPlugin(app, { tokens: loadApiTokens({ env: process.env }), log: o.log }), dashboardPlugin, metricsPlugin],
     // The demo city's named sites, so an SLO can point at a site before a node reports from it.
     places: SITES.map((s) => ({ kind: s.landmark ? 'landmark' : 'site', id: s.id, lat: s.lat, lon: s.lon })),
   });

@@ -16,6 +16,7 @@ import { StateDir } from './exec/state-dir.ts';
 import { toProtocolEvent, WorkloadSupervisor } from './exec/supervisor.ts';
 import type { Clock, Runner, RunnerKind } from './exec/types.ts';
 import type { AcceleratorSource, HostSource } from './hardware.ts';
+import { mqttSecurityOptions } from '../protocol/mqtt-tls.ts';
 import { MqttLink, type Link, type LinkOptions } from './mqtt-link.ts';
 import { Outbox, type OutboxKind, type OutboxStats } from './outbox.ts';
 import { parseHostPort } from './probe/index.ts';
@@ -104,13 +105,14 @@ export class Agent extends EventEmitter<AgentEvents> {
     const linkOptions: LinkOptions = {
       url: config.brokerUrl,
       clientId: config.nodeId,
-      username: config.username,
-      password: config.password,
       reconnectMinMs: config.reconnectMinMs,
       reconnectMaxMs: config.reconnectMaxMs,
       will: () => ({ topic: this.topic('state'), payload: encode(this.envelopes.will()) }),
     };
-    this.link = deps.link ? deps.link(linkOptions) : new MqttLink(linkOptions);
+    // A world-readable secret or TLS material on a plain mqtt:// URL stops the agent here.
+    this.link = deps.link
+      ? deps.link(linkOptions)
+      : new MqttLink({ ...linkOptions, security: mqttSecurityOptions(config) });
     this.outbox = new Outbox({
       dir: join(config.stateDir, 'outbox'),
       maxBytes: config.outboxMaxBytes,

@@ -18,6 +18,13 @@ export const AgentConfigSchema = Type.Object(
     topicRoot: Type.String({ minLength: 1 }),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
+    /** A file holding the MQTT password (mode 0600), instead of `password`. */
+    passwordFile: Type.Optional(Type.String({ minLength: 1 })),
+    /** TLS (mqtts://): the CA that signed the broker's certificate, and a client certificate. */
+    caFile: Type.Optional(Type.String({ minLength: 1 })),
+    certFile: Type.Optional(Type.String({ minLength: 1 })),
+    keyFile: Type.Optional(Type.String({ minLength: 1 })),
+    tlsServerName: Type.Optional(Type.String({ minLength: 1 })),
     labels: Type.Record(Type.String(), Type.String()),
     location: Type.Object({
       lat: Type.Number({ minimum: -90, maximum: 90 }),
@@ -96,6 +103,10 @@ const ENV: Record<string, { key: keyof AgentConfig; num?: boolean }> = {
   BANYAN_TOPIC_ROOT: { key: 'topicRoot' },
   BANYAN_MQTT_USERNAME: { key: 'username' },
   BANYAN_MQTT_PASSWORD: { key: 'password' },
+  BANYAN_MQTT_PASSWORD_FILE: { key: 'passwordFile' },
+  BANYAN_MQTT_CA_FILE: { key: 'caFile' },
+  BANYAN_MQTT_CERT_FILE: { key: 'certFile' },
+  BANYAN_MQTT_KEY_FILE: { key: 'keyFile' },
   BANYAN_TELEMETRY_INTERVAL_MS: { key: 'telemetryIntervalMs', num: true },
   BANYAN_STATE_DIR: { key: 'stateDir' },
   BANYAN_PROBE_INTERVAL_MS: { key: 'probeIntervalMs', num: true },

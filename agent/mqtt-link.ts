@@ -3,12 +3,13 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { EventEmitter } from 'node:events';
 import { Backoff } from './backoff.ts';
+import type { MqttSecurityOptions } from '../protocol/mqtt-tls.ts';
 
 export interface LinkOptions {
   url: string;
   clientId: string;
-  username?: string;
-  password?: string;
+  /** Credentials and TLS material, checked and read once at start-up (protocol/mqtt-tls.ts). */
+  security?: MqttSecurityOptions;
   will: () => { topic: string; payload: Uint8Array };
   reconnectMinMs: number;
   reconnectMaxMs: number;
@@ -53,8 +54,7 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Link {
     const will = this.opts.will();
     const client = mqtt.connect(this.opts.url, {
       clientId: this.opts.clientId,
-      username: this.opts.username,
-      password: this.opts.password,
+      ...this.opts.security,
       clean: true,
       reconnectPeriod: 0,
       connectTimeout: 5000,

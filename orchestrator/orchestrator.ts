@@ -11,6 +11,9 @@ import { SCHEMA_VERSION, type CommandAction, type Envelope } from '../protocol/m
 import { DEFAULT_TOPIC_ROOT, nodeSubscriptions, nodeTopic, orchestratorStateTopic, parseNodeTopic } from '../protocol/topics.ts';
 import { buildApi } from './api/server.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
+import { mqttSecurityOptions, type MqttSecuritySettings } from '../protocol/mqtt-tls.ts';
+import { passwordFileAuth } from './creds/embedded-auth.ts';
+import { banyanAclPolicy, DEFAULT_ORCHESTRATOR_USER } from './creds/acl.ts';
 import { Ingest, type IngestHooks } from './ingest.ts';
 import { Registry, type NodeRecord, type StatusChange } from './registry.ts';
 import { LatencyModel } from './latency/model.ts';
@@ -72,6 +75,14 @@ export interface OrchestratorOptions {
   persistMs?: number;
   hooks?: IngestHooks;
   onStatusChange?: (c: StatusChange) => void;
+  /** Credentials and TLS for the orchestrator's own MQTT connection (protocol/mqtt-tls.ts). */
+  mqttSecurity?: Omit<MqttSecuritySettings, 'brokerUrl'>;
+  /**
+   * Embedded broker only: accounts from this Mosquitto-format password file (`banyan creds`), the
+   * ACL that binds node X to banyan/v1/+/X/…, and the orchestrator's own account name.
+   */
+  brokerPasswordFile?: string;
+  orchestratorUser?: string;
   /** Landmarks and sites with coordinates, so SLOs can name them before any node stands there. */
   places?: KnownPlace[];
   ackTimeoutMs?: number;
@@ -166,10 +177,12 @@ export class Orchestrator {
     } else if (this.opts.brokerUrl) {
       this.mqttUrl = this.opts.brokerUrl;
     } else {
+      const file = this.opts.brokerPasswordFile;
       this.broker = await startEmbeddedBroker({
         port: this.opts.mqttPort ?? 1883,
         log: this.log,
-        authorizePublish: (clientId, topic) => this.authorize(clientId, topic),
+        authorizePublish: (identity, topic) => this.authorize(identity, topic),
+        auth: file ? passwordFileAuth(file, banyanAclPolicy(this.topicRoot, this.ownIdentity())) : undefined,
       });
       this.mqttUrl = this.broker.url;
     }
@@ -214,15 +227,22 @@ export class Orchestrator {
   }
 
   /** Identity binding at the embedded broker: only node X publishes under X's topics. */
-  private authorize(clientId: string, topic: string): string | null {
+  /** Who the orchestrator is to the broker: its account when accounts are on, else its client id. */
+  private ownIdentity(): string {
+    return this.opts.brokerPasswordFile ? (this.opts.orchestratorUser ?? DEFAULT_ORCHESTRATOR_USER) : this.id;
+  }
+
+  /** `identity` is the account's username when the broker has accounts, else the client id. */
+  private authorize(identity: string, topic: string): string | null {
     const t = parseNodeTopic(this.topicRoot, topic);
+    const me = this.ownIdentity();
     if (!t) {
-      if (topic.startsWith(this.topicRoot + '/_orchestrator') && clientId !== this.id) return 'only the orchestrator publishes its state';
+      if (topic.startsWith(this.topicRoot + '/_orchestrator') && identity !== me) return 'only the orchestrator publishes its state';
       return null;
     }
-    const ok = t.channel === 'cmd' ? clientId === this.id : clientId === t.node;
+    const ok = t.channel === 'cmd' ? identity === me : identity === t.node;
     if (ok) return null;
-    const why = `client ${clientId} may not publish on ${topic}`;
+    const why = `client ${identity} may not publish on ${topic}`;
     this.ingest.countRejection('identity_mismatch', why, topic);
     return why;
   }
@@ -230,6 +250,7 @@ export class Orchestrator {
   private async connectMqtt(): Promise<void> {
     const will = this.presence('OFFLINE');
     const client = mqtt.connect(this.mqttUrl, {
+      ...mqttSecurityOptions({ brokerUrl: this.mqttUrl, ...this.opts.mqttSecurity }),
       clientId: this.id,
       clean: true,
       reconnectPeriod: 1000,

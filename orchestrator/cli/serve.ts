@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { Orchestrator } from '../orchestrator.ts';
 import { dashboardPlugin } from '../dashboard/plugin.ts';
 import { metricsPlugin } from '../metrics.ts';
+import { authPlugin, loadApiTokens } from '../api/auth.ts';
+import { DEFAULT_ORCHESTRATOR_USER } from '../creds/acl.ts';
 
 const HELP = `banyan orchestrator — the city-level registry, placement and API
 
@@ -13,7 +15,15 @@ Usage: banyan orchestrator [options]
   --http-host H       address to bind (default 127.0.0.1)
   --topic-root R      topic root (default banyan/v1)
   --data-dir DIR      where state is kept (default .banyan/orchestrator)
-  -h, --help          this text`;
+
+Security (see deploy/README.md; \`banyan creds\` writes these files):
+  --api-tokens FILE         bearer tokens with roles (or $BANYAN_API_TOKENS_FILE); without
+                            any the API is open, for a local demo only
+  --broker-password-file F  embedded broker: accounts + the per-node ACL
+  --mqtt-username NAME      the orchestrator's own MQTT account (default banyan-orchestrator)
+  --mqtt-password-file F    its password (mode 0600)
+  --mqtt-ca FILE --mqtt-cert FILE --mqtt-key FILE   TLS for mqtts:// brokers
+  -h, --help                this text`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -25,6 +35,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'http-host': { type: 'string' },
       'topic-root': { type: 'string' },
       'data-dir': { type: 'string' },
+      'api-tokens': { type: 'string' },
+      'broker-password-file': { type: 'string' },
+      'mqtt-username': { type: 'string' },
+      'mqtt-password-file': { type: 'string' },
+      'mqtt-ca': { type: 'string' },
+      'mqtt-cert': { type: 'string' },
+      'mqtt-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -33,6 +50,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  const tokens = loadApiTokens({ file: values['api-tokens'], env: process.env });
+  const accounts = Boolean(values['broker-password-file'] || values['mqtt-password-file']);
   const o = await Orchestrator.start({
     brokerUrl: values.broker,
     mqttPort: Number(values['mqtt-port'] ?? 1883),
@@ -40,7 +59,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
     httpHost: values['http-host'],
     topicRoot: values['topic-root'],
     dataDir: values['data-dir'] ?? '.banyan/orchestrator',
-    plugins: [dashboardPlugin, metricsPlugin],
+    brokerPasswordFile: values['broker-password-file'],
+    orchestratorUser: values['mqtt-username'],
+    mqttSecurity: {
+      username: values['mqtt-username'] ?? (accounts ? DEFAULT_ORCHESTRATOR_USER : undefined),
+      passwordFile: values['mqtt-password-file'],
+      caFile: values['mqtt-ca'],
+      certFile: values['mqtt-cert'],
+      keyFile: values['mqtt-key'],
+    },
+    plugins: [(app, orch) => authPlugin(app, { tokens, log: orch.log }), dashboardPlugin, metricsPlugin],
   });
   console.log(`orchestrator: API ${o.httpUrl}  broker ${o.mqttUrl}`);
   return new Promise<number>((resolve) => {
