@@ -93,6 +93,8 @@ export function placeByFreeCapacity(s: Search): Decision {
   const top = index.maxFreeBucket;
   const maxTotal = index.maxAccelerators;
   const domestic = s.w.domestic * (s.need > 0 ? 1 : 0);
+  // Same arithmetic as weightedTotal without latency, so no score can exceed it.
+  const maxTotalScore = s.w.packing * 1 + domestic;
   let examined = 0;
   for (let step = 0; step <= top - s.need; step++) {
     const f = binpack ? s.need + step : top - step;
@@ -100,10 +102,14 @@ export function placeByFreeCapacity(s: Search): Decision {
     // Upper bounds on packing for any node with f free (so at least f accelerators in all).
     const packing = binpack ? (maxTotal === 0 ? 1 : 1 - (f - s.need) / maxTotal) : f === 0 ? 0 : (f - s.need) / f;
     if (best && s.w.packing * packing + domestic + EPS < best.total) break;
-    for (const slot of index.withFree(f) ?? []) {
-      const cap = index.capacityAt(slot);
+    // In id order, so once the best reaches the most any node could score, the rest of the
+    // bucket loses; and a node whose bound only ties the best loses on id unless its id is lower.
+    for (const slot of index.withFree(f)) {
       const b = s.top.best;
-      if (b && otherBound(s, cap) + EPS < b.total) continue;
+      if (b && b.total >= maxTotalScore) break;
+      const cap = index.capacityAt(slot);
+      const bound = otherBound(s, cap);
+      if (b && (bound < b.total || (bound === b.total && index.nodeAt(slot).id > b.node.id))) continue;
       examined++;
       consider(s, index.nodeAt(slot), cap);
     }
@@ -112,9 +118,8 @@ export function placeByFreeCapacity(s: Search): Decision {
   // Nothing fits: nodes short of free accelerators are counted without visiting each one.
   for (let f = 0; f < Math.min(s.need, top + 1); f++) {
     const bucket = index.withFree(f);
-    if (!bucket || bucket.size === 0) continue;
-    const first = bucket.values().next().value!;
-    s.tally.rejectMany('accelerators', bucket.size, () => filterAccelerators(index.nodeAt(first), s.ctx));
+    if (bucket.length === 0) continue;
+    s.tally.rejectMany('accelerators', bucket.length, () => filterAccelerators(index.nodeAt(bucket[0]!), s.ctx));
   }
   return decision(s.top, s.tally, 0);
 }

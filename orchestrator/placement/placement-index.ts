@@ -22,7 +22,9 @@ export class PlacementIndex {
   private readonly nodes: (PlacementNode | undefined)[] = [];
   private readonly caps: (CapacitySummary | undefined)[] = [];
   private readonly vacant: number[] = [];
-  private readonly byFree: Set<number>[] = [];
+  /** Slots by free accelerator count, each list in id order (sorted lazily after a bulk load). */
+  private readonly byFree: { slots: number[]; sorted: boolean }[] = [];
+  private bulk = false;
   private readonly preemptibleByPriority = new Map<number, number>();
   private readonly orders = new Map<string, TargetOrder>();
   private sorted: PlacementNode[] | null = null;
@@ -30,7 +32,9 @@ export class PlacementIndex {
   private maxTotal = 0;
 
   constructor(nodes: Iterable<PlacementNode> = []) {
+    this.bulk = true;
     for (const n of nodes) this.upsert(n);
+    this.bulk = false;
   }
 
   upsert(node: PlacementNode): void {
@@ -118,9 +122,15 @@ export class PlacementIndex {
     return this.caps[slot]!;
   }
 
-  /** Nodes with exactly `free` free accelerators. */
-  withFree(free: number): ReadonlySet<number> | undefined {
-    return this.byFree[free];
+  /** Nodes with exactly `free` free accelerators, in id order. */
+  withFree(free: number): readonly number[] {
+    const b = this.byFree[free];
+    if (!b) return [];
+    if (!b.sorted) {
+      b.slots.sort((x, y) => (this.nodes[x]!.id < this.nodes[y]!.id ? -1 : 1));
+      b.sorted = true;
+    }
+    return b.slots;
   }
 
   get maxFreeBucket(): number {
@@ -155,20 +165,46 @@ export class PlacementIndex {
     const s = summarize(this.nodes[slot]!);
     this.caps[slot] = s;
     this.maxTotal = Math.max(this.maxTotal, s.total);
-    while (this.byFree.length <= s.free) this.byFree.push(new Set());
-    this.byFree[s.free]!.add(slot);
+    while (this.byFree.length <= s.free) this.byFree.push({ slots: [], sorted: true });
+    this.bucketAdd(this.byFree[s.free]!, slot);
     for (const p of s.preemptiblePriorities) this.preemptibleByPriority.set(p, (this.preemptibleByPriority.get(p) ?? 0) + 1);
   }
 
   private forget(slot: number): void {
     const old = this.caps[slot];
     if (!old) return;
-    this.byFree[old.free]!.delete(slot);
+    this.bucketRemove(this.byFree[old.free]!, slot);
     for (const p of old.preemptiblePriorities) {
       const left = this.preemptibleByPriority.get(p)! - 1;
       if (left === 0) this.preemptibleByPriority.delete(p);
       else this.preemptibleByPriority.set(p, left);
     }
     this.caps[slot] = undefined;
+  }
+
+  private bucketAdd(b: { slots: number[]; sorted: boolean }, slot: number): void {
+    if (this.bulk || !b.sorted) {
+      b.slots.push(slot);
+      b.sorted = b.slots.length === 1;
+      return;
+    }
+    b.slots.splice(this.position(b.slots, this.nodes[slot]!.id), 0, slot);
+  }
+
+  private bucketRemove(b: { slots: number[]; sorted: boolean }, slot: number): void {
+    const i = b.sorted ? this.position(b.slots, this.nodes[slot]!.id) : b.slots.indexOf(slot);
+    if (b.slots[i] === slot) b.slots.splice(i, 1);
+  }
+
+  /** First position in an id-ordered slot list whose id is not below `id`. */
+  private position(slots: readonly number[], id: string): number {
+    let lo = 0;
+    let hi = slots.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.nodes[slots[mid]!]!.id < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 }
