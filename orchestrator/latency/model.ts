@@ -38,6 +38,7 @@ export interface NearbyCandidate {
 }
 
 const CELL_BIAS = 1 << 15;
+const CHANGE_LOG_VERSIONS = 1 << 16;
 
 export class LatencyModel {
   private readonly cfg: VivaldiConfig;
@@ -53,6 +54,11 @@ export class LatencyModel {
   private readonly unfitted = new Set<Point>();
   private extent = { minX: 0, maxX: 0, minY: 0, maxY: 0 };
   private changes = 0;
+  /** Two point ids per version since logBase: the ends of that version's sample ('' for other changes). */
+  private readonly changeLog: string[] = [];
+  private logBase = 0;
+  /** The last version whose change could move estimates of points it does not name. */
+  private lastWideChange = 0;
 
   constructor(opts: LatencyModelOptions = {}) {
     this.cfg = opts.vivaldi ?? DEFAULT_VIVALDI;
@@ -65,10 +71,23 @@ export class LatencyModel {
     return this.changes;
   }
 
+  /**
+   * The points whose estimate to the target may differ from what it was at `version` (a sample
+   * moves only its two ends), or null when any may have: a location changed, a point left, the
+   * target's anchor itself moved, or the log no longer reaches back that far.
+   */
+  changedSince(target: LatencyTarget, version: number): string[] | null {
+    if (version < this.lastWideChange || version < this.logBase) return null;
+    const ids = this.changeLog.slice(2 * (version - this.logBase));
+    const anchor = this.resolve(target)?.anchor.id;
+    return anchor === undefined || ids.includes(anchor) ? null : ids;
+  }
+
   /** Feed one RTT sample between two points (nodes, landmarks); unknown ids are added. */
   observe(a: string, b: string, rttMs: number): void {
     if (a === b || !(rttMs >= 0) || !Number.isFinite(rttMs)) return;
-    this.changes++;
+    if (!this.points.has(a) || !this.points.has(b)) this.wideChange();
+    this.logChange(a, b);
     const key = pairKey(a, b);
     const window = this.samples.get(key) ?? [];
     window.push(rttMs);
@@ -98,7 +117,7 @@ export class LatencyModel {
     if (opts.place) this.places.set(id, location);
     else this.point(id).location = { lat: location.lat, lon: location.lon };
     this.resolvedCache.clear();
-    this.changes++;
+    this.wideChange();
   }
 
   /** Forget a node: its samples and coordinate go. */
@@ -116,7 +135,7 @@ export class LatencyModel {
     this.unfitted.delete(p);
     this.points.delete(id);
     this.resolvedCache.clear();
-    this.changes++;
+    this.wideChange();
   }
 
   has(id: string): boolean {
@@ -288,6 +307,21 @@ export class LatencyModel {
     let s = this.probed.get(a);
     if (!s) this.probed.set(a, (s = new Set()));
     s.add(b);
+  }
+
+  private logChange(a: string, b: string): void {
+    this.changes++;
+    this.changeLog.push(a, b);
+    // Bounded: callers further behind than the kept half are told to start over.
+    if (this.changeLog.length > 2 * CHANGE_LOG_VERSIONS) {
+      this.changeLog.splice(0, CHANGE_LOG_VERSIONS);
+      this.logBase += CHANGE_LOG_VERSIONS / 2;
+    }
+  }
+
+  private wideChange(): void {
+    this.logChange('', '');
+    this.lastWideChange = this.changes;
   }
 
   private fitted(p: Point): void {

@@ -60,11 +60,63 @@ export function buildOrder(index: PlacementIndex, latency: LatencyEstimator, tar
   };
 }
 
+/** The cached order for the target, patched for the nodes whose estimate moved, or rebuilt. */
+function currentOrder(s: Search, target: LatencyTarget, version: number): TargetOrder {
+  const key = targetKey(target);
+  const cached = s.index.cachedOrder(key);
+  if (cached?.version === version) return cached;
+  const changed = cached ? s.latency.changedSince?.(target, cached.version) : null;
+  const order = (cached && changed && patchOrder(s.index, s.latency, target, version, cached, changed)) || buildOrder(s.index, s.latency, target, version);
+  s.index.storeOrder(key, order);
+  return order;
+}
+
+/**
+ * Re-sorts only the nodes whose estimate moved: O(N + d log d) for d of them instead of N
+ * estimates and an O(N log N) sort. Gives up (null) when so many moved that a rebuild is cheaper.
+ */
+export function patchOrder(index: PlacementIndex, latency: LatencyEstimator, target: LatencyTarget, version: number, old: TargetOrder, changed: Iterable<string>): TargetOrder | null {
+  const moved = new Set<number>();
+  for (const id of changed) {
+    const slot = index.slotOf(id);
+    if (slot !== undefined) moved.add(slot);
+  }
+  if (moved.size > (old.slots.length + old.unreachable.length) / 8) return null;
+  const patch: { slot: number; eff: number }[] = [];
+  const unreachable = Array.from(old.unreachable).filter((slot) => !moved.has(slot));
+  for (const slot of moved) {
+    const est = latency.estimateTo(index.nodeAt(slot).id, target);
+    if (est) patch.push({ slot, eff: effectiveRtt(est) });
+    else unreachable.push(slot);
+  }
+  patch.sort((a, b) => a.eff - b.eff);
+  const slots = new Int32Array(old.slots.length + patch.length);
+  const effMs = new Float64Array(old.slots.length + patch.length);
+  let k = 0;
+  let p = 0;
+  for (let i = 0; i < old.slots.length; i++) {
+    const slot = old.slots[i]!;
+    if (moved.has(slot)) continue;
+    const eff = old.effMs[i]!;
+    while (p < patch.length && patch[p]!.eff <= eff) {
+      slots[k] = patch[p]!.slot;
+      effMs[k++] = patch[p++]!.eff;
+    }
+    slots[k] = slot;
+    effMs[k++] = eff;
+  }
+  for (; p < patch.length; p++) {
+    slots[k] = patch[p]!.slot;
+    effMs[k++] = patch[p]!.eff;
+  }
+  return { version, membership: old.membership, slots: slots.subarray(0, k), effMs: effMs.subarray(0, k), unreachable: Int32Array.from(unreachable) };
+}
+
 export function placeByTargetOrder(s: Search, allowPreemption: boolean): Decision {
   const { index, spec } = s;
   const slo = spec.latency!;
   const version = s.latency.version!;
-  const order = index.order(targetKey(slo.to), version, () => buildOrder(index, s.latency, slo.to, version));
+  const order = currentOrder(s, slo.to, version);
   const maxOther = s.w.packing * maxPacking(s) + s.w.domestic * (s.need > 0 ? 1 : 0);
   let examined = 0;
   let i = 0;

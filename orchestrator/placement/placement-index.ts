@@ -144,20 +144,25 @@ export class PlacementIndex {
     return low;
   }
 
-  /** A cached ordering for the key, rebuilt by `build` when the model version or the node set moved. */
-  order(key: string, version: number, build: () => TargetOrder): TargetOrder {
+  /** The ordering cached for a target key, if it was built for the current set of nodes. */
+  cachedOrder(key: string): TargetOrder | undefined {
     const o = this.orders.get(key);
-    if (o && o.version === version && o.membership === this.membershipVersion) {
-      // Re-inserted so the map's order is least recently used first.
-      this.orders.delete(key);
-      this.orders.set(key, o);
-      return o;
-    }
-    const fresh = build();
+    if (!o || o.membership !== this.membershipVersion) return undefined;
+    // Re-inserted so the map's order is least recently used first.
     this.orders.delete(key);
-    this.orders.set(key, fresh);
+    this.orders.set(key, o);
+    return o;
+  }
+
+  storeOrder(key: string, order: TargetOrder): void {
+    this.orders.delete(key);
+    this.orders.set(key, order);
     if (this.orders.size > MAX_CACHED_TARGETS) this.orders.delete(this.orders.keys().next().value!);
-    return fresh;
+  }
+
+  /** Slot of a node id (for place()). */
+  slotOf(id: string): number | undefined {
+    return this.slotById.get(id);
   }
 
   private resummarize(slot: number): void {

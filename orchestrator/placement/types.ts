@@ -44,6 +44,8 @@ export interface LatencyEstimator {
    * target's nodes sorted by effective RTT and reuses that order until the version moves.
    */
   readonly version?: number;
+  /** Optional, with version: ids whose estimate to the target may have moved since then; null: any. */
+  changedSince?(target: LatencyTarget, version: number): Iterable<string> | null;
 }
 
 export type FilterName = 'online-fresh' | 'labels' | 'accelerators' | 'fp16-capacity' | 'latency-slo';

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { PlacementIndex, place } from '../../../orchestrator/placement/pipeline.ts';
+import { buildOrder, patchOrder } from '../../../orchestrator/placement/indexed.ts';
 import type { LatencyEstimator } from '../../../orchestrator/placement/types.ts';
 import { NOW, fleetArb, specArb } from './random-fleet.ts';
 
@@ -36,11 +37,34 @@ describe('indexed placement under churn', () => {
           }
           if (observe) {
             const ids = index.all().map((n) => n.id);
-            model.observe(ids[observe[0] % ids.length]!, ids[observe[1] % ids.length]!, observe[2]);
+            // A full window, so the pair's median and both coordinates really move.
+            for (let r = 0; r < 8; r++) model.observe(ids[observe[0] % ids.length]!, ids[observe[1] % ids.length]!, observe[2]);
           }
         });
       }),
       { numRuns: 80 },
+    );
+  });
+
+  it('patches a target order after new samples to what a rebuild gives', () => {
+    fc.assert(
+      fc.property(fleetArb, fc.array(fc.tuple(fc.nat(), fc.nat(), fc.double({ min: 0.1, max: 15, noNaN: true })), { minLength: 1, maxLength: 3 }), ({ nodes, model }, samples) => {
+        const index = new PlacementIndex(nodes);
+        const target = { landmark: 'L' };
+        const before = buildOrder(index, model, target, model.version);
+        const ids = nodes.map((n) => n.id);
+        for (const [a, b, rtt] of samples) for (let r = 0; r < 8; r++) model.observe(ids[a % ids.length]!, ids[b % ids.length]!, rtt);
+        const changed = model.changedSince(target, before.version);
+        if (changed === null) return;
+        const patched = patchOrder(index, model, target, model.version, before, changed);
+        if (patched === null) return;
+        const rebuilt = buildOrder(index, model, target, model.version);
+        const effBySlot = (o: typeof rebuilt) => new Map(Array.from(o.slots, (slot, i) => [slot, o.effMs[i]!]));
+        expect(effBySlot(patched)).toEqual(effBySlot(rebuilt));
+        expect([...patched.unreachable].sort()).toEqual([...rebuilt.unreachable].sort());
+        for (let i = 1; i < patched.effMs.length; i++) expect(patched.effMs[i]!).toBeGreaterThanOrEqual(patched.effMs[i - 1]!);
+      }),
+      { numRuns: 100 },
     );
   });
 });
