@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   detect: { summary: "list this machine's accelerators with nominal FP16-eq", run: async (argv) => (await import('./agent/cli/detect.ts')).detectCommand(argv) },
   bench: { summary: "measure this machine's FP16-eq throughput and latency", run: async (argv) => (await import('./agent/cli/bench.ts')).benchCommand(argv) },
   orchestrator: { summary: 'run the orchestrator (API, registry, placement)', run: async (argv) => (await import('./orchestrator/cli/serve.ts')).serveCommand(argv) },
+  sim: { summary: 'simulated fleet with faults against an orchestrator, then a report', run: async (argv) => (await import('./simulators/fleet/cli.ts')).simCommand(argv) },
   creds: { summary: 'broker accounts, ACL and TLS config; API tokens', run: async (argv) => (await import('./orchestrator/cli/creds.ts')).credsCommand(argv) },
   ...operatorCommands({
     nodes: 'list nodes: state, site, accelerators, nominal and measured FP16-eq',

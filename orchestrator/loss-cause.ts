@@ -89,6 +89,7 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
       return;
     }
     if (c.to !== 'offline' || (c.reason !== 'will' && c.reason !== 'silent')) return;
+    this.replaceWitness(id);
     const v: LossVerdict = { nodeId: id, cause: 'unknown', lostAtMs: this.clock(), decidedAtMs: null, evidence: 'no evidence yet', backAtMs: null };
     this.verdicts.set(id, v);
     this.asked.set(id, new Set());
@@ -111,16 +112,26 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
     return true;
   }
 
-  private askPeers(node: NodeRecord): void {
+  /** A peer asked to probe some lost node is itself lost: ask the next nearest instead. */
+  private replaceWitness(lostPeer: string): void {
+    for (const [target, asked] of this.asked) {
+      const v = this.verdicts.get(target);
+      if (!asked.delete(lostPeer) || !v || v.decidedAtMs !== null || v.backAtMs !== null) continue;
+      const node = this.orch.registry.get(target);
+      if (node) this.askPeers(node, 1);
+    }
+  }
+
+  private askPeers(node: NodeRecord, count = this.peers): void {
     const loc = node.birth?.location;
     if (!loc) return;
     const district = districtOf(node);
+    const asked = this.asked.get(node.id)!;
     const candidates = [...this.orch.registry.all()]
-      .filter((n) => n.id !== node.id && n.status === 'online' && n.birth)
+      .filter((n) => n.id !== node.id && n.status === 'online' && n.birth && !asked.has(n.id) && !this.answered.get(node.id)?.has(n.id))
       .map((n) => ({ n, same: districtOf(n) === district ? 0 : 1, d: sq(n.birth!.location.lat - loc.lat) + sq(n.birth!.location.lon - loc.lon) }))
       .sort((a, b) => a.same - b.same || a.d - b.d || a.n.id.localeCompare(b.n.id))
-      .slice(0, this.peers);
-    const asked = this.asked.get(node.id)!;
+      .slice(0, count);
     for (const { n } of candidates) {
       asked.add(n.id);
       void this.orch.command(n.id, { action: 'probe', probe: { targets: [`${node.id}:${PEER_PORT}`], count: this.probeCount } }).catch(() => asked.delete(n.id));
@@ -144,7 +155,8 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
       }
       const answered = this.answered.get(target)!;
       answered.add(env.nodeId);
-      if (answered.size >= asked.size) this.decide(target, 'crashed', `${answered.size} peer(s) probed it and got no answer`);
+      // Two witnesses (or every one asked, when fewer could be) agreeing on silence: crashed.
+      if (answered.size >= Math.min(2, asked.size)) this.decide(target, 'crashed', `${answered.size} peer(s) probed it and got no answer`);
     }
   }
 

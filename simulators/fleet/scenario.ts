@@ -62,7 +62,7 @@ export const ScenarioSchema = Type.Object(
     /** Optional restriction to these site kinds. */
     siteKinds: Type.Optional(Type.Array(Type.String())),
     /** Per site kind: node share, accelerator mix, failure rates. Absent: nodes round-robin over districts. */
-    siteProfiles: Type.Optional(Type.Partial(Type.Record(Type.Union(SITE_KINDS.map((k) => Type.Literal(k))), SiteProfileSchema))),
+    siteProfiles: Type.Optional(Type.Object(Object.fromEntries(SITE_KINDS.map((k) => [k, Type.Optional(SiteProfileSchema)])), { additionalProperties: false })),
     /** Faults on a timeline (ms after the fleet is up); see simulators/chaos/faults.ts. */
     faults: Type.Optional(Type.Array(FaultSchema)),
     /** Random failures from siteProfiles' rates: simulated seconds per wall-clock second (default 1). */
@@ -74,7 +74,7 @@ export const ScenarioSchema = Type.Object(
   { additionalProperties: true },
 );
 
-export type Scenario = Static<typeof ScenarioSchema>;
+export type Scenario = Omit<Static<typeof ScenarioSchema>, 'siteProfiles'> & { siteProfiles?: Partial<Record<SiteKind, SiteProfile>> };
 export type AcceleratorPack = Static<typeof PackSchema>;
 export type SiteProfile = Static<typeof SiteProfileSchema>;
 export type WorkloadMix = Static<typeof WorkloadMixSchema>;
@@ -147,7 +147,8 @@ function generateBySiteProfile(s: Scenario, profiles: Partial<Record<SiteKind, S
   const exact = weights.map((w) => (w / total) * count);
   const share = exact.map(Math.floor);
   const byRemainder = exact.map((e, i) => [e - share[i]!, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  for (let k = 0; k < count - share.reduce((a, b) => a + b, 0); k++) share[byRemainder[k]![1]]!++;
+  const short = count - share.reduce((a, b) => a + b, 0);
+  for (let k = 0; k < short; k++) share[byRemainder[k % byRemainder.length]![1]]!++;
   const nodes: SimNodeSpec[] = [];
   sites.forEach((site, si) => {
     const mix = profiles[site.kind]?.mix ?? s.mix;
