@@ -2,7 +2,7 @@
 // a simulated node derives figures from its catalogue entries. The agent sees only this seam.
 import { join } from 'node:path';
 import type { Accelerator, BenchResult } from '../protocol/messages.ts';
-import { BenchCache, runBenchmarks, type BenchBackend } from './bench/index.ts';
+import type { BenchBackend } from './bench/index.ts';
 
 export interface BenchRequest {
   accelerators: readonly Accelerator[];
@@ -40,6 +40,8 @@ export class NodeBenchSource implements BenchSource {
   }
 
   async run(req: BenchRequest): Promise<BenchSourceRun> {
+    // Loaded on first use: an agent with benchmarks off never pays for the backends' modules.
+    const { BenchCache, runBenchmarks } = await import('./bench/index.ts');
     const cache = await BenchCache.open(this.opts.cachePath);
     const run = await runBenchmarks({
       accelerators: req.accelerators,

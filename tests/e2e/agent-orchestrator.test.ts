@@ -2,9 +2,8 @@
 // events, adoption of a running workload across a SIGKILLed agent process, and bench + latency
 // reports showing up in GET /v1/nodes/:id.
 //
-// Commands are published by a plain MQTT client playing the orchestrator (envelope node id
-// "orchestrator"): Orchestrator.command() stamps its envelopes with node id "_orchestrator", which
-// protocol/codec.ts rejects (ids must start with a letter or digit), so an agent drops them.
+// Commands are published by a plain MQTT client playing the orchestrator, so these tests pin the
+// agent's side of the protocol without depending on the orchestrator's workload dispatch.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
