@@ -82,6 +82,12 @@ export function patchOrder(index: PlacementIndex, latency: LatencyEstimator, tar
     if (slot !== undefined) moved.add(slot);
   }
   if (moved.size > (old.slots.length + old.unreachable.length) / 8) return null;
+  // A byte per slot: the O(N) merge below tests it for every node.
+  let maxSlot = 0;
+  for (const slot of old.slots) maxSlot = Math.max(maxSlot, slot);
+  for (const slot of moved) maxSlot = Math.max(maxSlot, slot);
+  const isMoved = new Uint8Array(maxSlot + 1);
+  for (const slot of moved) isMoved[slot] = 1;
   const patch: { slot: number; eff: number }[] = [];
   const unreachable = Array.from(old.unreachable).filter((slot) => !moved.has(slot));
   for (const slot of moved) {
@@ -96,7 +102,7 @@ export function patchOrder(index: PlacementIndex, latency: LatencyEstimator, tar
   let p = 0;
   for (let i = 0; i < old.slots.length; i++) {
     const slot = old.slots[i]!;
-    if (moved.has(slot)) continue;
+    if (isMoved[slot] === 1) continue;
     const eff = old.effMs[i]!;
     while (p < patch.length && patch[p]!.eff <= eff) {
       slots[k] = patch[p]!.slot;
