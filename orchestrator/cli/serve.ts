@@ -23,7 +23,10 @@ Security (see deploy/README.md; \`banyan creds\` writes these files):
   --mqtt-username NAME      the orchestrator's own MQTT account (default banyan-orchestrator)
   --mqtt-password-file F    its password (mode 0600)
   --mqtt-ca FILE --mqtt-cert FILE --mqtt-key FILE   TLS for mqtts:// brokers
-  -h, --help                this text`;
+  -h, --help                this text
+
+Environment (flags win): BANYAN_BROKER_URL, BANYAN_API_TOKENS_FILE, BANYAN_MQTT_USERNAME,
+BANYAN_MQTT_PASSWORD_FILE, BANYAN_MQTT_CA_FILE, BANYAN_MQTT_CERT_FILE, BANYAN_MQTT_KEY_FILE.`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -50,10 +53,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const tokens = loadApiTokens({ file: values['api-tokens'], env: process.env });
-  const accounts = Boolean(values['broker-password-file'] || values['mqtt-password-file']);
+  const env = process.env;
+  const tokens = loadApiTokens({ file: values['api-tokens'], env });
+  const passwordFile = values['mqtt-password-file'] ?? env.BANYAN_MQTT_PASSWORD_FILE;
+  const accounts = Boolean(values['broker-password-file'] || passwordFile);
   const o = await Orchestrator.start({
-    brokerUrl: values.broker,
+    brokerUrl: values.broker ?? env.BANYAN_BROKER_URL,
     mqttPort: Number(values['mqtt-port'] ?? 1883),
     httpPort: Number(values['http-port'] ?? process.env.PORT ?? 8080),
     httpHost: values['http-host'],
@@ -62,11 +67,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     brokerPasswordFile: values['broker-password-file'],
     orchestratorUser: values['mqtt-username'],
     mqttSecurity: {
-      username: values['mqtt-username'] ?? (accounts ? DEFAULT_ORCHESTRATOR_USER : undefined),
-      passwordFile: values['mqtt-password-file'],
-      caFile: values['mqtt-ca'],
-      certFile: values['mqtt-cert'],
-      keyFile: values['mqtt-key'],
+      username: values['mqtt-username'] ?? env.BANYAN_MQTT_USERNAME ?? (accounts ? DEFAULT_ORCHESTRATOR_USER : undefined),
+      passwordFile,
+      caFile: values['mqtt-ca'] ?? env.BANYAN_MQTT_CA_FILE,
+      certFile: values['mqtt-cert'] ?? env.BANYAN_MQTT_CERT_FILE,
+      keyFile: values['mqtt-key'] ?? env.BANYAN_MQTT_KEY_FILE,
     },
     plugins: [(app, orch) => authPlugin(app, { tokens, log: orch.log }), dashboardPlugin, metricsPlugin],
   });
