@@ -7,8 +7,7 @@ import { Orchestrator } from './orchestrator/orchestrator.ts';
 import { authPlugin, loadApiTokens } from './orchestrator/api/auth.ts';
 import { Agent } from './agent/agent.ts';
 import { loadAgentConfig } from './agent/config.ts';
-import { SystemHostSource } from './agent/host.ts';
-import { createAcceleratorSource } from './agent/detect/index.ts';
+import { createNodeAgent } from './agent/create.ts';
 import { loadCatalog } from './agent/catalog/catalog.ts';
 import { Fleet } from './simulators/fleet/fleet.ts';
 import { DEMO_SCENARIO_PATH, loadScenario } from './simulators/fleet/scenario.ts';
@@ -79,7 +78,7 @@ export async function start(argv: string[]): Promise<void> {
   if (!values['no-agent']) {
     const node = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) || 'local';
     const config = loadAgentConfig({ env: process.env, flags: { nodeId: node, site: 'local', brokerUrl: orchestrator.mqttUrl } });
-    agent = new Agent(config, { host: new SystemHostSource(), accelerators: createAcceleratorSource(), log: log.child({ part: 'agent' }) });
+    agent = createNodeAgent(config, log.child({ part: 'agent' }));
     await agent.start();
     stops.unshift(() => agent!.stop());
   }

@@ -1,5 +1,5 @@
 // The seams between the agent and the machine. The real agent plugs in detectors and
-// systeminformation; the simulators plug in scenario-driven fakes. Nothing above these
+// node:os and /proc (agent/host.ts); the simulators plug in scenario-driven fakes. Nothing above these
 // interfaces knows which it got.
 import type { Accelerator, AcceleratorSample, Host } from '../protocol/messages.ts';
 
