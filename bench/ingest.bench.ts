@@ -1,0 +1,142 @@
+// Orchestrator ingest with 10,000 real MQTT agents through a private Mosquitto, against the
+// broker's own delivery rate measured in the same run: a plain subscriber on the same topics is
+// the limit. Three processes share the machine with Mosquitto — the fleet (10k real Agent
+// instances, each with its own MQTT connection), the orchestrator, and this one (the plain
+// subscriber) — so neither side borrows the other's event loop. Also: RSS per simulated agent.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fork, type ChildProcess } from 'node:child_process';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { nodeSubscriptions } from '../protocol/topics.ts';
+import type { Figure } from './figures.ts';
+
+const ROLE = 'BANYAN_INGEST_ROLE';
+const ROOT = 'banyan/v1';
+const NODES = Number(process.env.BANYAN_INGEST_NODES ?? 10_000);
+/** Telemetry (the heartbeat) per agent; 2 s makes 10k agents offer ~5,000 messages/s. */
+const TELEMETRY_MS = Number(process.env.BANYAN_INGEST_TELEMETRY_MS ?? 2000);
+const WINDOW_MS = Number(process.env.BANYAN_INGEST_WINDOW_MS ?? 30_000);
+
+type Report = { kind: 'orch'; received: number; accepted: number; online: number; rssMb: number } | { kind: 'fleet'; started: boolean; baseRssMb: number; rssMb: number; cpuMs: number };
+
+// A role process ends with the bench that forked it.
+if (process.env[ROLE]) process.on('disconnect', () => process.exit(0));
+if (process.env[ROLE] === 'orchestrator') await orchestratorRole(process.env.BANYAN_INGEST_BROKER!);
+if (process.env[ROLE] === 'fleet') await fleetRole(process.env.BANYAN_INGEST_BROKER!);
+
+async function orchestratorRole(brokerUrl: string): Promise<void> {
+  const { Orchestrator } = await import('../orchestrator/orchestrator.ts');
+  const orch = await Orchestrator.start({ brokerUrl, httpPort: 0, dataDir: null, log: pino({ level: 'silent' }), sweepMs: 1000, persistMs: 3_600_000 });
+  const tick = () => {
+    let online = 0;
+    for (const n of orch.registry.all()) if (n.status === 'online') online++;
+    send({ kind: 'orch', received: orch.ingest.received.total, accepted: orch.ingest.received.accepted, online, rssMb: process.memoryUsage().rss / 2 ** 20 });
+  };
+  setInterval(tick, 500);
+  tick();
+}
+
+async function fleetRole(brokerUrl: string): Promise<void> {
+  const [{ Fleet }, { loadCatalog }, { CatalogAcceleratorSource }, { loadScenario }] = await Promise.all([
+    import('../simulators/fleet/fleet.ts'),
+    import('../agent/catalog/catalog.ts'),
+    import('../simulators/fleet/sim-accelerators.ts'),
+    import('../simulators/fleet/scenario.ts'),
+  ]);
+  const scenario = { ...loadScenario(fileURLToPath(new URL('../simulators/fleet/scenarios/fuzhou-city.json', import.meta.url))), telemetryIntervalMs: TELEMETRY_MS };
+  const catalog = await loadCatalog();
+  const stateRoot = process.env.BANYAN_INGEST_STATE!;
+  (globalThis as { gc?: () => void }).gc?.();
+  const baseRssMb = process.memoryUsage().rss / 2 ** 20;
+  const fleet = new Fleet({
+    brokerUrl,
+    topicRoot: ROOT,
+    scenario,
+    nodes: NODES,
+    accelerators: (spec) => new CatalogAcceleratorSource(catalog, spec.pack, spec.id),
+    log: pino({ level: 'silent' }),
+    concurrency: 32,
+    stateRoot,
+    agentConfig: { probeIntervalMs: 60_000, benchBudgetMs: 1000, reconnectMinMs: 500, reconnectMaxMs: 5000 },
+  });
+  let started = false;
+  const tick = () => send({ kind: 'fleet', started, baseRssMb, rssMb: process.memoryUsage().rss / 2 ** 20, cpuMs: cpuMs() });
+  setInterval(tick, 500);
+  await fleet.start();
+  started = true;
+  tick();
+}
+
+function send(r: Report): void {
+  process.send?.(r);
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function child(role: string, brokerUrl: string, stateRoot: string, onReport: (r: Report) => void): ChildProcess {
+  const c = fork(fileURLToPath(import.meta.url), [], {
+    execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192'],
+    env: { ...process.env, [ROLE]: role, BANYAN_INGEST_BROKER: brokerUrl, BANYAN_INGEST_STATE: stateRoot, LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  c.on('message', (m) => onReport(m as Report));
+  return c;
+}
+
+async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`ingest bench: timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export default async function ingestBench(): Promise<Figure[]> {
+  const { PrivateMosquitto } = await import('../simulators/chaos/mosquitto.ts');
+  const broker = await PrivateMosquitto.start();
+  const stateRoot = mkdtempSync(join(tmpdir(), 'banyan-ingest-'));
+  const children: ChildProcess[] = [];
+  let orch: Extract<Report, { kind: 'orch' }> | null = null;
+  let fleet: Extract<Report, { kind: 'fleet' }> | null = null;
+  let raw = 0;
+  const sub = await mqtt.connectAsync(broker.url, { clientId: 'ingest-bench-raw', clean: true, reconnectPeriod: 0 });
+  try {
+    sub.on('message', () => raw++);
+    await sub.subscribeAsync(nodeSubscriptions(ROOT), { qos: 1 });
+    children.push(child('orchestrator', broker.url, stateRoot, (r) => r.kind === 'orch' && (orch = r)));
+    await until('the orchestrator', () => orch !== null, 60_000);
+    children.push(child('fleet', broker.url, stateRoot, (r) => r.kind === 'fleet' && (fleet = r)));
+    const t0 = Date.now();
+    await until(`${NODES} agents online at the orchestrator`, () => fleet?.started === true && orch!.online >= NODES, 900_000);
+    const upS = (Date.now() - t0) / 1000;
+    // Past the start-up burst (births, benchmarks, first probes): the steady heartbeat load.
+    await new Promise((r) => setTimeout(r, Math.max(10_000, 2 * TELEMETRY_MS)));
+    const a = { raw, orch: orch!.received, at: performance.now(), cpu: fleet!.cpuMs };
+    await new Promise((r) => setTimeout(r, WINDOW_MS));
+    const s = (performance.now() - a.at) / 1000;
+    const rawRate = (raw - a.raw) / s;
+    const orchRate = (orch!.received - a.orch) / s;
+    const f = fleet!;
+    const k = NODES >= 1000 ? `${Math.round(NODES / 1000)}k` : String(NODES);
+    const note = `${NODES} agents on real MQTT connections through a private Mosquitto, telemetry every ${TELEMETRY_MS / 1000} s; ${WINDOW_MS / 1000} s steady window; up in ${upS.toFixed(0)} s`;
+    return [
+      { name: `ingest.per_s.${k}`, value: orchRate, unit: 'messages/s', note },
+      { name: `ingest.broker_per_s.${k}`, value: rawRate, unit: 'messages/s', note: 'a plain mqtt.js subscriber on the same topics, same window' },
+      { name: `ingest.ratio_to_broker.${k}`, value: orchRate / rawRate, unit: 'ratio', note: 'bar: ≥ 0.8' },
+      { name: 'sim.rss_mb_per_node', value: (f.rssMb - f.baseRssMb) / NODES, unit: 'MB/node', note: `fleet process RSS ${f.rssMb.toFixed(0)} MB for ${NODES} real-MQTT agents (base ${f.baseRssMb.toFixed(0)} MB)` },
+      { name: `sim.mqtt.cpu_pct.${k}`, value: ((f.cpuMs - a.cpu) / 1000 / s) * 100, unit: '% of one core', note: 'the fleet process in the steady window' },
+      { name: `ingest.orchestrator_rss_mb.${k}`, value: orch!.rssMb, unit: 'MB', note: 'orchestrator process with every node registered' },
+    ];
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await sub.endAsync(true).catch(() => undefined);
+    await broker.stop();
+    rmSync(stateRoot, { recursive: true, force: true });
+  }
+}
