@@ -1,8 +1,8 @@
 // JSON schemas of the HTTP API (TypeBox): fastify validates requests and serialises responses
 // through them, so a field the contract does not name never leaks out.
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 
-const Nullable = <T extends ReturnType<typeof Type.Object>>(t: T) => Type.Union([t, Type.Null()]);
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 export const Fp16FigureSchema = Type.Object({
   tflops: Type.Optional(Type.Number()),
@@ -28,18 +28,16 @@ export const AcceleratorSchema = Type.Object({
   detectedBy: Type.String(),
   note: Type.String(),
   measured: Nullable(
-    Type.Object({
-      tflops: Type.Optional(Type.Number()),
-      basis: Type.String(),
-      source: Type.String(),
-      kind: Type.String(),
-      weak: Type.Boolean(),
-      latencyP50Ms: Type.Number(),
-      latencyP99Ms: Type.Number(),
-      ratioToNominal: Type.Number(),
-      backend: Type.String(),
-      atMs: Type.Number(),
-    }),
+    Type.Composite([
+      Fp16FigureSchema,
+      Type.Object({
+        latencyP50Ms: Type.Number(),
+        latencyP99Ms: Type.Number(),
+        ratioToNominal: Type.Number(),
+        backend: Type.String(),
+        atMs: Type.Number(),
+      }),
+    ]),
   ),
 });
 
@@ -81,17 +79,7 @@ export const NodeSchema = Type.Object({
   accelerators: Type.Array(AcceleratorSchema),
   nominalTflops: Type.Number(),
   measuredTflops: Type.Union([Type.Number(), Type.Null()]),
-  cpuMeasured: Nullable(
-    Type.Object({
-      tflops: Type.Optional(Type.Number()),
-      basis: Type.String(),
-      source: Type.String(),
-      kind: Type.String(),
-      weak: Type.Boolean(),
-      rawTflops: Type.Number(),
-      atMs: Type.Number(),
-    }),
-  ),
+  cpuMeasured: Nullable(Type.Composite([Fp16FigureSchema, Type.Object({ rawTflops: Type.Number(), atMs: Type.Number() })])),
   telemetry: Nullable(
     Type.Object({
       cpuPct: Type.Number(),
