@@ -42,6 +42,10 @@ const RECENT = 8;
 export class Observer {
   /** msg ids agents got past the transport, by channel, until the orchestrator accepts them. */
   private readonly unaccepted = new Map<string, Channel>();
+  /** Every msg id already in the ledger (a re-send after a lost PUBACK is not sent twice). */
+  private readonly counted = new Set<string>();
+  /** Accepted before the sender's transport confirmed it. */
+  private readonly acceptedFirst = new Set<string>();
   readonly sent = zeroByChannel();
   readonly accepted = zeroByChannel();
   readonly rejected = new Map<string, number>();
@@ -63,8 +67,13 @@ export class Observer {
     const d = decode(payload);
     if (!d.ok) return;
     const ch = d.envelope.body;
-    if (!this.unaccepted.has(d.envelope.msgId)) this.sentCount(ch);
-    this.unaccepted.set(d.envelope.msgId, ch);
+    const id = d.envelope.msgId;
+    if (this.counted.has(id)) return;
+    this.counted.add(id);
+    this.sent[ch]++;
+    // Over real sockets the orchestrator may accept it before the PUBACK reaches the agent.
+    if (this.acceptedFirst.delete(id)) this.accepted[ch]++;
+    else this.unaccepted.set(id, ch);
     let r = this.recentByNode.get(nodeId);
     if (!r) this.recentByNode.set(nodeId, (r = []));
     if (ch === 'telemetry') {
@@ -82,7 +91,11 @@ export class Observer {
     this.detach?.();
     this.classifier?.close();
     const onAccepted = (env: Envelope) => {
-      if (this.unaccepted.delete(env.msgId)) this.accepted[env.body]++;
+      const ch = this.unaccepted.get(env.msgId);
+      if (ch) {
+        this.unaccepted.delete(env.msgId);
+        this.accepted[ch]++;
+      } else if (!this.counted.has(env.msgId)) this.acceptedFirst.add(env.msgId);
     };
     const onRejected = (reason: string) => this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
     const onStatus = (c: StatusChange) => {
@@ -121,10 +134,6 @@ export class Observer {
   close(): void {
     this.detach?.();
     this.classifier?.close();
-  }
-
-  private sentCount(ch: Channel): void {
-    this.sent[ch]++;
   }
 
   private onWorkload(orch: Orchestrator, w: Workload): void {

@@ -29,7 +29,7 @@ type Delivery = () => void;
 export class InProcessHub {
   readonly stats: HubStats = { fromNodes: 0, toOrchestrator: 0, noSubscriber: 0, commands: 0, commandsDropped: 0, connects: 0, wills: 0 };
   private readonly links = new Map<string, InProcessLink>();
-  private readonly retained = new Map<string, Uint8Array>();
+  private readonly retained = new Map<string, { payload: Uint8Array; clientId: string }>();
   private deliver: ((topic: string, payload: Uint8Array, clientId?: string) => void) | null = null;
   private running = true;
   private queue: Delivery[] = [];
@@ -52,7 +52,7 @@ export class InProcessHub {
         open = true;
         hub.deliver = deliver;
         // A new subscriber gets the retained births and states first, as from a broker.
-        for (const [topic, payload] of hub.retained) hub.enqueue(() => hub.deliver?.(topic, payload));
+        for (const [topic, r] of hub.retained) hub.enqueue(() => hub.deliver?.(topic, r.payload, r.clientId));
         await hub.flushed();
       },
       async publish(topic, payload) {
@@ -100,24 +100,28 @@ export class InProcessHub {
     if (!will || !this.running) return;
     const w = link.will();
     this.stats.wills++;
-    this.retained.set(w.topic, w.payload);
+    this.retained.set(w.topic, { payload: w.payload, clientId: link.clientId });
     this.toOrchestrator(w.topic, w.payload, link.clientId);
   }
 
   fromNode(link: InProcessLink, topic: string, payload: Uint8Array, retain: boolean): void {
     this.stats.fromNodes++;
-    if (retain) this.retained.set(topic, payload);
+    if (retain) this.retained.set(topic, { payload, clientId: link.clientId });
+    // A retained message waits for the next subscriber: not lost.
+    if (retain && !this.deliver) return;
     this.toOrchestrator(topic, payload, link.clientId);
   }
 
   private toOrchestrator(topic: string, payload: Uint8Array, clientId: string): void {
+    // Routed when published, as a broker does: with nobody subscribed it is gone.
+    const deliver = this.deliver;
+    if (!deliver) {
+      this.stats.noSubscriber++;
+      return;
+    }
     this.enqueue(() => {
-      if (!this.deliver) {
-        this.stats.noSubscriber++;
-        return;
-      }
       this.stats.toOrchestrator++;
-      this.deliver(topic, payload, clientId);
+      deliver(topic, payload, clientId);
     });
   }
 
