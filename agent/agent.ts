@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { encode, decode } from '../protocol/codec.ts';
 import type { Accelerator, BenchResult, Birth, Body, Command, Envelope, EventKind, RttStats } from '../protocol/messages.ts';
-import { nodeTopic, type Channel } from '../protocol/topics.ts';
+import { nodeTopic, orchestratorStateTopic, type Channel } from '../protocol/topics.ts';
 import { NodeBenchSource, type BenchSource } from './bench-source.ts';
 import type { AgentConfig } from './config.ts';
 import { EnvelopeFactory } from './envelopes.ts';
@@ -86,6 +86,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly handlers = new Map<Command['action'], CommandHandler>();
   /** Birth + state went out on the current connection. */
   private announced = false;
+  /** Whether the orchestrator's retained state says ONLINE on this connection. */
+  private orchestratorOnline = false;
   private everAnnounced = false;
   private readonly work = new AbortController();
   private benchRun: Promise<void> | null = null;
@@ -125,7 +127,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       retained: RETAINED,
       sink: {
         get ready() {
-          return self.announced && self.link.connected;
+          return self.announced && self.link.connected && (self.orchestratorOnline || !self.config.awaitOrchestrator);
         },
         publish: (topic, payload, qos, retain) => this.link.publish(topic, payload, qos, retain),
       },
@@ -151,6 +153,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       if (this.announced) this.log.warn({ reason }, 'broker connection lost; reports go to the outbox; retrying with backoff');
       else this.log.debug({ reason }, 'broker not reachable; retrying with backoff');
       this.announced = false;
+      // A restarted broker may have lost the orchestrator's retained state: learn it anew.
+      this.orchestratorOnline = false;
       this.emit('disconnected', reason);
     });
     this.link.on('message', (topic, payload) => void this.onMessage(topic, payload));
@@ -185,6 +189,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     await this.redetect(false);
     this.recoverWorkloads();
     this.link.subscribe(this.topic('cmd'));
+    this.link.subscribe(orchestratorStateTopic(this.config.topicRoot));
     this.link.open();
     this.telemetryTimer = setInterval(() => void this.sendTelemetry(), this.config.telemetryIntervalMs);
     this.telemetryTimer.unref();
@@ -410,6 +415,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private async onMessage(topic: string, payload: Uint8Array): Promise<void> {
+    if (topic === orchestratorStateTopic(this.config.topicRoot)) return this.onOrchestratorState(payload);
     if (topic !== this.topic('cmd')) return;
     const d = decode(payload);
     if (!d.ok) {
@@ -433,6 +439,24 @@ export class Agent extends EventEmitter<AgentEvents> {
       }
     }
     if (reply && !this.work.signal.aborted) this.report({ body: 'event', event: { correlationId: cmd.correlationId, ...reply } });
+  }
+
+  /**
+   * The orchestrator publishes ONLINE (retained) once its subscriptions are in place, and its Last
+   * Will says OFFLINE. Reports wait in the outbox while it is away, so a broker restart that the
+   * orchestrator has not yet recovered from loses nothing; births and states are retained anyway.
+   */
+  private onOrchestratorState(payload: Uint8Array): void {
+    const d = decode(payload);
+    if (!d.ok || d.envelope.body !== 'state') {
+      this.log.warn({ detail: d.ok ? d.envelope.body : d.error.detail }, 'ignored a malformed orchestrator state');
+      return;
+    }
+    const online = d.envelope.state.status === 'ONLINE';
+    if (online === this.orchestratorOnline) return;
+    this.orchestratorOnline = online;
+    this.log.info({ orchestrator: d.envelope.sessionId, online }, online ? 'orchestrator is online; sending reports' : 'orchestrator is offline; reports wait in the outbox');
+    if (online) this.pipeline.kick();
   }
 
   /** Stops timers, background runs and workload watching; workloads themselves keep running. */

@@ -53,6 +53,11 @@ export const AgentConfigSchema = Type.Object(
     fp16Factors: Type.Record(Type.String(), Type.Number()),
     /** Site catalogue override (same shape as agent/catalog/accelerators.json); '' for none. */
     catalogOverridePath: Type.String(),
+    /**
+     * Hold reports in the outbox until the orchestrator's retained state says ONLINE (Sparkplug's
+     * primary-host rule): what a node says while nobody listens is stored, not lost.
+     */
+    awaitOrchestrator: Type.Boolean(),
     /** Per vendor-tool invocation during detection. */
     toolTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000 }),
   },
@@ -93,6 +98,7 @@ export function defaultAgentConfig(): AgentConfig {
     fp16Factors: {},
     catalogOverridePath: '',
     toolTimeoutMs: 3000,
+    awaitOrchestrator: true,
   };
 }
 

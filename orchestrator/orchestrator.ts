@@ -1,6 +1,6 @@
 // Composes the orchestrator: an MQTT client on any broker (or the embedded one), ingest into the
 // registry, liveness sweeps, persistence, and the HTTP API.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -97,7 +97,13 @@ export class Orchestrator {
   readonly api: FastifyInstance;
   readonly log: Logger;
   readonly topicRoot: string;
+  /** This process's session: stamps the orchestrator's own envelopes. */
   readonly id = `${ORCHESTRATOR_ID}-${randomUUID().slice(0, 8)}`;
+  /**
+   * The MQTT client id is stable per topic root, and the session persistent: across a restart of
+   * the orchestrator, a broker that keeps sessions queues what nodes sent meanwhile.
+   */
+  readonly clientId: string;
   readonly events = new EventEmitter<OrchestratorEvents>();
   readonly latency = new LatencyModel();
   readonly workloads: WorkloadManager;
@@ -116,6 +122,7 @@ export class Orchestrator {
   ) {
     this.log = opts.log ?? pino({ name: 'banyan-orchestrator', level: process.env.LOG_LEVEL ?? 'info' });
     this.topicRoot = opts.topicRoot ?? DEFAULT_TOPIC_ROOT;
+    this.clientId = `${ORCHESTRATOR_ID}-${createHash('sha256').update(this.topicRoot).digest('hex').slice(0, 12)}`;
     this.registry = new Registry({
       silentIntervals: opts.silentIntervals,
       minSilentMs: opts.minSilentMs,
@@ -229,7 +236,7 @@ export class Orchestrator {
   /** Identity binding at the embedded broker: only node X publishes under X's topics. */
   /** Who the orchestrator is to the broker: its account when accounts are on, else its client id. */
   private ownIdentity(): string {
-    return this.opts.brokerPasswordFile ? (this.opts.orchestratorUser ?? DEFAULT_ORCHESTRATOR_USER) : this.id;
+    return this.opts.brokerPasswordFile ? (this.opts.orchestratorUser ?? DEFAULT_ORCHESTRATOR_USER) : this.clientId;
   }
 
   /** `identity` is the account's username when the broker has accounts, else the client id. */
@@ -251,8 +258,8 @@ export class Orchestrator {
     const will = this.presence('OFFLINE');
     const client = mqtt.connect(this.mqttUrl, {
       ...mqttSecurityOptions({ brokerUrl: this.mqttUrl, ...this.opts.mqttSecurity }),
-      clientId: this.id,
-      clean: true,
+      clientId: this.clientId,
+      clean: false,
       reconnectPeriod: 1000,
       queueQoSZero: false,
       will: { topic: orchestratorStateTopic(this.topicRoot), payload: Buffer.from(encode(will)), qos: 1, retain: true },

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { Backoff } from '../../agent/backoff.ts';
 import type { OrchestratorBus } from '../../orchestrator/orchestrator.ts';
-import { parseNodeTopic } from '../../protocol/topics.ts';
+import { orchestratorStateTopic, parseNodeTopic } from '../../protocol/topics.ts';
 import type { Link, LinkEvents, LinkOptions } from './transport.ts';
 
 export interface HubStats {
@@ -30,6 +30,8 @@ export class InProcessHub {
   readonly stats: HubStats = { fromNodes: 0, toOrchestrator: 0, noSubscriber: 0, commands: 0, commandsDropped: 0, connects: 0, wills: 0 };
   private readonly links = new Map<string, InProcessLink>();
   private readonly retained = new Map<string, { payload: Uint8Array; clientId: string }>();
+  /** The orchestrator's retained ONLINE/OFFLINE state, which every agent subscribes to. */
+  private presence: { topic: string; payload: Uint8Array } | null = null;
   private deliver: ((topic: string, payload: Uint8Array, clientId?: string) => void) | null = null;
   private running = true;
   private queue: Delivery[] = [];
@@ -55,9 +57,10 @@ export class InProcessHub {
         for (const [topic, r] of hub.retained) hub.enqueue(() => hub.deliver?.(topic, r.payload, r.clientId));
         await hub.flushed();
       },
-      async publish(topic, payload) {
+      async publish(topic, payload, _qos, retain) {
         if (!hub.running) throw new Error('in-process broker is down');
-        hub.command(topic, payload);
+        if (topic === orchestratorStateTopic(hub.root)) hub.announce(topic, payload, retain);
+        else hub.command(topic, payload);
       },
       async close() {
         open = false;
@@ -74,6 +77,7 @@ export class InProcessHub {
   async restart(downMs: number): Promise<void> {
     this.running = false;
     this.retained.clear();
+    this.presence = null;
     for (const l of [...this.links.values()]) l.dropped('broker restarted');
     this.links.clear();
     await new Promise((r) => setTimeout(r, downMs));
@@ -123,6 +127,18 @@ export class InProcessHub {
       this.stats.toOrchestrator++;
       deliver(topic, payload, clientId);
     });
+  }
+
+  /** The orchestrator's state goes to every connected agent, and is kept for later ones. */
+  private announce(topic: string, payload: Uint8Array, retain: boolean): void {
+    if (retain) this.presence = { topic, payload };
+    for (const link of this.links.values()) this.enqueue(() => link.receive(topic, payload));
+  }
+
+  /** What a broker sends a new subscriber: the retained orchestrator state. */
+  retainedFor(link: InProcessLink): void {
+    const p = this.presence;
+    if (p) this.enqueue(() => link.receive(p.topic, p.payload));
   }
 
   private command(topic: string, payload: Uint8Array): void {
@@ -185,7 +201,9 @@ class InProcessLink extends EventEmitter<LinkEvents> implements Link {
     this.isConnected = true;
     this.backoff.reset();
     setImmediate(() => {
-      if (this.isConnected) this.emit('up');
+      if (!this.isConnected) return;
+      this.emit('up');
+      this.hub.retainedFor(this);
     });
   }
 

@@ -7,7 +7,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { Agent, type AgentDeps } from '../../agent/agent.ts';
 import { defaultAgentConfig, validateAgentConfig, type AgentConfig } from '../../agent/config.ts';
 import type { AcceleratorSource, HostSource } from '../../agent/hardware.ts';
-import { decode } from '../../protocol/codec.ts';
+import { decode, encode } from '../../protocol/codec.ts';
+import { orchestratorStateTopic } from '../../protocol/topics.ts';
+import { envelope } from '../helpers/envelopes.ts';
 import type { Accelerator, Envelope } from '../../protocol/messages.ts';
 import { quietLog } from '../helpers/quiet-log.ts';
 
@@ -52,9 +54,15 @@ export class Collector {
 
   constructor(url: string, root: string) {
     this.client = mqtt.connect(url, { clientId: `collector-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 100, clean: true });
-    // Subscribes again on every reconnect (clean session); ready() waits for the first SUBACK.
+    // Subscribes again on every reconnect (clean session), then says ONLINE as the orchestrator
+    // does, so agents release their reports; ready() waits for the first SUBACK.
     this.subscribed = new Promise((resolve) => {
-      this.client.on('connect', () => this.client.subscribe(`${root}/#`, { qos: 1 }, () => resolve()));
+      this.client.on('connect', () =>
+        this.client.subscribe(`${root}/#`, { qos: 1 }, () => {
+          const online = envelope({ body: 'state', state: { status: 'ONLINE' } }, { nodeId: '_orchestrator', sessionId: 'collector' });
+          this.client.publish(orchestratorStateTopic(root), Buffer.from(encode(online)), { qos: 1, retain: true }, () => resolve());
+        }),
+      );
     });
     this.client.on('message', (_topic, payload) => {
       const d = decode(payload);
