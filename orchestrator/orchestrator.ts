@@ -17,6 +17,7 @@ import { banyanAclPolicy, DEFAULT_ORCHESTRATOR_USER } from './creds/acl.ts';
 import { Ingest, type IngestHooks } from './ingest.ts';
 import { Registry, type NodeRecord, type StatusChange } from './registry.ts';
 import { LatencyModel } from './latency/model.ts';
+import { LossClassifier } from './loss-cause.ts';
 import { WorkloadManager, type Workload } from './workloads/manager.ts';
 import { workloadRoutes } from './api/workloads.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
@@ -107,6 +108,8 @@ export class Orchestrator {
   readonly events = new EventEmitter<OrchestratorEvents>();
   readonly latency = new LatencyModel();
   readonly workloads: WorkloadManager;
+  /** Tells a crash from a partition or a hang by asking a lost node's peers to probe it. */
+  readonly losses: LossClassifier;
   private workloadsVersion = 0;
   httpUrl = '';
   mqttUrl = '';
@@ -155,6 +158,14 @@ export class Orchestrator {
         this.events.emit('workload', w);
       },
       onDecision: (ms, placed) => this.events.emit('decision', ms, placed),
+    });
+    this.losses = new LossClassifier(this);
+    this.losses.on('verdict', (v) => {
+      const n = this.registry.get(v.nodeId);
+      if (!n) return;
+      n.loss = { ...v };
+      this.registry.version++;
+      this.log.info({ node: v.nodeId, cause: v.cause, evidence: v.evidence }, 'loss cause');
     });
     for (const p of opts.places ?? []) this.latency.setLocation(p.id, { lat: p.lat, lon: p.lon }, { place: true });
     this.api = buildApi({
@@ -341,6 +352,7 @@ export class Orchestrator {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.workloads.close();
+    this.losses.close();
     await this.persist(true);
     if (this.client) {
       await this.client

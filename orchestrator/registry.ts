@@ -2,6 +2,7 @@
 // alive. A node is ONLINE after birth/state, OFFLINE after its Last Will, a clean goodbye, or
 // silence past its telemetry timeout; nodes restored from disk are "unknown" until they speak.
 import type { Birth, BenchReport, LatencyReport, Telemetry } from '../protocol/messages.ts';
+import type { LossVerdict } from './loss-cause.ts';
 
 export type NodeStatus = 'online' | 'offline' | 'unknown';
 export type StatusReason = 'birth' | 'state' | 'will' | 'goodbye' | 'silent' | 'restored';
@@ -20,6 +21,8 @@ export interface NodeRecord {
   telemetry: (Telemetry & { atMs: number }) | null;
   bench: (BenchReport & { atMs: number }) | null;
   latency: (LatencyReport & { atMs: number }) | null;
+  /** Why it was last lost (crashed, partitioned, hung), once peers have been asked. */
+  loss: LossVerdict | null;
 }
 
 export interface StatusChange {
@@ -75,6 +78,7 @@ export class Registry {
         sessionId: '',
         telemetry: null,
         latency: null,
+        loss: null,
       });
     }
     this.version++;
@@ -97,6 +101,7 @@ export class Registry {
         telemetry: null,
         bench: null,
         latency: null,
+        loss: null,
       };
       this.nodes.set(id, n);
       this.version++;

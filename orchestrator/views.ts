@@ -26,6 +26,7 @@ export interface NodeView {
   telemetry: (Telemetry & { atMs: number }) | null;
   latency: { atMs: number; windowMs: number; targets: RttStats[] } | null;
   runningWorkloads: string[];
+  loss: NodeRecord['loss'];
 }
 
 function measuredFor(results: BenchResult[], target: string): BenchResult | undefined {
@@ -71,6 +72,7 @@ export function nodeView(n: NodeRecord): NodeView {
     telemetry: n.telemetry,
     latency: n.latency ? { atMs: n.latency.atMs, windowMs: n.latency.windowMs, targets: n.latency.targets } : null,
     runningWorkloads: n.birth?.runningWorkloads ?? [],
+    loss: n.loss,
   };
 }
 

@@ -100,6 +100,16 @@ export const NodeSchema = Type.Object({
   ),
   latency: Nullable(Type.Object({ atMs: Type.Number(), windowMs: Type.Number(), targets: Type.Array(RttStatsSchema) })),
   runningWorkloads: Type.Array(Type.String()),
+  loss: Nullable(
+    Type.Object({
+      nodeId: Type.String(),
+      cause: Type.String(),
+      lostAtMs: Type.Number(),
+      decidedAtMs: Type.Union([Type.Number(), Type.Null()]),
+      evidence: Type.String(),
+      backAtMs: Type.Union([Type.Number(), Type.Null()]),
+    }),
+  ),
 });
 
 const Totals = Type.Object({

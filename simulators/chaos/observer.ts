@@ -114,7 +114,7 @@ export class Observer {
       orch.events.off('status', onStatus);
       orch.events.off('workload', onWorkload);
     };
-    const classifier = new LossClassifier(orch, { windowMs: 15_000 });
+    const classifier = orch.losses;
     classifier.on('verdict', (v) => {
       const list = this.verdicts.get(v.nodeId) ?? [];
       list.push({ ...v });

@@ -116,6 +116,14 @@ it('pins a 2 ms trading workload at the exchange and re-places it within grace +
   const lost = moved.history.find((h) => h.reason.includes('lost ('))!;
   const replaced = moved.history.find((h) => h.state === 'placed' && h.atMs > lost.atMs)!;
   const graceMs = 5000; // the trading preset
+
+  // A severed link with a live process behind it: its peers still reach it, so not a crash.
+  const loss = await waitFor('a loss verdict on the severed node', async () => {
+    const n = (await (await fetch(`${orch.httpUrl}/v1/nodes/${running.nodeId}`)).json()) as { loss: { cause: string; evidence: string } | null };
+    return n.loss?.cause !== undefined && n.loss.cause !== 'unknown' ? n.loss : undefined;
+  });
+  expect(loss.cause).toBe('partitioned');
+  expect(loss.evidence).not.toBe('');
   expect(replaced.atMs - lost.atMs).toBeGreaterThanOrEqual(graceMs);
   expect(replaced.atMs - lost.atMs).toBeLessThanOrEqual(graceMs + 1000);
 }, 60_000);
