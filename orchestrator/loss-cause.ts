@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { Envelope } from '../protocol/messages.ts';
 import type { NodeRecord, StatusChange } from './registry.ts';
 import type { Orchestrator } from './orchestrator.ts';
+import { peerOf, peerTarget } from './peers.ts';
 
 export type LossCause = 'crashed' | 'partitioned' | 'hung' | 'unknown';
 
@@ -35,8 +36,6 @@ export interface LossCauseOptions {
   clock?: () => number;
 }
 
-/** The port in a probe target is a formality for simulated peers; real agents TCP-connect to it. */
-const PEER_PORT = 22;
 
 export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> {
   private readonly verdicts = new Map<string, LossVerdict>();
@@ -134,7 +133,7 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
       .slice(0, count);
     for (const { n } of candidates) {
       asked.add(n.id);
-      void this.orch.command(n.id, { action: 'probe', probe: { targets: [`${node.id}:${PEER_PORT}`], count: this.probeCount } }).catch(() => asked.delete(n.id));
+      void this.orch.command(n.id, { action: 'probe', probe: { targets: [peerTarget(node.id)], count: this.probeCount } }).catch(() => asked.delete(n.id));
     }
   }
 
@@ -142,7 +141,8 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
     if (env.body !== 'latency') return;
     for (const t of env.latency.targets) {
       if (t.targetKind !== 'peer') continue;
-      const target = t.target.slice(0, t.target.lastIndexOf(':'));
+      const target = peerOf(t.target);
+      if (!target) continue;
       const v = this.verdicts.get(target);
       if (!v || v.backAtMs !== null || v.cause === 'partitioned') continue;
       const asked = this.asked.get(target);

@@ -18,6 +18,7 @@ import { Ingest, type IngestHooks } from './ingest.ts';
 import { Registry, type NodeRecord, type StatusChange } from './registry.ts';
 import { LatencyModel } from './latency/model.ts';
 import { LossClassifier } from './loss-cause.ts';
+import { PeerProbeScheduler, peerOf, type PeerProbeOptions } from './peers.ts';
 import { WorkloadManager, type Workload } from './workloads/manager.ts';
 import { workloadRoutes } from './api/workloads.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
@@ -88,6 +89,8 @@ export interface OrchestratorOptions {
   places?: KnownPlace[];
   ackTimeoutMs?: number;
   sloWindowMs?: number;
+  /** Peer RTT rounds (interval, nodes per round, peers per node); `false` turns them off. */
+  peerProbes?: PeerProbeOptions | false;
   /** Extra HTTP routes (dashboard, metrics, workloads), registered before the server listens. */
   plugins?: ((app: FastifyInstance, orchestrator: Orchestrator) => void | Promise<void>)[];
 }
@@ -110,6 +113,8 @@ export class Orchestrator {
   readonly workloads: WorkloadManager;
   /** Tells a crash from a partition or a hang by asking a lost node's peers to probe it. */
   readonly losses: LossClassifier;
+  /** Asks random nodes to probe random peers, so the latency model learns node↔node RTT. */
+  readonly peerProbes: PeerProbeScheduler;
   private workloadsVersion = 0;
   httpUrl = '';
   mqttUrl = '';
@@ -160,6 +165,7 @@ export class Orchestrator {
       onDecision: (ms, placed) => this.events.emit('decision', ms, placed),
     });
     this.losses = new LossClassifier(this);
+    this.peerProbes = new PeerProbeScheduler(this, opts.peerProbes || {});
     this.losses.on('verdict', (v) => {
       const n = this.registry.get(v.nodeId);
       if (!n) return;
@@ -211,6 +217,7 @@ export class Orchestrator {
     const addr = this.api.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.opts.httpPort;
     this.httpUrl = `http://${this.opts.httpHost ?? '127.0.0.1'}:${port}`;
+    if (this.opts.peerProbes !== false) this.peerProbes.start();
     this.every(this.opts.sweepMs ?? 1000, () => {
       this.registry.sweep();
       this.workloads.tick();
@@ -235,7 +242,9 @@ export class Orchestrator {
       case 'latency':
         for (const t of env.latency.targets) {
           if (t.received === 0) continue;
-          this.latency.observe(node.id, t.target, t.p50Ms);
+          // A peer is named host:port; the model knows it by node id.
+          const other = t.targetKind === 'peer' ? peerOf(t.target) : t.target;
+          if (other) this.latency.observe(node.id, other, t.p50Ms);
         }
         break;
       case 'event':
@@ -353,6 +362,7 @@ export class Orchestrator {
     for (const t of this.timers) clearInterval(t);
     this.workloads.close();
     this.losses.close();
+    this.peerProbes.stop();
     await this.persist(true);
     if (this.client) {
       await this.client

@@ -257,6 +257,9 @@ export class Rehearsal {
       ackTimeoutMs: t.ackTimeoutMs,
       sloWindowMs: t.sloWindowMs,
       persistMs: 500,
+      // Peer RTT rounds as often as agents probe landmarks, so the compressed run still learns
+      // node↔node distances (process.env lets a run compare with them off).
+      peerProbes: process.env.BANYAN_SIM_NO_PEER_PROBES ? false : { intervalMs: t.probeIntervalMs, nodesPerRound: 64 },
       places: SITES.map((s) => ({ kind: s.landmark ? 'landmark' : 'site', id: s.id, lat: s.lat, lon: s.lon })),
     };
     this.orchestrator = await Orchestrator.start(o);

@@ -97,6 +97,8 @@ describe('ci-chaos rehearsal: 200 nodes, every fault kind', () => {
   it('reports the latency model against the network model', () => {
     expect(report.latencyModel.pairs).toBeGreaterThan(400);
     expect(report.latencyModel.medianRelError).toBeGreaterThan(0);
-    expect(report.latencyModel.medianRelError).toBeLessThan(1);
+    // With the orchestrator's peer RTT rounds the fit lands near 0.14; landmark probes alone
+    // gave 0.54. The bound leaves room for timing noise, not for losing the peer rounds.
+    expect(report.latencyModel.medianRelError).toBeLessThan(0.3);
   });
 });

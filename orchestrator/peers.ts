@@ -1,0 +1,84 @@
+// Node-to-node RTT on the orchestrator's request: how a peer is named in a `probe` command, and a
+// scheduler that asks a few random nodes each round to probe a few random peers, so the latency
+// model learns node↔node distances (Vivaldi fits best from random pairs, as Serf gossips them),
+// not only node↔landmark ones.
+//
+// A peer is addressed by its node id: simulated peers resolve it directly; a real deployment gives
+// nodes resolvable host names (the agent's default node id is its hostname) and an open port.
+import type { Orchestrator } from './orchestrator.ts';
+
+export const DEFAULT_PEER_PORT = 22;
+
+export function peerTarget(nodeId: string, port = DEFAULT_PEER_PORT): string {
+  return `${nodeId}:${port}`;
+}
+
+/** The node id a `peer` RTT target names, or null when it is not host:port. */
+export function peerOf(target: string): string | null {
+  const i = target.lastIndexOf(':');
+  return i > 0 ? target.slice(0, i) : null;
+}
+
+export interface PeerProbeOptions {
+  intervalMs?: number;
+  /** Nodes asked per round: the fleet is covered over many rounds, never flooded in one. */
+  nodesPerRound?: number;
+  peersPerNode?: number;
+  probeCount?: number;
+  port?: number;
+  random?: () => number;
+}
+
+export class PeerProbeScheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly random: () => number;
+  rounds = 0;
+  asked = 0;
+
+  constructor(
+    private readonly orch: Pick<Orchestrator, 'registry' | 'command'>,
+    private readonly opts: PeerProbeOptions = {},
+  ) {
+    this.random = opts.random ?? Math.random;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.round(), this.opts.intervalMs ?? 30_000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One round: returns how many probe commands were sent. */
+  round(): number {
+    this.rounds++;
+    const online = [...this.orch.registry.all()].filter((n) => n.status === 'online' && n.birth).map((n) => n.id);
+    if (online.length < 2) return 0;
+    const peers = Math.min(this.opts.peersPerNode ?? 3, online.length - 1);
+    let sent = 0;
+    for (const id of this.sample(online, this.opts.nodesPerRound ?? 64)) {
+      const targets = this.sample(
+        online.filter((p) => p !== id),
+        peers,
+      ).map((p) => peerTarget(p, this.opts.port));
+      void this.orch.command(id, { action: 'probe', probe: { targets, count: this.opts.probeCount ?? 3 } }).catch(() => undefined);
+      sent++;
+    }
+    this.asked += sent;
+    return sent;
+  }
+
+  /** k distinct items, uniformly (partial Fisher–Yates on a copy). */
+  private sample<T>(xs: readonly T[], k: number): T[] {
+    const a = [...xs];
+    const n = Math.min(k, a.length);
+    for (let i = 0; i < n; i++) {
+      const j = i + Math.floor(this.random() * (a.length - i));
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+    return a.slice(0, n);
+  }
+}
