@@ -5,7 +5,7 @@
 // through the nearest located point plus a geographic propagation term (see estimateTo).
 import { DEFAULT_VIVALDI, coordinateDistance, originCoordinate, vivaldiUpdate, type Coordinate, type VivaldiConfig } from './vivaldi.ts';
 import { geoRttMs, haversineKm, type LatLon } from './geo.ts';
-import type { LatencyTarget, RttEstimate } from './types.ts';
+import type { AnchorState, Drift, LatencyTarget, RttEstimate } from './types.ts';
 
 export interface LatencyModelOptions {
   vivaldi?: VivaldiConfig;
@@ -77,10 +77,45 @@ export class LatencyModel {
    * target's anchor itself moved, or the log no longer reaches back that far.
    */
   changedSince(target: LatencyTarget, version: number): string[] | null {
-    if (version < this.lastWideChange || version < this.logBase) return null;
-    const ids = this.changeLog.slice(2 * (version - this.logBase));
+    const ids = this.movedSince(version);
     const anchor = this.resolve(target)?.anchor.id;
-    return anchor === undefined || ids.includes(anchor) ? null : ids;
+    return ids === null || anchor === undefined || ids.includes(anchor) ? null : ids;
+  }
+
+  /** Points named by a sample since `version`, or null after a wider change or past the log. */
+  movedSince(version: number): string[] | null {
+    if (version < this.lastWideChange || version < this.logBase) return null;
+    return this.changeLog.slice(2 * (version - this.logBase));
+  }
+
+  /** The target's anchor as it is now (see AnchorState); undefined when it cannot be resolved. */
+  anchorOf(target: LatencyTarget): AnchorState | undefined {
+    const r = this.resolve(target);
+    if (!r) return undefined;
+    const c = r.anchor.coord;
+    return { id: r.anchor.id, geoMs: r.geoMs, fits: r.anchor.fits, x: c.x, y: c.y, height: c.height, error: c.error };
+  }
+
+  /**
+   * For the points movedSince does not name, how far their effective RTT to the target can have
+   * fallen since the anchor was `then`: now ≥ scale · then − shiftMs. Null when no such bound holds
+   * (another anchor or geographic leg, or the anchor first fitted since).
+   * Why it holds for a Vivaldi estimate rtt·k, k = 1 + (e_p + e_a)/2, e ≤ errorMax: the anchor
+   * moving d in the plane and h in height changes rtt by at least −max(0, d − h), and its error
+   * going from e_a to e_a' scales k by at least 1 − max(0, e_a − e_a')/(2 + e_a). Measured and
+   * geographic estimates do not depend on the anchor's coordinate; the geographic leg adds 2·geoMs
+   * on both sides, which a scale ≤ 1 keeps valid.
+   */
+  anchorDrift(target: LatencyTarget, then: AnchorState): Drift | null {
+    const now = this.anchorOf(target);
+    if (!now || now.id !== then.id || now.geoMs !== then.geoMs) return null;
+    if (now.fits === then.fits) return { scale: 1, shiftMs: 0 };
+    if (then.fits === 0) return null;
+    const closer = Math.max(0, Math.hypot(now.x - then.x, now.y - then.y) - (now.height - then.height));
+    return {
+      scale: 1 - Math.max(0, then.error - now.error) / (2 + then.error),
+      shiftMs: closer * (1 + (this.cfg.errorMax + now.error) / 2),
+    };
   }
 
   /** Feed one RTT sample between two points (nodes, landmarks); unknown ids are added. */
@@ -153,7 +188,8 @@ export class LatencyModel {
    */
   estimate(a: string, b: string): RttEstimate | undefined {
     if (a === b) return this.points.has(a) ? { rttMs: 0, measured: true, errorMs: 0 } : undefined;
-    const window = this.samples.get(pairKey(a, b));
+    // The probed set first: most pairs are not probed, and building their key allocates.
+    const window = this.probed.get(a)?.has(b) ? this.samples.get(pairKey(a, b)) : undefined;
     if (window) return { rttMs: median(window), measured: true, errorMs: 0 };
     const pa = this.points.get(a);
     const pb = this.points.get(b);
@@ -172,10 +208,18 @@ export class LatencyModel {
    */
   estimateTo(from: string, target: LatencyTarget): RttEstimate | undefined {
     const r = this.resolve(target);
-    if (!r) return undefined;
+    return r && this.throughAnchor(from, r);
+  }
+
+  /** estimateTo with the target resolved once, for asking about many points in a row. */
+  estimatorTo(target: LatencyTarget): (from: string) => RttEstimate | undefined {
+    const r = this.resolve(target);
+    return (from) => r && this.throughAnchor(from, r);
+  }
+
+  private throughAnchor(from: string, r: Resolved): RttEstimate | undefined {
     const base = this.estimate(from, r.anchor.id);
-    if (!base) return undefined;
-    if (r.geoMs === 0) return base;
+    if (!base || r.geoMs === 0) return base;
     return { rttMs: base.rttMs + r.geoMs, measured: false, errorMs: base.errorMs + r.geoMs };
   }
 

@@ -16,3 +16,24 @@ export function targetKey(t: LatencyTarget): string {
   if ('landmark' in t) return `landmark:${t.landmark}`;
   return `geo:${t.lat.toFixed(5)},${t.lon.toFixed(5)}`;
 }
+
+/**
+ * What every estimate to a target is measured from at one moment: the point it resolves to
+ * (with that point's coordinate and fit count) and the geographic leg beyond it. Callers keep
+ * one with an ordering they build, to bound how far estimates can have moved since.
+ */
+export interface AnchorState {
+  id: string;
+  geoMs: number;
+  fits: number;
+  x: number;
+  y: number;
+  height: number;
+  error: number;
+}
+
+/** How far effective RTTs to a target can have fallen since an anchor state: now ≥ scale · then − shiftMs. */
+export interface Drift {
+  scale: number;
+  shiftMs: number;
+}

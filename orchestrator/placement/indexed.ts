@@ -1,7 +1,9 @@
 // Placement over the index's structures instead of a scan.
-// - With an SLO: the target's nodes in order of effective RTT (cached per model version). Walk it
-//   while the RTT meets the SLO; skip a node whose O(1) score bound (from its capacity summary)
-//   cannot beat the best so far; stop when the bound for every node further on cannot either.
+// - With an SLO: the target's RTT buckets (rtt-buckets.ts), walked from the nearest. Each node
+//   carries a lower bound on its current effective RTT; skip a node whose O(1) score bound (that
+//   bound plus its capacity summary) cannot beat the best so far; stop at the first bucket whose
+//   floor is past the SLO or cannot beat it either. A node examined is judged on the model's
+//   current estimate, SLO included, so a stale figure can cost time, never a wrong placement.
 // - Without one: the nodes bucketed by free accelerators, visited from the best-packing bucket
 //   (fewest free that fit for bin-packing, most free for spreading), stopping the same way.
 // Both give the same node and score as a full scan: every skip is proved by an upper bound, and
@@ -11,9 +13,10 @@ import { targetKey } from '../latency/types.ts';
 import type { WorkloadSpec } from '../workloads/spec.ts';
 import type { CapacitySummary } from './capacity.ts';
 import { Tally, TopN, decision, withPreemption, type Evaluated } from './decision.ts';
-import type { PlacementIndex, TargetOrder } from './placement-index.ts';
+import type { PlacementIndex } from './placement-index.ts';
+import { BUCKET_MS, RttBuckets } from './rtt-buckets.ts';
 import {
-  HOST_FILTERS, chooseAccelerators, effectiveRtt, filterAccelerators, filterFp16, filterLatency, latencyScoreOf, scoreNode, weightedTotal, type FilterContext,
+  HOST_FILTERS, chooseAccelerators, filterAccelerators, filterFp16, filterLatency, latencyScoreOf, scoreNode, weightedTotal, type FilterContext,
 } from './plugins.ts';
 import { preemptBetter, preemptOption, type PreemptOption } from './preempt.ts';
 import type { Decision, FilterName, LatencyEstimator, PlacementNode, ScoreBreakdown } from './types.ts';
@@ -37,111 +40,56 @@ export function newSearch(spec: WorkloadSpec, index: PlacementIndex, latency: La
   return { spec, index, latency, ctx, w, labels: Object.entries(spec.needs.labels), need: spec.needs.accelerators, tally: new Tally(), top: new TopN(topN) };
 }
 
-/** Effective RTT order for a target: every node the model can estimate, then the ones it cannot. */
-export function buildOrder(index: PlacementIndex, latency: LatencyEstimator, target: LatencyTarget, version: number): TargetOrder {
-  const slots: number[] = [];
-  const eff: number[] = [];
-  const unreachable: number[] = [];
-  for (const slot of index.slots()) {
-    const est = latency.estimateTo(index.nodeAt(slot).id, target);
-    if (!est) unreachable.push(slot);
-    else {
-      slots.push(slot);
-      eff.push(effectiveRtt(est));
-    }
-  }
-  const ids = slots.map((s) => index.nodeAt(s).id);
-  const perm = Array.from(slots.keys()).sort((a, b) => eff[a]! - eff[b]! || (ids[a]! < ids[b]! ? -1 : 1));
-  return {
-    version, membership: index.membership,
-    slots: Int32Array.from(perm, (i) => slots[i]!),
-    effMs: Float64Array.from(perm, (i) => eff[i]!),
-    unreachable: Int32Array.from(unreachable),
-  };
-}
+/** Drifted bounds wider than this (ms, at the SLO) cost more walking than a rebuild: rebuild. */
+const MAX_WIDENING_MS = 1;
 
-/** The cached order for the target, patched for the nodes whose estimate moved, or rebuilt. */
-function currentOrder(s: Search, target: LatencyTarget, version: number): TargetOrder {
+/** The cached buckets for the target, brought to the model's version, or rebuilt. */
+function currentBuckets(s: Search, target: LatencyTarget, version: number, maxRttMs: number): RttBuckets {
   const key = targetKey(target);
   const cached = s.index.cachedOrder(key);
-  if (cached?.version === version) return cached;
-  const changed = cached ? s.latency.changedSince?.(target, cached.version) : null;
-  const order = (cached && changed && patchOrder(s.index, s.latency, target, version, cached, changed)) || buildOrder(s.index, s.latency, target, version);
-  s.index.storeOrder(key, order);
-  return order;
-}
-
-/**
- * Re-sorts only the nodes whose estimate moved: O(N + d log d) for d of them instead of N
- * estimates and an O(N log N) sort. Gives up (null) when so many moved that a rebuild is cheaper.
- */
-export function patchOrder(index: PlacementIndex, latency: LatencyEstimator, target: LatencyTarget, version: number, old: TargetOrder, changed: Iterable<string>): TargetOrder | null {
-  const moved = new Set<number>();
-  for (const id of changed) {
-    const slot = index.slotOf(id);
-    if (slot !== undefined) moved.add(slot);
-  }
-  if (moved.size > (old.slots.length + old.unreachable.length) / 8) return null;
-  // A byte per slot: the O(N) merge below tests it for every node.
-  let maxSlot = 0;
-  for (const slot of old.slots) maxSlot = Math.max(maxSlot, slot);
-  for (const slot of moved) maxSlot = Math.max(maxSlot, slot);
-  const isMoved = new Uint8Array(maxSlot + 1);
-  for (const slot of moved) isMoved[slot] = 1;
-  const patch: { slot: number; eff: number }[] = [];
-  const unreachable = Array.from(old.unreachable).filter((slot) => !moved.has(slot));
-  for (const slot of moved) {
-    const est = latency.estimateTo(index.nodeAt(slot).id, target);
-    if (est) patch.push({ slot, eff: effectiveRtt(est) });
-    else unreachable.push(slot);
-  }
-  patch.sort((a, b) => a.eff - b.eff);
-  const slots = new Int32Array(old.slots.length + patch.length);
-  const effMs = new Float64Array(old.slots.length + patch.length);
-  let k = 0;
-  let p = 0;
-  for (let i = 0; i < old.slots.length; i++) {
-    const slot = old.slots[i]!;
-    if (isMoved[slot] === 1) continue;
-    const eff = old.effMs[i]!;
-    while (p < patch.length && patch[p]!.eff <= eff) {
-      slots[k] = patch[p]!.slot;
-      effMs[k++] = patch[p++]!.eff;
-    }
-    slots[k] = slot;
-    effMs[k++] = eff;
-  }
-  for (; p < patch.length; p++) {
-    slots[k] = patch[p]!.slot;
-    effMs[k++] = patch[p]!.eff;
-  }
-  return { version, membership: old.membership, slots: slots.subarray(0, k), effMs: effMs.subarray(0, k), unreachable: Int32Array.from(unreachable) };
+  if (cached && cached.refresh(s.index, s.latency, version) && cached.widening(maxRttMs) <= MAX_WIDENING_MS) return cached;
+  const built = RttBuckets.build(s.index, s.latency, target, version);
+  s.index.storeOrder(key, built);
+  return built;
 }
 
 export function placeByTargetOrder(s: Search, allowPreemption: boolean): Decision {
   const { index, spec } = s;
   const slo = spec.latency!;
-  const version = s.latency.version!;
-  const order = currentOrder(s, slo.to, version);
+  const max = slo.maxRttMs;
+  const order = currentBuckets(s, slo.to, s.latency.version!, max);
   const maxOther = s.w.packing * maxPacking(s) + s.w.domestic * (s.need > 0 ? 1 : 0);
   let examined = 0;
-  let i = 0;
-  for (; i < order.slots.length && order.effMs[i]! <= slo.maxRttMs; i++) {
-    const best = s.top.best;
-    const lat = s.w.latency * latencyScoreOf(order.effMs[i]!, slo.maxRttMs);
-    if (best && lat + maxOther + EPS < best.total) break;
-    const slot = order.slots[i]!;
-    const cap = index.capacityAt(slot);
-    if (best && lat + otherBound(s, cap) + EPS < best.total) continue;
-    examined++;
-    consider(s, index.nodeAt(slot), cap);
+  let inSlo = 0;
+  let outSample: number | undefined;
+  let b = 0;
+  for (; b < order.buckets.length; b++) {
+    const floor = order.bucketFloor(b);
+    if (floor > max) break;
+    if (s.top.best && s.w.latency * latencyScoreOf(floor, max) + maxOther + EPS < s.top.best.total) break;
+    for (const slot of order.buckets[b]!) {
+      const lb = order.lowerBound(slot);
+      if (lb > max) {
+        outSample ??= slot;
+        continue;
+      }
+      inSlo++;
+      const best = s.top.best;
+      const lat = s.w.latency * latencyScoreOf(lb, max);
+      if (best && lat + maxOther + EPS < best.total) continue;
+      const cap = index.capacityAt(slot);
+      if (best && lat + otherBound(s, cap) + EPS < best.total) continue;
+      examined++;
+      consider(s, index.nodeAt(slot), cap);
+    }
   }
   if (s.top.best) return decision(s.top, s.tally, index.size - examined);
-  // Nothing fits: everything past the SLO is out on latency (sampled reasons, counted in bulk).
-  countOutOfSlo(s, order, i);
+  // Nothing fits: every node never reached (or with a bound past the SLO) is out on latency,
+  // counted in bulk with one sampled reason.
+  countOutOfSlo(s, order, order.reachable - inSlo, outSample ?? firstFrom(order, b));
   const nothing = decision(s.top, s.tally, 0);
   if (!allowPreemption) return nothing;
-  const p = preemptInOrder(s, order, i);
+  const p = preemptInBuckets(s, order, b);
   return p ? withPreemption(nothing, p) : nothing;
 }
 
@@ -190,6 +138,12 @@ function consider(s: Search, node: PlacementNode, cap: CapacitySummary): void {
     return;
   }
   const est = s.spec.latency ? s.latency.estimateTo(node.id, s.spec.latency.to) : undefined;
+  // The bucket's figure may be stale: the SLO is judged on the current estimate.
+  const late = filterLatency(node, est, s.spec);
+  if (late !== null) {
+    s.tally.reject('latency-slo', late);
+    return;
+  }
   const chosen = chooseAccelerators(node, s.spec, (a) => !a.allocatedTo);
   const breakdown = scoreNode(node, chosen, est, s.spec, cap.total - cap.free);
   const e: Evaluated = { node, chosen, est, breakdown, total: weightedTotal(breakdown, s.w, s.spec) };
@@ -219,38 +173,50 @@ function maxPacking(s: Search): number {
   return Math.max(0, 1 - s.need / maxTotal);
 }
 
-function countOutOfSlo(s: Search, order: TargetOrder, from: number): void {
-  const out = order.slots.length - from + order.unreachable.length;
-  const sample = from < order.slots.length ? order.slots[from]! : order.unreachable[0];
+function countOutOfSlo(s: Search, order: RttBuckets, reachableOut: number, sample: number | undefined): void {
+  sample ??= order.unreachable.values().next().value;
   if (sample === undefined) return;
-  s.tally.rejectMany('latency-slo', out, () => {
+  s.tally.rejectMany('latency-slo', reachableOut + order.unreachable.size, () => {
     const node = s.index.nodeAt(sample);
     return filterLatency(node, s.latency.estimateTo(node.id, s.spec.latency!.to), s.spec);
   });
 }
 
+/** Some node in bucket `from` or later (all of them past the SLO once the walk stopped there). */
+function firstFrom(order: RttBuckets, from: number): number | undefined {
+  for (let b = from; b < order.buckets.length; b++) if (order.buckets[b]!.length > 0) return order.buckets[b]![0];
+  return undefined;
+}
+
 /**
- * Preemption over the nodes within the SLO. Stops early once the best option evicts one workload
- * of the lowest preemptible priority there is (nothing can rank above that but a better score)
- * and no node further on can beat its score.
+ * Preemption over the nodes within the SLO (buckets before `end`). Stops early once the best
+ * option evicts one workload of the lowest preemptible priority there is (nothing can rank above
+ * that but a better score) and no node further on can beat its score.
  */
-function preemptInOrder(s: Search, order: TargetOrder, end: number): { e: Evaluated; evict: string[] } | null {
+function preemptInBuckets(s: Search, order: RttBuckets, end: number): { e: Evaluated; evict: string[] } | null {
   const { index, spec } = s;
   const slo = spec.latency!;
   const floor = index.lowestPreemptiblePriority();
   if (floor === null || floor >= spec.priority) return null;
   const maxOther = s.w.packing * maxPacking(s) + s.w.domestic * (s.need > 0 ? 1 : 0);
   let best: PreemptOption | null = null;
-  for (let i = 0; i < end; i++) {
-    const lat = s.w.latency * latencyScoreOf(order.effMs[i]!, slo.maxRttMs);
-    if (best && best.evict.length === 1 && best.maxPriority <= floor && lat + maxOther + EPS < best.e.total) break;
-    const slot = order.slots[i]!;
-    if (index.capacityAt(slot).evictable < s.need) continue;
-    const node = index.nodeAt(slot);
-    if (!node.online || s.ctx.nowMs - node.lastSeenMs > s.ctx.freshMs) continue;
-    if (s.labels.some(([k, v]) => node.labels[k] !== v)) continue;
-    const option = preemptOption(node, s.latency.estimateTo(node.id, slo.to), spec, s.w);
-    if (option && preemptBetter(option, best)) best = option;
+  const settled = () => best !== null && best.evict.length === 1 && best.maxPriority <= floor;
+  for (let b = 0; b <= end && b < order.buckets.length; b++) {
+    const bucketLat = s.w.latency * latencyScoreOf(order.bucketFloor(b), slo.maxRttMs);
+    if (settled() && bucketLat + maxOther + EPS < best!.e.total) break;
+    for (const slot of order.buckets[b]!) {
+      const lb = order.lowerBound(slot);
+      if (lb > slo.maxRttMs) continue;
+      if (settled() && s.w.latency * latencyScoreOf(lb, slo.maxRttMs) + maxOther + EPS < best!.e.total) continue;
+      if (index.capacityAt(slot).evictable < s.need) continue;
+      const node = index.nodeAt(slot);
+      if (!node.online || s.ctx.nowMs - node.lastSeenMs > s.ctx.freshMs) continue;
+      if (s.labels.some(([k, v]) => node.labels[k] !== v)) continue;
+      const est = s.latency.estimateTo(node.id, slo.to);
+      if (filterLatency(node, est, spec) !== null) continue;
+      const option = preemptOption(node, est, spec, s.w);
+      if (option && preemptBetter(option, best)) best = option;
+    }
   }
   return best && { e: best.e, evict: best.evict };
 }

@@ -1,6 +1,6 @@
 // The placement pipeline: host filters (cheap first) → latency SLO → weighted scores →
 // deterministic tie-break (node id). On a PlacementIndex with a versioned latency model the
-// search runs over the index's orderings (indexed.ts); otherwise nearest-first or a scan.
+// search runs over the index's RTT buckets and free buckets (indexed.ts); otherwise nearest-first or a scan.
 import type { WorkloadSpec } from '../workloads/spec.ts';
 import { isLatencyClass } from '../workloads/presets.ts';
 import { Tally, TopN, decision, withPreemption, type Evaluated } from './decision.ts';
@@ -18,9 +18,10 @@ export { better } from './decision.ts';
 /**
  * Chooses a node for the spec.
  * Cost, with a versioned latency model (LatencyModel): a latency workload walks its target's
- * nodes in effective-RTT order, O(1) per node skipped by its capacity bound, O(a) per node
- * examined (a accelerators), stopping once no node further on can win; the order costs
- * O(N log N) to build once per target and model version. A workload without an SLO walks the
+ * RTT buckets nearest first, O(1) per node skipped by its capacity bound, O(a) per node examined
+ * (a accelerators), stopping once no node further on can win; keeping the buckets costs O(m)
+ * for m nodes named by RTT samples since the target's last use (no sort), and an O(N) rebuild
+ * only when the anchor's drift widens the bounds past 1 ms. A workload without an SLO walks the
  * free-capacity buckets from the best-packing end, with the same bounds. "Nothing fits" counts
  * the nodes outside the SLO (or short of free accelerators) in bulk and examines only the rest;
  * the preemption search covers only the nodes within the SLO and stops on the same bound.

@@ -1,19 +1,9 @@
 // The placement view of the fleet: nodes by id, each with a capacity summary kept current on
 // every change, nodes bucketed by free accelerator count (for work without a latency SLO), and
-// per-target orderings by effective RTT (for work with one), rebuilt when the model or the set of
-// nodes changes.
+// per-target RTT buckets (for work with one; rtt-buckets.ts), rebuilt when the set of nodes changes.
 import { summarize, type CapacitySummary } from './capacity.ts';
+import type { RttBuckets } from './rtt-buckets.ts';
 import type { Allocation, PlacementNode } from './types.ts';
-
-/** Nodes by effective RTT (rttMs + errorMs, or rttMs when measured) to one target, then id. */
-export interface TargetOrder {
-  version: number;
-  membership: number;
-  slots: Int32Array;
-  effMs: Float64Array;
-  /** Nodes the model has no estimate for (they can never meet an SLO to this target). */
-  unreachable: Int32Array;
-}
 
 const MAX_CACHED_TARGETS = 128;
 
@@ -26,7 +16,7 @@ export class PlacementIndex {
   private readonly byFree: { slots: number[]; sorted: boolean }[] = [];
   private bulk = false;
   private readonly preemptibleByPriority = new Map<number, number>();
-  private readonly orders = new Map<string, TargetOrder>();
+  private readonly orders = new Map<string, RttBuckets>();
   private sorted: PlacementNode[] | null = null;
   private membershipVersion = 0;
   private maxTotal = 0;
@@ -144,8 +134,8 @@ export class PlacementIndex {
     return low;
   }
 
-  /** The ordering cached for a target key, if it was built for the current set of nodes. */
-  cachedOrder(key: string): TargetOrder | undefined {
+  /** The RTT buckets cached for a target key, if it was built for the current set of nodes. */
+  cachedOrder(key: string): RttBuckets | undefined {
     const o = this.orders.get(key);
     if (!o || o.membership !== this.membershipVersion) return undefined;
     // Re-inserted so the map's order is least recently used first.
@@ -154,7 +144,7 @@ export class PlacementIndex {
     return o;
   }
 
-  storeOrder(key: string, order: TargetOrder): void {
+  storeOrder(key: string, order: RttBuckets): void {
     this.orders.delete(key);
     this.orders.set(key, order);
     if (this.orders.size > MAX_CACHED_TARGETS) this.orders.delete(this.orders.keys().next().value!);

@@ -1,7 +1,7 @@
 // The placement inputs (a view of a node the registry can build from births, bench reports and
 // allocations) and its output (a decision with an explanation).
 import type { LatLon } from '../latency/geo.ts';
-import type { LatencyTarget, RttEstimate } from '../latency/types.ts';
+import type { AnchorState, Drift, LatencyTarget, RttEstimate } from '../latency/types.ts';
 
 export interface Allocation {
   workload: string;
@@ -41,11 +41,22 @@ export interface LatencyEstimator {
   nearestFirst?(target: LatencyTarget, limitMs: number): Iterable<{ id: string; lowerBoundMs: number }>;
   /**
    * Optional: grows whenever any estimate may have changed. With it, placement keeps each
-   * target's nodes sorted by effective RTT and reuses that order until the version moves.
+   * target's nodes bucketed by effective RTT and moves only the nodes whose estimate changed.
    */
   readonly version?: number;
   /** Optional, with version: ids whose estimate to the target may have moved since then; null: any. */
   changedSince?(target: LatencyTarget, version: number): Iterable<string> | null;
+  /** Optional: estimateTo with the target resolved once (for rebuilding an order). */
+  estimatorTo?(target: LatencyTarget): (nodeId: string) => RttEstimate | undefined;
+  /** Optional: the ids named by RTT samples since `version`; null: any estimate may have moved. */
+  movedSince?(version: number): Iterable<string> | null;
+  /** Optional, with movedSince: the target's anchor now, kept with the figures taken against it. */
+  anchorOf?(target: LatencyTarget): AnchorState | undefined;
+  /**
+   * Optional, with movedSince: for nodes not named since, how far effective RTT can have fallen
+   * since the anchor was `then`, so figures survive the anchor moving (as lower bounds); null: rebuild.
+   */
+  anchorDrift?(target: LatencyTarget, then: AnchorState): Drift | null;
 }
 
 export type FilterName = 'online-fresh' | 'labels' | 'accelerators' | 'fp16-capacity' | 'latency-slo';

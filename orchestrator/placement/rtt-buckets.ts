@@ -1,0 +1,173 @@
+// One target's nodes bucketed by effective RTT (rttMs + errorMs, or rttMs when measured), kept
+// current as RTT samples arrive without re-sorting: a node named by a sample moves between
+// buckets in O(1). When the target's anchor itself moves, nobody else's figure is retaken: each
+// figure belongs to the epoch (anchor state) it was taken in and is read through the model's
+// drift bound since then (now ≥ scale · then − shift), so every figure the walk sees is a lower
+// bound on the node's current one. Within a bucket nodes are unordered: the walk bounds a whole
+// bucket by its floor and each node by its own figure.
+import type { AnchorState, LatencyTarget, RttEstimate } from '../latency/types.ts';
+import type { PlacementIndex } from './placement-index.ts';
+import { effectiveRtt } from './plugins.ts';
+import type { LatencyEstimator } from './types.ts';
+
+/** Bucket width: an early stop overshoots by at most this much RTT. */
+export const BUCKET_MS = 0.01;
+/** Buckets beyond this one share it (≈ 160 ms: no SLO reaches it). */
+const LAST_BUCKET = 16_383;
+/** Anchor moves an order outlives before a rebuild (each costs one drift bound per refresh). */
+const MAX_EPOCHS = 16;
+/** Slack on drifted bounds, so rounding never lifts one above the figure it bounds. */
+const DRIFT_SLACK_MS = 1e-9;
+
+interface Epoch {
+  /** The anchor the figures of this epoch were taken against (undefined: the model gives none). */
+  anchor: AnchorState | undefined;
+  scale: number;
+  shiftMs: number;
+  /** Filed nodes whose figure is from this epoch. */
+  count: number;
+}
+
+export class RttBuckets {
+  /** The model version the figures are current for (up to the drift bounds). */
+  version: number;
+  readonly membership: number;
+  /** Nodes with an estimate; the rest can never meet an SLO to the target. */
+  reachable = 0;
+  readonly unreachable = new Set<number>();
+  readonly buckets: number[][] = [];
+  /** By slot: the figure (NaN: none), its place in its bucket, the epoch it was taken in. */
+  private readonly eff: Float64Array;
+  private readonly pos: Int32Array;
+  private readonly epochOf: Uint8Array;
+  private readonly epochs: Epoch[];
+  /** A bound valid for every epoch still holding figures: floor · floorScale − floorShiftMs. */
+  private floorScale = 1;
+  private floorShiftMs = 0;
+
+  private constructor(index: PlacementIndex, latency: LatencyEstimator, private readonly target: LatencyTarget, version: number) {
+    this.version = version;
+    this.membership = index.membership;
+    let top = 0;
+    for (const slot of index.slots()) top = Math.max(top, slot + 1);
+    this.eff = new Float64Array(top).fill(NaN);
+    this.pos = new Int32Array(top);
+    this.epochOf = new Uint8Array(top);
+    this.epochs = [{ anchor: latency.anchorOf?.(target), scale: 1, shiftMs: 0, count: 0 }];
+  }
+
+  /** Every node's figure taken now: O(N) estimates, no sort. */
+  static build(index: PlacementIndex, latency: LatencyEstimator, target: LatencyTarget, version: number): RttBuckets {
+    const b = new RttBuckets(index, latency, target, version);
+    const estimate = estimatorOf(latency, target);
+    for (const slot of index.slots()) b.place(slot, index, estimate);
+    return b;
+  }
+
+  /**
+   * Brings the figures to `version`: O(m) for the m nodes named since the last refresh, plus one
+   * drift bound per epoch. False when only a rebuild can: the model gave no bound (or no way to
+   * follow its anchor), or the anchor moved more often than MAX_EPOCHS.
+   */
+  refresh(index: PlacementIndex, latency: LatencyEstimator, version: number): boolean {
+    if (version === this.version) return true;
+    const drifts = latency.movedSince !== undefined && latency.anchorOf !== undefined && latency.anchorDrift !== undefined;
+    const ids = drifts ? latency.movedSince!(this.version) : latency.changedSince?.(this.target, this.version);
+    if (!ids) return false;
+    if (drifts && !this.followAnchor(latency)) return false;
+    const estimate = estimatorOf(latency, this.target);
+    for (const id of ids) {
+      const slot = index.slotOf(id);
+      if (slot !== undefined && slot < this.eff.length) this.place(slot, index, estimate);
+    }
+    this.version = version;
+    return true;
+  }
+
+  /** How much lower than its recorded figure a node at `ms` may now be. */
+  widening(ms: number): number {
+    return ms * (1 - this.floorScale) + this.floorShiftMs;
+  }
+
+  /** A lower bound on the slot's current effective RTT (its exact figure unless its epoch drifted). */
+  lowerBound(slot: number): number {
+    const e = this.eff[slot]!;
+    const ep = this.epochs[this.epochOf[slot]!]!;
+    if (ep.scale === 1 && ep.shiftMs === 0) return e;
+    return e * ep.scale - ep.shiftMs - DRIFT_SLACK_MS;
+  }
+
+  /** A lower bound on every figure in bucket b. */
+  bucketFloor(b: number): number {
+    const floor = b * BUCKET_MS;
+    if (this.floorScale === 1 && this.floorShiftMs === 0) return floor;
+    return floor * this.floorScale - this.floorShiftMs - DRIFT_SLACK_MS;
+  }
+
+  /** Opens an epoch if the anchor moved, and re-bounds every epoch still holding figures. */
+  private followAnchor(latency: LatencyEstimator): boolean {
+    const anchor = latency.anchorOf!(this.target);
+    const current = this.epochs[this.epochs.length - 1]!;
+    if (!anchor || !current.anchor) return false;
+    if (anchor.id !== current.anchor.id || anchor.fits !== current.anchor.fits) {
+      if (this.epochs.length >= MAX_EPOCHS) return false;
+      this.epochs.push({ anchor, scale: 1, shiftMs: 0, count: 0 });
+    }
+    this.floorScale = 1;
+    this.floorShiftMs = 0;
+    for (const ep of this.epochs) {
+      if (ep.count === 0 || ep === this.epochs[this.epochs.length - 1]) continue;
+      const d = latency.anchorDrift!(this.target, ep.anchor!);
+      if (!d) return false;
+      ep.scale = d.scale;
+      ep.shiftMs = d.shiftMs;
+      this.floorScale = Math.min(this.floorScale, d.scale);
+      this.floorShiftMs = Math.max(this.floorShiftMs, d.shiftMs);
+    }
+    return true;
+  }
+
+  /** Takes the slot's figure now, in the current epoch, and files it (out of its old bucket). */
+  private place(slot: number, index: PlacementIndex, estimate: (id: string) => RttEstimate | undefined): void {
+    this.unfile(slot);
+    const est = estimate(index.nodeAt(slot).id);
+    if (!est) {
+      this.unreachable.add(slot);
+      return;
+    }
+    const e = effectiveRtt(est);
+    this.eff[slot] = e;
+    const epoch = this.epochs.length - 1;
+    this.epochOf[slot] = epoch;
+    this.epochs[epoch]!.count++;
+    const b = Math.min(LAST_BUCKET, Math.floor(e / BUCKET_MS));
+    while (this.buckets.length <= b) this.buckets.push([]);
+    const bucket = this.buckets[b]!;
+    this.pos[slot] = bucket.length;
+    bucket.push(slot);
+    this.reachable++;
+  }
+
+  /** O(1): the last node of the bucket takes this one's place. */
+  private unfile(slot: number): void {
+    const e = this.eff[slot]!;
+    if (Number.isNaN(e)) {
+      this.unreachable.delete(slot);
+      return;
+    }
+    const bucket = this.buckets[Math.min(LAST_BUCKET, Math.floor(e / BUCKET_MS))]!;
+    const at = this.pos[slot]!;
+    const last = bucket.pop()!;
+    if (last !== slot) {
+      bucket[at] = last;
+      this.pos[last] = at;
+    }
+    this.epochs[this.epochOf[slot]!]!.count--;
+    this.eff[slot] = NaN;
+    this.reachable--;
+  }
+}
+
+function estimatorOf(latency: LatencyEstimator, target: LatencyTarget): (id: string) => RttEstimate | undefined {
+  return latency.estimatorTo?.(target) ?? ((id) => latency.estimateTo(id, target));
+}
