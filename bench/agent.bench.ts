@@ -12,7 +12,7 @@ import mqtt from 'mqtt';
 import { startEmbeddedBroker } from '../orchestrator/broker.ts';
 import { decode, encode } from '../protocol/codec.ts';
 import { SCHEMA_VERSION, type CommandAction } from '../protocol/messages.ts';
-import { nodeTopic } from '../protocol/topics.ts';
+import { nodeTopic, orchestratorStateTopic } from '../protocol/topics.ts';
 import { median, type Figure } from './figures.ts';
 
 const WARMUP_MS = 5_000;
@@ -69,6 +69,12 @@ export default async function agentBench(): Promise<Figure[]> {
   await new Promise<void>((r) => client.once('connect', () => r()));
   await client.subscribeAsync(`${root}/#`, { qos: 1 });
   let seq = 0;
+  // Play the orchestrator's presence too: agents report only while it says ONLINE.
+  await client.publishAsync(
+    orchestratorStateTopic(root),
+    Buffer.from(encode({ schemaVersion: SCHEMA_VERSION, msgId: randomUUID(), nodeId: '_orchestrator', sessionId: 'bench', seq: ++seq, sentAtMs: Date.now(), body: 'state', state: { status: 'ONLINE' } })),
+    { qos: 1, retain: true },
+  );
   const command = (action: CommandAction) =>
     client.publishAsync(
       nodeTopic(root, SITE, NODE, 'cmd'),

@@ -47,6 +47,9 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
   private readonly windowMs: number;
   private readonly share: number;
   private readonly detach: () => void;
+  private pending: NodeRecord[] = [];
+  /** peer id -> lost nodes it was asked to probe, so a lost witness is replaced in O(its targets). */
+  private readonly witnessing = new Map<string, Set<string>>();
 
   constructor(
     private readonly orch: Pick<Orchestrator, 'events' | 'registry' | 'command'>,
@@ -88,20 +91,45 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
       return;
     }
     if (c.to !== 'offline' || (c.reason !== 'will' && c.reason !== 'silent')) return;
-    this.replaceWitness(id);
     const v: LossVerdict = { nodeId: id, cause: 'unknown', lostAtMs: this.clock(), decidedAtMs: null, evidence: 'no evidence yet', backAtMs: null };
     this.verdicts.set(id, v);
     this.asked.set(id, new Set());
     this.answered.set(id, new Set());
-    if (!this.checkDistrict(c.node)) this.askPeers(c.node);
+    // Losses come in storms (a district cut, a broker restart): judge them together, against one
+    // index of the fleet, so a storm costs O(N + losses × district) rather than O(N) per loss.
+    this.pending.push(c.node);
+    if (this.pending.length === 1) setImmediate(() => this.judgePending());
+  }
+
+  private judgePending(): void {
+    const batch = this.pending.splice(0);
+    const index = this.indexByDistrict();
+    for (const node of batch) this.replaceWitness(node.id, index);
+    for (const node of batch) {
+      const v = this.verdicts.get(node.id);
+      if (!v || v.decidedAtMs !== null || v.backAtMs !== null) continue;
+      if (!this.checkDistrict(node, index)) this.askPeers(node, index);
+    }
+  }
+
+  private indexByDistrict(): Map<string, NodeRecord[]> {
+    const index = new Map<string, NodeRecord[]>();
+    for (const n of this.orch.registry.all()) {
+      if (!n.birth) continue;
+      const d = districtOf(n);
+      const list = index.get(d);
+      if (list) list.push(n);
+      else index.set(d, [n]);
+    }
+    return index;
   }
 
   /** True when the district's losses make this a partition (all its recent losses are re-labelled). */
-  private checkDistrict(node: NodeRecord): boolean {
+  private checkDistrict(node: NodeRecord, index: Map<string, NodeRecord[]>): boolean {
     const district = districtOf(node);
     if (!district) return false;
     const now = this.clock();
-    const inDistrict = [...this.orch.registry.all()].filter((n) => districtOf(n) === district && n.birth);
+    const inDistrict = index.get(district) ?? [];
     const lost = inDistrict.filter((n) => {
       const v = this.verdicts.get(n.id);
       return n.status === 'offline' && v && v.backAtMs === null && now - v.lostAtMs <= this.windowMs;
@@ -112,27 +140,46 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
   }
 
   /** A peer asked to probe some lost node is itself lost: ask the next nearest instead. */
-  private replaceWitness(lostPeer: string): void {
-    for (const [target, asked] of this.asked) {
+  private replaceWitness(lostPeer: string, index: Map<string, NodeRecord[]>): void {
+    const targets = this.witnessing.get(lostPeer);
+    if (!targets) return;
+    this.witnessing.delete(lostPeer);
+    for (const target of targets) {
+      const asked = this.asked.get(target);
       const v = this.verdicts.get(target);
-      if (!asked.delete(lostPeer) || !v || v.decidedAtMs !== null || v.backAtMs !== null) continue;
+      if (!asked?.delete(lostPeer) || !v || v.decidedAtMs !== null || v.backAtMs !== null) continue;
       const node = this.orch.registry.get(target);
-      if (node) this.askPeers(node, 1);
+      if (node) this.askPeers(node, index, 1);
     }
   }
 
-  private askPeers(node: NodeRecord, count = this.peers): void {
+  /** The nearest online peers, own district first: one pass keeping the best few, no sort. */
+  private askPeers(node: NodeRecord, index: Map<string, NodeRecord[]>, count = this.peers): void {
     const loc = node.birth?.location;
     if (!loc) return;
     const district = districtOf(node);
     const asked = this.asked.get(node.id)!;
-    const candidates = [...this.orch.registry.all()]
-      .filter((n) => n.id !== node.id && n.status === 'online' && n.birth && !asked.has(n.id) && !this.answered.get(node.id)?.has(n.id))
-      .map((n) => ({ n, same: districtOf(n) === district ? 0 : 1, d: sq(n.birth!.location.lat - loc.lat) + sq(n.birth!.location.lon - loc.lon) }))
-      .sort((a, b) => a.same - b.same || a.d - b.d || a.n.id.localeCompare(b.n.id))
-      .slice(0, count);
-    for (const { n } of candidates) {
+    const answered = this.answered.get(node.id);
+    const usable = (n: NodeRecord) => n.id !== node.id && n.status === 'online' && n.birth !== null && !asked.has(n.id) && !answered?.has(n.id);
+    const nearest = (pool: Iterable<NodeRecord>, k: number) => {
+      const best: { n: NodeRecord; d: number }[] = [];
+      for (const n of pool) {
+        if (!usable(n)) continue;
+        const d = sq(n.birth!.location.lat - loc.lat) + sq(n.birth!.location.lon - loc.lon);
+        if (best.length === k && !closer(d, n.id, best[k - 1]!)) continue;
+        best.push({ n, d });
+        best.sort((a, b) => (closer(a.d, a.n.id, b) ? -1 : 1));
+        if (best.length > k) best.pop();
+      }
+      return best.map((b) => b.n);
+    };
+    const own = nearest(index.get(district) ?? [], count);
+    const others = own.length < count ? nearest([...index].filter(([d]) => d !== district).flatMap(([, ns]) => ns), count - own.length) : [];
+    for (const n of [...own, ...others]) {
       asked.add(n.id);
+      let targets = this.witnessing.get(n.id);
+      if (!targets) this.witnessing.set(n.id, (targets = new Set()));
+      targets.add(node.id);
       void this.orch.command(n.id, { action: 'probe', probe: { targets: [peerTarget(node.id)], count: this.probeCount } }).catch(() => asked.delete(n.id));
     }
   }
@@ -172,6 +219,10 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
 
 function districtOf(n: NodeRecord): string {
   return n.birth?.location.district ?? '';
+}
+
+function closer(d: number, id: string, than: { n: NodeRecord; d: number }): boolean {
+  return d < than.d || (d === than.d && id < than.n.id);
 }
 
 function sq(x: number): number {
