@@ -89,6 +89,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** Whether the orchestrator's retained state says ONLINE on this connection. */
   private orchestratorOnline = false;
   private everAnnounced = false;
+  private readyThisConnection = false;
   private readonly work = new AbortController();
   private benchRun: Promise<void> | null = null;
   private benchAgain = false;
@@ -155,6 +156,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.announced = false;
       // A restarted broker may have lost the orchestrator's retained state: learn it anew.
       this.orchestratorOnline = false;
+      this.readyThisConnection = false;
       this.emit('disconnected', reason);
     });
     this.link.on('message', (topic, payload) => void this.onMessage(topic, payload));
@@ -394,8 +396,20 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (!(await this.publish({ body: 'state', state: { status: 'ONLINE' } }))) return;
     this.announced = true;
     this.emit('connected');
-    // Stored reports first, in order; anything produced meanwhile queues behind them.
+    this.onReady();
+  }
+
+  /**
+   * Once announced and the orchestrator listens: stored reports first, in order (anything
+   * produced meanwhile queues behind them), then a first telemetry report, and on the first
+   * connection the start-up benchmark and probe round. Reports made before the orchestrator's
+   * state arrives would only land in the outbox.
+   */
+  private onReady(): void {
+    if (!this.announced || !this.link.connected || (this.config.awaitOrchestrator && !this.orchestratorOnline)) return;
     this.pipeline.kick();
+    if (this.readyThisConnection) return;
+    this.readyThisConnection = true;
     void this.sendTelemetry();
     if (!this.everAnnounced) {
       this.everAnnounced = true;
@@ -456,7 +470,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (online === this.orchestratorOnline) return;
     this.orchestratorOnline = online;
     this.log.info({ orchestrator: d.envelope.sessionId, online }, online ? 'orchestrator is online; sending reports' : 'orchestrator is offline; reports wait in the outbox');
-    if (online) this.pipeline.kick();
+    if (online) this.onReady();
   }
 
   /** Stops timers, background runs and workload watching; workloads themselves keep running. */
