@@ -12,7 +12,7 @@ import { loadCatalog } from './agent/catalog/catalog.ts';
 import { Fleet } from './simulators/fleet/fleet.ts';
 import { DEMO_SCENARIO_PATH, loadScenario } from './simulators/fleet/scenario.ts';
 import { CatalogAcceleratorSource } from './simulators/fleet/sim-accelerators.ts';
-import { SITES } from './simulators/fleet/geography.ts';
+import { KNOWN_PLACES } from './simulators/fleet/geography.ts';
 import { dashboardPlugin } from './orchestrator/dashboard/plugin.ts';
 import { metricsPlugin } from './orchestrator/metrics.ts';
 
@@ -70,7 +70,7 @@ export async function start(argv: string[]): Promise<void> {
     // Tokens from $BANYAN_API_TOKENS_FILE when set; otherwise the local demo's API stays open.
     plugins: [(app, o) => authPlugin(app, { tokens: loadApiTokens({ env: process.env }), log: o.log }), dashboardPlugin, metricsPlugin],
     // The demo city's named sites, so an SLO can point at a site before a node reports from it.
-    places: SITES.map((s) => ({ kind: s.landmark ? 'landmark' : 'site', id: s.id, lat: s.lat, lon: s.lon })),
+    places: [...KNOWN_PLACES],
   });
   const stops: (() => Promise<void>)[] = [() => orchestrator.stop()];
 

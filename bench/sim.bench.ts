@@ -32,7 +32,7 @@ if (process.env[ROLE]) {
 }
 
 async function measure(nodes: number): Promise<Measured> {
-  const [{ Orchestrator }, { Fleet }, { InProcessHub }, { loadCatalog }, { CatalogAcceleratorSource }, { loadScenario }, { SITES }] = await Promise.all([
+  const [{ Orchestrator }, { Fleet }, { InProcessHub }, { loadCatalog }, { CatalogAcceleratorSource }, { loadScenario }, { KNOWN_PLACES }] = await Promise.all([
     import('../orchestrator/orchestrator.ts'),
     import('../simulators/fleet/fleet.ts'),
     import('../simulators/fleet/transport-inproc.ts'),
@@ -51,7 +51,7 @@ async function measure(nodes: number): Promise<Measured> {
     log,
     sweepMs: 2000,
     persistMs: 3_600_000,
-    places: SITES.map((s) => ({ kind: s.landmark ? 'landmark' : 'site', id: s.id, lat: s.lat, lon: s.lon })),
+    places: [...KNOWN_PLACES],
   });
   const catalog = await loadCatalog();
   const stateRoot = mkdtempSync(join(existsShm() ? '/dev/shm' : tmpdir(), 'banyan-simbench-'));

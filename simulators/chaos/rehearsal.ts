@@ -12,7 +12,7 @@ import { MemoryStore } from '../../orchestrator/store/store.ts';
 import type { Workload } from '../../orchestrator/workloads/manager.ts';
 import { DEFAULT_TOPIC_ROOT } from '../../protocol/topics.ts';
 import { Fleet } from '../fleet/fleet.ts';
-import { SITES, siteById } from '../fleet/geography.ts';
+import { KNOWN_PLACES, SITES, siteById } from '../fleet/geography.ts';
 import { NetworkModel, netPointAt, type NetPoint } from '../fleet/network.ts';
 import { buildReport, type SimReport, type Timing } from '../fleet/report.ts';
 import { Rng, deriveSeed } from '../fleet/rng.ts';
@@ -260,7 +260,7 @@ export class Rehearsal {
       // Peer RTT rounds as often as agents probe landmarks, so the compressed run still learns
       // node↔node distances (process.env lets a run compare with them off).
       peerProbes: process.env.BANYAN_SIM_NO_PEER_PROBES ? false : { intervalMs: t.probeIntervalMs, nodesPerRound: 64 },
-      places: SITES.map((s) => ({ kind: s.landmark ? 'landmark' : 'site', id: s.id, lat: s.lat, lon: s.lon })),
+      places: [...KNOWN_PLACES],
     };
     this.orchestrator = await Orchestrator.start(o);
     this.observer.attach(this.orchestrator);

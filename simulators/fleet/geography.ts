@@ -131,3 +131,11 @@ export const LANDMARKS: readonly Site[] = SITES.filter((s) => s.landmark);
 
 /** Great-circle distance (haversine) in km; one implementation shared with the latency model. */
 export { haversineKm } from '../../orchestrator/latency/geo.ts';
+
+/** Every site as a place the orchestrator's latency model knows before any node stands there. */
+export const KNOWN_PLACES: readonly { kind: 'landmark' | 'site'; id: string; lat: number; lon: number }[] = SITES.map((s) => ({
+  kind: s.landmark ? 'landmark' : 'site',
+  id: s.id,
+  lat: s.lat,
+  lon: s.lon,
+}));

@@ -1,17 +1,13 @@
 // The simulated fleet's agents report derived (labelled simulated) benchmarks and network-model
 // RTTs through the same message path as a real agent, and they reach the orchestrator's API.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCatalog } from '../../agent/catalog/catalog.ts';
-import { Orchestrator } from '../../orchestrator/orchestrator.ts';
-import { Fleet } from '../../simulators/fleet/fleet.ts';
+import type { Orchestrator } from '../../orchestrator/orchestrator.ts';
+import type { Fleet } from '../../simulators/fleet/fleet.ts';
+import { startTestFleet, type TestFleet } from '../helpers/fleet.ts';
 import { LANDMARKS } from '../../simulators/fleet/geography.ts';
 import { validateScenario } from '../../simulators/fleet/scenario.ts';
 import { SIM_EFFICIENCY } from '../../simulators/fleet/sim-bench.ts';
-import { CatalogAcceleratorSource } from '../../simulators/fleet/sim-accelerators.ts';
-import { quietLog } from '../helpers/quiet-log.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { tempDir } from '../agent/harness.ts';
 
 const scenario = validateScenario({
   name: 'agent-fleet',
@@ -31,31 +27,17 @@ interface NodeJson {
 }
 
 describe('simulated fleet bench and latency', () => {
-  const run = randomUUID().slice(0, 8);
-  const root = `test-${run}/banyan/v1`;
-  const state = tempDir('banyan-fleet-');
   let orch: Orchestrator;
   let fleet: Fleet;
+  let t: TestFleet;
 
   beforeAll(async () => {
-    orch = await Orchestrator.start({ mqttPort: 0, httpPort: 0, topicRoot: root, dataDir: null, log: quietLog });
-    const catalog = await loadCatalog();
-    fleet = new Fleet({
-      brokerUrl: orch.mqttUrl,
-      topicRoot: root,
-      scenario,
-      nodePrefix: `f${run}-`,
-      stateRoot: state.dir,
-      accelerators: (spec) => new CatalogAcceleratorSource(catalog, spec.pack, spec.id),
-      log: quietLog,
-    });
-    await fleet.start();
+    t = await startTestFleet({ scenario, orchestrator: { sweepMs: 1000 } });
+    ({ orch, fleet } = t);
   });
 
   afterAll(async () => {
-    await fleet?.stop();
-    await orch?.stop();
-    state.remove();
+    await t?.stop();
   });
 
   it('every node shows simulated measured figures and RTTs to every landmark and the orchestrator', async () => {

@@ -1,17 +1,14 @@
 // End to end through a real broker: the orchestrator and 5 simulated agents, on the machine's
 // Mosquitto (own topic root per run) and on the embedded broker.
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import { Orchestrator } from '../../orchestrator/orchestrator.ts';
-import { Fleet } from '../../simulators/fleet/fleet.ts';
+import type { Orchestrator } from '../../orchestrator/orchestrator.ts';
+import type { Fleet } from '../../simulators/fleet/fleet.ts';
 import { validateScenario } from '../../simulators/fleet/scenario.ts';
-import { CatalogAcceleratorSource } from '../../simulators/fleet/sim-accelerators.ts';
-import { loadCatalog } from '../../agent/catalog/catalog.ts';
 import { encode } from '../../protocol/codec.ts';
 import { nodeTopic } from '../../protocol/topics.ts';
 import { envelope } from '../helpers/envelopes.ts';
-import { quietLog } from '../helpers/quiet-log.ts';
+import { startTestFleet, type TestFleet } from '../helpers/fleet.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const scenario = validateScenario({
@@ -32,28 +29,18 @@ describe.each([
   { broker: 'mosquitto', url: MOSQUITTO as string | undefined },
   { broker: 'embedded', url: undefined },
 ])('orchestrator + 5 agents via $broker', ({ url }) => {
-  const run = randomUUID().slice(0, 8);
-  const root = `test-${run}/banyan/v1`;
   let orch: Orchestrator;
   let fleet: Fleet;
+  let root: string;
+  let t: TestFleet;
 
   beforeAll(async () => {
-    orch = await Orchestrator.start({ brokerUrl: url, mqttPort: 0, httpPort: 0, topicRoot: root, dataDir: null, log: quietLog, sweepMs: 200 });
-    const catalog = await loadCatalog();
-    fleet = new Fleet({
-      brokerUrl: orch.mqttUrl,
-      topicRoot: root,
-      scenario,
-      nodePrefix: `t${run}-`,
-      accelerators: (spec) => new CatalogAcceleratorSource(catalog, spec.pack, spec.id),
-      log: quietLog,
-    });
-    await fleet.start();
+    t = await startTestFleet({ scenario, brokerUrl: url });
+    ({ orch, fleet, root } = t);
   });
 
   afterAll(async () => {
-    await fleet?.stop();
-    await orch?.stop();
+    await t?.stop();
   });
 
   it('lists all 5 ONLINE with the right FP16 totals', async () => {
@@ -97,7 +84,7 @@ describe.each([
   it("rejects and counts node A's payload on node B's topic", async () => {
     const [a, b] = [fleet.specs[1]!, fleet.specs[2]!];
     // The spoofer claims B's MQTT identity, so only the envelope check can catch it.
-    const spoofer = await mqtt.connectAsync(orch.mqttUrl, { clientId: `${b.id}-spoof-${run}` });
+    const spoofer = await mqtt.connectAsync(orch.mqttUrl, { clientId: `${b.id}-spoof` });
     const before = orch.ingest.rejected.get('node_mismatch') ?? 0;
     const fake = envelope({ body: 'state', state: { status: 'OFFLINE' } }, { nodeId: a.id, sessionId: 'spoof', seq: 5 });
     // QoS 0: a broker that refuses the publish may drop the connection instead of acking it.

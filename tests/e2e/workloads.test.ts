@@ -1,26 +1,18 @@
 // Issue #5 end to end: a simulated fleet over Fuzhou reports RTTs from the network model, the
 // orchestrator fits its latency model, a `trading` workload (2 ms SLO to an exchange) lands at
 // that exchange, runs, and is re-placed within grace + 1 s when its node dies.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Orchestrator } from '../../orchestrator/orchestrator.ts';
-import { Fleet } from '../../simulators/fleet/fleet.ts';
-import { SITES, siteById } from '../../simulators/fleet/geography.ts';
+import type { Orchestrator } from '../../orchestrator/orchestrator.ts';
+import type { Fleet } from '../../simulators/fleet/fleet.ts';
+import { startTestFleet, type TestFleet } from '../helpers/fleet.ts';
+import { KNOWN_PLACES, siteById } from '../../simulators/fleet/geography.ts';
 import { validateScenario } from '../../simulators/fleet/scenario.ts';
 import { netPointAt } from '../../simulators/fleet/network.ts';
-import { CatalogAcceleratorSource } from '../../simulators/fleet/sim-accelerators.ts';
-import { loadCatalog } from '../../agent/catalog/catalog.ts';
-import { quietLog } from '../helpers/quiet-log.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const run = randomUUID().slice(0, 8);
-const root = `test-${run}/banyan/v1`;
-const stateRoot = mkdtempSync(join(tmpdir(), 'banyan-wl-'));
 let orch: Orchestrator;
 let fleet: Fleet;
+let t: TestFleet;
 
 const scenario = validateScenario({
   name: 'exchanges',
@@ -32,33 +24,17 @@ const scenario = validateScenario({
 });
 
 beforeAll(async () => {
-  orch = await Orchestrator.start({
-    mqttPort: 0,
-    httpPort: 0,
-    dataDir: null,
-    log: quietLog,
-    topicRoot: root,
-    sweepMs: 200,
-    places: SITES.map((s) => ({ kind: s.landmark ? ('landmark' as const) : ('site' as const), id: s.id, lat: s.lat, lon: s.lon })),
-  });
-  const catalog = await loadCatalog();
-  fleet = new Fleet({
-    brokerUrl: orch.mqttUrl,
-    topicRoot: root,
+  t = await startTestFleet({
     scenario,
-    stateRoot,
-    accelerators: (spec) => new CatalogAcceleratorSource(catalog, spec.pack, spec.id),
-    agentConfig: { probeIntervalMs: 1000, benchBudgetMs: 0 },
-    log: quietLog,
+    orchestrator: { places: [...KNOWN_PLACES] },
+    fleet: { agentConfig: { probeIntervalMs: 1000, benchBudgetMs: 0 } },
   });
-  await fleet.start();
+  ({ orch, fleet } = t);
   await waitFor('24 nodes with latency reports', () => [...orch.registry.all()].filter((n) => n.latency).length === 24, 20_000);
 }, 60_000);
 
 afterAll(async () => {
-  await fleet?.stop();
-  await orch?.stop();
-  rmSync(stateRoot, { recursive: true, force: true });
+  await t?.stop();
 });
 
 async function post(path: string, body: unknown): Promise<Response> {

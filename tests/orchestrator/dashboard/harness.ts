@@ -1,14 +1,11 @@
 // A real orchestrator (embedded broker, loopback, in-memory state) with the operator plugins and a
 // small simulated fleet of real agents: what the dashboard, metrics and CLI tests run against.
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Orchestrator } from '../../../orchestrator/orchestrator.ts';
-import { Fleet } from '../../../simulators/fleet/fleet.ts';
+import type { Orchestrator } from '../../../orchestrator/orchestrator.ts';
+import type { Fleet } from '../../../simulators/fleet/fleet.ts';
+import { startTestFleet } from '../../helpers/fleet.ts';
 import { validateScenario } from '../../../simulators/fleet/scenario.ts';
-import { SITES } from '../../../simulators/fleet/geography.ts';
-import { CatalogAcceleratorSource } from '../../../simulators/fleet/sim-accelerators.ts';
-import { loadCatalog } from '../../../agent/catalog/catalog.ts';
-import { quietLog } from '../../helpers/quiet-log.ts';
+import { KNOWN_PLACES } from '../../../simulators/fleet/geography.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 export const SCENARIO = validateScenario({
@@ -45,37 +42,17 @@ export interface Harness {
 }
 
 export async function startHarness(plugins: Plugin[], nodes = SCENARIO.nodes): Promise<Harness> {
-  const run = randomUUID().slice(0, 6);
-  const orch = await Orchestrator.start({
-    mqttPort: 0,
-    httpPort: 0,
-    dataDir: null,
-    log: quietLog,
-    sweepMs: 200,
-    // A placed workload stays put while a test looks at it, acked or not.
-    ackTimeoutMs: 60_000,
-    plugins,
-    // As npm start does: SLOs may name any of the city's sites.
-    places: SITES.map((s) => ({ kind: s.landmark ? 'landmark' : 'site', id: s.id, lat: s.lat, lon: s.lon })),
-  });
-  const catalog = await loadCatalog();
-  const fleet = new Fleet({
-    brokerUrl: orch.mqttUrl,
-    topicRoot: orch.topicRoot,
+  const t = await startTestFleet({
     scenario: SCENARIO,
-    nodes,
-    nodePrefix: `op${run}-`,
-    accelerators: (spec) => new CatalogAcceleratorSource(catalog, spec.pack, spec.id),
-    log: quietLog,
-  });
-  await fleet.start();
-  await waitFor(`${nodes} nodes online`, () => [...orch.registry.all()].filter((n) => n.status === 'online').length === nodes);
-  return {
-    orch,
-    fleet,
-    async stop() {
-      await fleet.stop();
-      await orch.stop();
+    orchestrator: {
+      // A placed workload stays put while a test looks at it, acked or not.
+      ackTimeoutMs: 60_000,
+      plugins,
+      // As npm start does: SLOs may name any of the city's sites.
+      places: [...KNOWN_PLACES],
     },
-  };
+    fleet: { nodes },
+  });
+  await waitFor(`${nodes} nodes online`, () => [...t.orch.registry.all()].filter((n) => n.status === 'online').length === nodes);
+  return t;
 }
