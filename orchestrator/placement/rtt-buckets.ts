@@ -99,7 +99,9 @@ export class RttBuckets {
 
   /** A lower bound on every figure in bucket b. */
   bucketFloor(b: number): number {
-    const floor = b * BUCKET_MS;
+    // The slack (twice it when drifted) keeps the floor strictly below every member's bound, which
+    // is computed along another float path: 1220 × 0.01 is 12.200000000000001, above a 12.2 member.
+    const floor = b * BUCKET_MS - DRIFT_SLACK_MS;
     if (this.floorScale === 1 && this.floorShiftMs === 0) return floor;
     return floor * this.floorScale - this.floorShiftMs - DRIFT_SLACK_MS;
   }

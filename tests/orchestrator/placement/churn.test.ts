@@ -10,6 +10,9 @@ import { effectiveRtt } from '../../../orchestrator/placement/plugins.ts';
 import type { LatencyEstimator } from '../../../orchestrator/placement/types.ts';
 import { NOW, fleetArb, specArb } from './random-fleet.ts';
 
+/** Last-bit differences between two float paths to the same estimate. */
+const ROUNDING_MS = 1e-9;
+
 const stepArb = fc.record({ spec: specArb, release: fc.nat(), observe: fc.option(fc.tuple(fc.nat(), fc.nat(), fc.double({ min: 0.1, max: 15, noNaN: true })), { nil: undefined }) });
 
 describe('indexed placement under churn', () => {
@@ -75,8 +78,10 @@ describe('indexed placement under churn', () => {
             filed++;
             expect(buckets.bucketFloor(b)).toBeLessThanOrEqual(buckets.lowerBound(slot));
             const eff = effectiveRtt(model.estimateTo(index.nodeAt(slot).id, target)!);
-            expect(buckets.lowerBound(slot)).toBeLessThanOrEqual(eff);
-            if (!anchorMoved) expect(buckets.lowerBound(slot)).toBe(eff);
+            // A figure taken through estimatorTo and one retaken through estimateTo may differ in
+            // the last bit (seen: 2e-15 ms); a picosecond of tolerance is no placement decision.
+            expect(buckets.lowerBound(slot)).toBeLessThanOrEqual(eff + ROUNDING_MS);
+            if (!anchorMoved) expect(Math.abs(buckets.lowerBound(slot) - eff)).toBeLessThanOrEqual(ROUNDING_MS);
           }
         });
         expect(filed).toBe(buckets.reachable);
