@@ -83,6 +83,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private birthHost: Birth['host'] | null = null;
   private telemetryTimer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
+  private hardwareTimer: NodeJS.Timeout | null = null;
+  private hardwareFingerprint: string | null = null;
   private readonly handlers = new Map<Command['action'], CommandHandler>();
   /** Birth + state went out on the current connection. */
   private announced = false;
@@ -197,6 +199,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.telemetryTimer.unref();
     this.probeTimer = setInterval(() => void this.probeRound(), this.config.probeIntervalMs);
     this.probeTimer.unref();
+    if (this.deps.accelerators.fingerprint && this.config.hardwareWatchMs > 0) {
+      this.hardwareFingerprint = await this.deps.accelerators.fingerprint();
+      this.hardwareTimer = setInterval(() => void this.watchHardware(), this.config.hardwareWatchMs);
+      this.hardwareTimer.unref();
+    }
   }
 
   /** Graceful stop: says OFFLINE itself; workloads keep running for the next agent to adopt. */
@@ -474,10 +481,24 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   /** Stops timers, background runs and workload watching; workloads themselves keep running. */
+  /** A card added, removed or re-seated: detect again and tell the orchestrator (a new birth). */
+  private async watchHardware(): Promise<void> {
+    try {
+      const now = await this.deps.accelerators.fingerprint!();
+      if (now === this.hardwareFingerprint) return;
+      this.log.info({ before: this.hardwareFingerprint, now }, 'accelerators changed on the PCI bus; detecting again');
+      this.hardwareFingerprint = now;
+      await this.redetect(true);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'could not check the PCI tree');
+    }
+  }
+
   private quiesce(): void {
     if (this.telemetryTimer) clearInterval(this.telemetryTimer);
     if (this.probeTimer) clearInterval(this.probeTimer);
-    this.telemetryTimer = this.probeTimer = null;
+    if (this.hardwareTimer) clearInterval(this.hardwareTimer);
+    this.telemetryTimer = this.probeTimer = this.hardwareTimer = null;
     this.work.abort();
     this.supervisor.close();
   }

@@ -58,6 +58,8 @@ export const AgentConfigSchema = Type.Object(
      * primary-host rule): what a node says while nobody listens is stored, not lost.
      */
     awaitOrchestrator: Type.Boolean(),
+    /** How often the PCI tree is checked for cards added or removed (re-detect + birth); 0: never. */
+    hardwareWatchMs: Type.Integer({ minimum: 0, maximum: 86_400_000 }),
     /** Per vendor-tool invocation during detection. */
     toolTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000 }),
   },
@@ -99,6 +101,7 @@ export function defaultAgentConfig(): AgentConfig {
     catalogOverridePath: '',
     toolTimeoutMs: 3000,
     awaitOrchestrator: true,
+    hardwareWatchMs: 30_000,
   };
 }
 

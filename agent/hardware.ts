@@ -11,6 +11,11 @@ export interface DetectResult {
 
 export interface AcceleratorSource {
   detect(): Promise<DetectResult>;
+  /**
+   * A cheap summary of what is plugged in (e.g. the PCI accelerator functions), polled by the
+   * agent: when it changes, the agent detects again and re-announces itself. Optional.
+   */
+  fingerprint?(): Promise<string>;
 }
 
 export interface HostSample {

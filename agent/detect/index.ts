@@ -162,6 +162,13 @@ export class ToolAcceleratorSource implements AcceleratorSource {
   detect(): Promise<DetectResult> {
     return detectAccelerators(this.opts);
   }
+
+  /** The accelerator functions on the PCI bus: a card added, removed or re-seated changes it. */
+  async fingerprint(): Promise<string> {
+    const vendors = new Set((this.opts.detectors ?? DETECTORS).flatMap((d) => d.pciVendorIds));
+    const { devices } = await scanPci(this.opts.sysfsRoot ?? '/sys', vendors);
+    return devices.map((d) => `${d.busId}=${d.vendorId}:${d.deviceId}`).join(',');
+  }
 }
 
 export function createAcceleratorSource(opts: DetectOptions = {}): AcceleratorSource {
