@@ -144,7 +144,7 @@ async function explain(id) {
   $('#explain-h').textContent = `Explain: ${w?.spec.name ?? id}`;
   body.replaceChildren(h('p', { class: 'muted' }, 'loading…'));
   try {
-    const r = await fetch(`/v1/workloads/${encodeURIComponent(id)}/explain`);
+    const r = await api(`/v1/workloads/${encodeURIComponent(id)}/explain`);
     const data = await r.json();
     if (!r.ok) throw new Error(data.message ?? `HTTP ${r.status}`);
     body.replaceChildren(...explainView(data.explain ?? data), ...historyView(w));
@@ -201,14 +201,75 @@ function workloadEvent(before, w) {
   }
 }
 
+// ---- API access --------------------------------------------------------------------------
+// With API tokens configured the orchestrator wants `Authorization: Bearer …` on every data
+// route, the live feed included; EventSource cannot send headers, so the feed is read with fetch.
+
+const TOKEN_KEY = 'banyan-token';
+
+function authHeaders() {
+  const t = sessionStorage.getItem(TOKEN_KEY);
+  return t ? { authorization: `Bearer ${t}` } : {};
+}
+
+async function api(path, init = {}) {
+  const r = await fetch(path, { ...init, headers: { ...(init.headers ?? {}), ...authHeaders() } });
+  if (r.status === 401 || r.status === 403) askForToken(r.status === 401 ? 'This orchestrator needs an API token.' : 'This token may not do that.');
+  return r;
+}
+
+function askForToken(why) {
+  const form = $('#token-form');
+  form.hidden = false;
+  $('#token-why').textContent = why;
+}
+
 // ---- live feed -----------------------------------------------------------------------------
+
+/** Reads server-sent events from a fetch body; calls handlers[name](data) per event. */
+async function readEvents(body, handlers) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += value;
+    let end;
+    while ((end = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, end);
+      buf = buf.slice(end + 2);
+      let name = 'message';
+      const data = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) name = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
+      }
+      if (data.length && handlers[name]) handlers[name](JSON.parse(data.join('\n')));
+    }
+  }
+}
 
 function connect() {
   const conn = $('#conn');
-  const es = new EventSource('/v1/events');
-  const on = (name, fn) => es.addEventListener(name, (e) => fn(JSON.parse(e.data)));
-  es.onopen = () => { conn.dataset.state = 'live'; conn.textContent = 'live'; };
-  es.onerror = () => { conn.dataset.state = 'lost'; conn.textContent = 'reconnecting…'; };
+  const handlers = {};
+  const on = (name, fn) => { handlers[name] = fn; };
+  let delay = 500;
+  const open = async () => {
+    try {
+      const r = await api('/v1/events', { headers: { accept: 'text/event-stream' } });
+      if (!r.ok || !r.body) throw new Error(`HTTP ${r.status}`);
+      conn.dataset.state = 'live';
+      conn.textContent = 'live';
+      delay = 500;
+      await readEvents(r.body, handlers);
+    } catch {
+      // retried below
+    }
+    conn.dataset.state = 'lost';
+    conn.textContent = 'reconnecting…';
+    setTimeout(open, delay);
+    delay = Math.min(delay * 2, 10_000);
+  };
   on('snapshot', (s) => {
     state.nodes = new Map(s.nodes.map((n) => [n.id, n]));
     state.summary = s.summary;
@@ -227,11 +288,12 @@ function connect() {
     render();
     if (state.explainFor === w.id) void explain(w.id);
   });
+  void open();
 }
 
 async function loadWorkloads() {
   try {
-    const r = await fetch('/v1/workloads');
+    const r = await api('/v1/workloads');
     if (r.status === 404) { state.workloadsApi = false; render(); return; }
     const body = await r.json();
     // Records that arrived live while this was in flight are newer than the list: keep them.
@@ -297,7 +359,7 @@ async function submit(e) {
   out.className = '';
   out.textContent = 'submitting…';
   try {
-    const r = await fetch('/v1/workloads', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(specFromForm(e.target)) });
+    const r = await api('/v1/workloads', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(specFromForm(e.target)) });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) {
       const details = (body.errors ?? []).map((x) => `${x.path}: ${x.message}`).join('; ');
@@ -317,6 +379,11 @@ async function submit(e) {
 }
 
 function wireControls() {
+  $('#token-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $('#token').value.trim());
+    location.reload();
+  });
   $('#node-filter').addEventListener('input', (e) => { state.filter = e.target.value.trim().toLowerCase(); render(); });
   for (const b of document.querySelectorAll('#nodes th button')) {
     b.addEventListener('click', () => {

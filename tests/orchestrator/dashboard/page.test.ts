@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { dashboardPlugin } from '../../../orchestrator/dashboard/plugin.ts';
 import { startHarness, type Harness } from './harness.ts';
+import { authPlugin, issueApiToken, parseTokenLines } from '../../../orchestrator/api/auth.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../.artifacts/dashboard/', import.meta.url).pathname;
@@ -111,5 +112,40 @@ describe.skipIf(!haveChromium)('dashboard page in Chromium', () => {
     await page.click('#submit button[type=submit]');
     await expect.poll(() => page.locator('#submit-result').getAttribute('class')).toBe('error');
     expect(await page.locator('#submit-result').textContent()).toContain('/name');
+  });
+});
+
+describe.skipIf(!haveChromium)('dashboard page with API tokens on', () => {
+  let h: Harness;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const viewer = issueApiToken('wall', 'viewer');
+    h = await startHarness([(app, o) => authPlugin(app, { tokens: parseTokenLines(viewer.line, 'test'), log: o.log }), dashboardPlugin]);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    (h as Harness & { token?: string }).token = viewer.token;
+  }, 30_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.stop();
+  });
+
+  it('asks for a token, then shows the live fleet with it', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${h.orch.httpUrl}/`);
+    await page.locator('#token-form').waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await page.locator('#token-why').textContent()).toContain('needs an API token');
+    expect(await page.locator('#nodes tbody tr').count()).toBe(0);
+    await page.fill('#token', (h as Harness & { token?: string }).token!);
+    await page.click('#token-form button[type="submit"]');
+    const first = h.fleet.specs[0]!.id;
+    await page.locator(`#nodes tbody tr[data-node="${first}"]`).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.locator('#conn').getAttribute('data-state')).toBe('live');
+    expect(await page.locator('#token-form').isHidden()).toBe(true);
+    await page.close();
   });
 });
