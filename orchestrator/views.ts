@@ -1,19 +1,13 @@
 // What the API, the dashboard and the CLI show of the registry: one shape, computed in one place.
 import { sumFp16, type FleetFp16Totals } from '../protocol/fp16.ts';
 import type { Accelerator, BenchResult, Fp16Figure, Location, Host, RttStats, Telemetry } from '../protocol/messages.ts';
-import type { NodeRecord, NodeStatus, StatusReason } from './registry.ts';
+import type { NodeRecord } from './registry.ts';
 
 export interface AcceleratorView extends Accelerator {
   measured: (Fp16Figure & { latencyP50Ms: number; latencyP99Ms: number; ratioToNominal: number; backend: string; atMs: number }) | null;
 }
 
-export interface NodeView {
-  id: string;
-  site: string;
-  status: NodeStatus;
-  statusReason: StatusReason;
-  sinceMs: number;
-  lastSeenMs: number;
+export interface NodeView extends Pick<NodeRecord, 'id' | 'site' | 'status' | 'statusReason' | 'sinceMs' | 'lastSeenMs' | 'loss'> {
   agentVersion: string;
   host: Host | null;
   labels: Record<string, string>;
@@ -26,7 +20,6 @@ export interface NodeView {
   telemetry: (Telemetry & { atMs: number }) | null;
   latency: { atMs: number; windowMs: number; targets: RttStats[] } | null;
   runningWorkloads: string[];
-  loss: NodeRecord['loss'];
 }
 
 function measuredFor(results: BenchResult[], target: string): BenchResult | undefined {

@@ -14,7 +14,7 @@ import type { WorkloadSpec } from '../workloads/spec.ts';
 import type { CapacitySummary } from './capacity.ts';
 import { Tally, TopN, decision, withPreemption, type Evaluated } from './decision.ts';
 import type { PlacementIndex } from './placement-index.ts';
-import { BUCKET_MS, RttBuckets } from './rtt-buckets.ts';
+import { RttBuckets } from './rtt-buckets.ts';
 import {
   HOST_FILTERS, chooseAccelerators, filterAccelerators, filterFp16, filterLatency, latencyScoreOf, scoreNode, weightedTotal, type FilterContext,
 } from './plugins.ts';

@@ -169,7 +169,7 @@ describe('WorkloadSupervisor', () => {
   });
 
   it('runs simulated workloads on the clock and resumes them after a restart with the time left', async () => {
-    const { sup, events } = supervisor();
+    const { sup } = supervisor();
     sup.start('w-sim', runSpec({ runner: 'simulated', durationMs: 150, exitCode: 3, nominalLoadPct: 40, restart: { mode: 'never', maxAttempts: 0, initialDelayMs: 0, maxDelayMs: 0, factor: 1 } }), [], 'c9');
     expect(sup.simulatedLoadPct()).toBe(40);
     sup.close();
