@@ -122,6 +122,8 @@ export class Orchestrator {
   private client: MqttClient | null = null;
   private timers: NodeJS.Timeout[] = [];
   private savedVersion = '';
+  /** Never write state back before it was read: a failed start must not clobber the file. */
+  private stateLoaded = false;
   private seq = 0;
 
   private constructor(
@@ -183,12 +185,19 @@ export class Orchestrator {
   static async start(opts: OrchestratorOptions = {}): Promise<Orchestrator> {
     const store = opts.store ?? (opts.dataDir ? new LowdbStore(join(opts.dataDir, 'orchestrator.json')) : new MemoryStore());
     const o = new Orchestrator(opts, store);
-    await o.boot();
+    try {
+      await o.boot();
+    } catch (e) {
+      // Whatever started (embedded broker, MQTT client, timers) must not keep the process alive.
+      await o.stop().catch(() => undefined);
+      throw e;
+    }
     return o;
   }
 
   private async boot(): Promise<void> {
     const state = await this.store.load();
+    this.stateLoaded = true;
     this.registry.restore(state.nodes);
     const restored = this.workloads.restore(state.workloads);
     for (const p of restored.problems) this.log.warn(p);
@@ -213,7 +222,15 @@ export class Orchestrator {
     if (!this.opts.bus) await this.connectMqtt();
     workloadRoutes(this.api, this.workloads);
     for (const plugin of this.opts.plugins ?? []) await plugin(this.api, this);
-    await this.api.listen({ port: this.opts.httpPort ?? 8080, host: this.opts.httpHost ?? '127.0.0.1' });
+    const httpPort = this.opts.httpPort ?? 8080;
+    try {
+      await this.api.listen({ port: httpPort, host: this.opts.httpHost ?? '127.0.0.1' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new Error(`HTTP port ${httpPort} is taken; pass --http-port N (or PORT=N), or 0 for any free port`);
+      }
+      throw e;
+    }
     const addr = this.api.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.opts.httpPort;
     this.httpUrl = `http://${this.opts.httpHost ?? '127.0.0.1'}:${port}`;
@@ -341,6 +358,7 @@ export class Orchestrator {
   }
 
   private async persist(force = false): Promise<void> {
+    if (!this.stateLoaded) return;
     const v = `${this.registry.version}:${this.workloadsVersion}`;
     if (!force && v === this.savedVersion) return;
     this.savedVersion = v;
