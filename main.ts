@@ -93,7 +93,8 @@ export async function start(argv: string[]): Promise<void> {
       scenario,
       nodes: values.nodes ? intOpt('--nodes', values.nodes) : scenario.nodes,
       accelerators: (spec) => new CatalogAcceleratorSource(catalog, spec.pack, spec.id),
-      log: log.child({ part: 'sim' }),
+      // 24 simulated nodes would drown the real one's log at info: warnings only, unless asked.
+      log: log.child({ part: 'sim' }, { level: process.env.LOG_LEVEL ?? 'warn' }),
     });
     await fleet.start();
     stops.unshift(() => fleet!.stop());
