@@ -112,7 +112,6 @@ export function generateNodes(s: Scenario, count = s.nodes): SimNodeSpec[] {
   if (s.siteProfiles) return generateBySiteProfile(s, s.siteProfiles, count);
   const sites = s.siteKinds ? SITES.filter((x) => s.siteKinds!.includes(x.kind)) : SITES;
   const byDistrict = DISTRICTS.map((d) => sites.filter((x) => x.district === d.id)).filter((xs) => xs.length > 0);
-  const totalWeight = s.mix.reduce((a, p) => a + p.weight, 0);
   const nodes: SimNodeSpec[] = [];
   const perSite = new Map<string, number>();
   for (let i = 0; i < count; i++) {
@@ -121,16 +120,7 @@ export function generateNodes(s: Scenario, count = s.nodes): SimNodeSpec[] {
     const site = rng.pick(byDistrict[i % byDistrict.length]!);
     const n = (perSite.get(site.id) ?? 0) + 1;
     perSite.set(site.id, n);
-    let r = rng.next() * totalWeight;
-    const pack = s.mix.find((p) => (r -= p.weight) < 0) ?? s.mix.at(-1)!;
-    nodes.push({
-      id: `${site.id}-n${n}`,
-      site,
-      pack,
-      cpuCores: rng.pick([16, 32, 64, 96]),
-      memoryMib: rng.pick([128, 256, 512]) * 1024,
-      seed: deriveSeed(s.seed, 'node', i, 'life'),
-    });
+    nodes.push(drawNode(rng, site, n, s.mix, deriveSeed(s.seed, 'node', i, 'life')));
   }
   return nodes;
 }
@@ -152,20 +142,25 @@ function generateBySiteProfile(s: Scenario, profiles: Partial<Record<SiteKind, S
   const nodes: SimNodeSpec[] = [];
   sites.forEach((site, si) => {
     const mix = profiles[site.kind]?.mix ?? s.mix;
-    const totalWeight = mix.reduce((a, p) => a + p.weight, 0);
     for (let n = 1; n <= share[si]!; n++) {
       const rng = new Rng(deriveSeed(s.seed, 'node', site.id, n));
-      let r = rng.next() * totalWeight;
-      const pack = mix.find((p) => (r -= p.weight) < 0) ?? mix.at(-1)!;
-      nodes.push({
-        id: `${site.id}-n${n}`,
-        site,
-        pack,
-        cpuCores: rng.pick([16, 32, 64, 96]),
-        memoryMib: rng.pick([128, 256, 512]) * 1024,
-        seed: deriveSeed(s.seed, 'node', site.id, n, 'life'),
-      });
+      nodes.push(drawNode(rng, site, n, mix, deriveSeed(s.seed, 'node', site.id, n, 'life')));
     }
   });
   return nodes;
+}
+
+/** The n-th node of a site: its pack drawn by weight from the mix, then its host size. */
+function drawNode(rng: Rng, site: Site, n: number, mix: readonly AcceleratorPack[], seed: number): SimNodeSpec {
+  const totalWeight = mix.reduce((a, p) => a + p.weight, 0);
+  let r = rng.next() * totalWeight;
+  const pack = mix.find((p) => (r -= p.weight) < 0) ?? mix.at(-1)!;
+  return {
+    id: `${site.id}-n${n}`,
+    site,
+    pack,
+    cpuCores: rng.pick([16, 32, 64, 96]),
+    memoryMib: rng.pick([128, 256, 512]) * 1024,
+    seed,
+  };
 }
