@@ -7,6 +7,7 @@ import { cpuBackend } from '../bench/cpu/backend.ts';
 import { DEFAULT_BUDGET_MS, runBenchmarks, type BenchOutcome } from '../bench/run.ts';
 import { torchBackend } from '../bench/torch/backend.ts';
 import { BACKEND_NAMES, type BackendName, type BenchBackend } from '../bench/types.ts';
+import { cliIo, parseOrAnswer } from './io.ts';
 
 const HELP = `usage: banyan bench [options]
 
@@ -34,19 +35,10 @@ export interface BenchCommandDeps {
 }
 
 export async function benchCommand(argv: string[], deps: BenchCommandDeps = {}): Promise<number> {
-  const out = deps.stdout ?? ((s: string) => void process.stdout.write(s));
-  const err = deps.stderr ?? ((s: string) => void process.stderr.write(s));
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    err(`banyan bench: ${(e as Error).message}\n\n${HELP}\n`);
-    return 2;
-  }
-  if (args.help) {
-    out(HELP + '\n');
-    return 0;
-  }
+  const io = cliIo(deps);
+  const { out, err } = io;
+  const args = parseOrAnswer('bench', HELP, io, () => parse(argv));
+  if (typeof args === 'number') return args;
 
   const detected = deps.accelerators ? { accelerators: deps.accelerators, warnings: [] } : await detectLazily();
   for (const w of detected.warnings) err(`warning: ${w}\n`);

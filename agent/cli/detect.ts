@@ -7,6 +7,7 @@ import { VENDORS } from '../../protocol/vendors.ts';
 import { CatalogError } from '../catalog/catalog.ts';
 import { DEFAULT_TOOL_TIMEOUT_MS, detectAccelerators, type DetectOptions } from '../detect/index.ts';
 import type { DetectResult } from '../hardware.ts';
+import { cliIo, parseOrAnswer } from './io.ts';
 
 const HELP = `usage: banyan detect [options]
 
@@ -34,19 +35,10 @@ export interface DetectCommandDeps {
 }
 
 export async function detectCommand(argv: string[], deps: DetectCommandDeps = {}): Promise<number> {
-  const out = deps.stdout ?? ((s: string) => void process.stdout.write(s));
-  const err = deps.stderr ?? ((s: string) => void process.stderr.write(s));
-  let args: ParsedArgs;
-  try {
-    args = parse(argv);
-  } catch (e) {
-    err(`banyan detect: ${(e as Error).message}\n\n${HELP}\n`);
-    return 2;
-  }
-  if (args.help) {
-    out(HELP + '\n');
-    return 0;
-  }
+  const io = cliIo(deps);
+  const { out, err } = io;
+  const args = parseOrAnswer('detect', HELP, io, () => parse(argv));
+  if (typeof args === 'number') return args;
   let result: DetectResult;
   try {
     result = await detectAccelerators({ ...args.options, env: deps.env ?? process.env });
