@@ -16,7 +16,7 @@ import { Tally, TopN, decision, withPreemption, type Evaluated } from './decisio
 import type { PlacementIndex } from './placement-index.ts';
 import { RttBuckets } from './rtt-buckets.ts';
 import {
-  HOST_FILTERS, chooseAccelerators, filterAccelerators, filterFp16, filterLatency, latencyScoreOf, scoreNode, weightedTotal, type FilterContext,
+  HOST_FILTERS, chooseAccelerators, isAvailable, filterAccelerators, filterFp16, filterLatency, latencyScoreOf, scoreNode, weightedTotal, type FilterContext,
 } from './plugins.ts';
 import { preemptBetter, preemptOption, type PreemptOption } from './preempt.ts';
 import type { Decision, FilterName, LatencyEstimator, PlacementNode, ScoreBreakdown } from './types.ts';
@@ -151,7 +151,7 @@ function consider(s: Search, node: PlacementNode, cap: CapacitySummary): void {
 }
 
 function hostReject(s: Search, node: PlacementNode, cap: CapacitySummary): FilterName | null {
-  if (!node.online || s.ctx.nowMs - node.lastSeenMs > s.ctx.freshMs) return 'online-fresh';
+  if (!isAvailable(node, s.ctx)) return 'online-fresh';
   for (const [k, v] of s.labels) if (node.labels[k] !== v) return 'labels';
   if (cap.free < s.need || filterAccelerators(node, s.ctx) !== null) return 'accelerators';
   if (filterFp16(node, s.ctx) !== null) return 'fp16-capacity';
@@ -210,7 +210,7 @@ function preemptInBuckets(s: Search, order: RttBuckets, end: number): { e: Evalu
       if (settled() && s.w.latency * latencyScoreOf(lb, slo.maxRttMs) + maxOther + EPS < best!.e.total) continue;
       if (index.capacityAt(slot).evictable < s.need) continue;
       const node = index.nodeAt(slot);
-      if (!node.online || s.ctx.nowMs - node.lastSeenMs > s.ctx.freshMs) continue;
+      if (!isAvailable(node, s.ctx)) continue;
       if (s.labels.some(([k, v]) => node.labels[k] !== v)) continue;
       const est = s.latency.estimateTo(node.id, slo.to);
       if (filterLatency(node, est, spec) !== null) continue;

@@ -29,7 +29,7 @@ export { better } from './decision.ts';
  */
 export function place(spec: WorkloadSpec, index: PlacementIndex, latency: LatencyEstimator, opts: PlacementOptions): Decision {
   const w: ScoreBreakdown = { ...DEFAULT_WEIGHTS, ...opts.weights };
-  const ctx: FilterContext = { spec, nowMs: opts.nowMs, freshMs: opts.freshMs ?? 30_000 };
+  const ctx: FilterContext = { spec, nowMs: opts.nowMs, freshMs: opts.freshMs ?? 30_000, exclude: opts.exclude };
   const topN = opts.topN ?? 5;
   // The bounds assume no score can lower a total; a negative weight takes the plain paths.
   const bounded = w.latency >= 0 && w.packing >= 0 && w.domestic >= 0;

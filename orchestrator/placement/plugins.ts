@@ -10,6 +10,12 @@ export interface FilterContext {
   spec: WorkloadSpec;
   nowMs: number;
   freshMs: number;
+  exclude?: ReadonlySet<string>;
+}
+
+/** Online, heard from lately, and not excluded from this decision: the one rule every path uses. */
+export function isAvailable(node: PlacementNode, ctx: FilterContext): boolean {
+  return node.online && ctx.nowMs - node.lastSeenMs <= ctx.freshMs && !ctx.exclude?.has(node.id);
 }
 
 /** An accelerator this workload could use, ignoring whether it is taken. */
@@ -27,7 +33,9 @@ export function fp16Qualifies(a: PlacementAccelerator, spec: WorkloadSpec): bool
 }
 
 export function filterOnline(node: PlacementNode, ctx: FilterContext): string | null {
+  if (isAvailable(node, ctx)) return null;
   if (!node.online) return `${node.id}: offline`;
+  if (ctx.exclude?.has(node.id)) return `${node.id}: failed this workload before`;
   const age = ctx.nowMs - node.lastSeenMs;
   return age > ctx.freshMs ? `${node.id}: last heard ${Math.round(age / 1000)} s ago (fresh ≤ ${ctx.freshMs / 1000} s)` : null;
 }

@@ -103,6 +103,8 @@ export interface PlacementOptions {
   nowMs: number;
   /** A node unheard of for longer than this is not fresh. */
   freshMs?: number;
+  /** Nodes this decision must not use (e.g. ones that failed to ack this workload). */
+  exclude?: ReadonlySet<string>;
   /** How many top candidates explain keeps. */
   topN?: number;
   /** Score weights; latency applies only to workloads with an SLO. */

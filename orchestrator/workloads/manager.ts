@@ -293,14 +293,7 @@ export class WorkloadManager {
   }
 
   private decide(w: Workload): Decision {
-    const excluded = w.excluded.map((id) => this.index.get(id)).filter((n): n is PlacementNode => n !== undefined);
-    // Nodes that failed this workload are offered as offline for this one decision.
-    for (const n of excluded) n.online = false;
-    try {
-      return place(w.spec, this.index, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs });
-    } finally {
-      for (const n of excluded) n.online = true;
-    }
+    return place(w.spec, this.index, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, exclude: new Set(w.excluded) });
   }
 
   private tryPlace(w: Workload, why: string): void {
