@@ -73,6 +73,11 @@ export class WorkloadManager {
   private readonly workloads = new Map<string, Workload>();
   private readonly clock: () => number;
   private readonly ackTimers = new Map<string, NodeJS.Timeout>();
+  private readonly byCorrelationId = new Map<string, string>();
+  /** Bumped whenever the fleet's capacity or membership changes: a pending retry needs a change. */
+  private fleetVersion = 0;
+  /** The fleet (and latency model) a pending workload last failed to fit, so it is not re-tried in vain. */
+  private readonly failedAt = new Map<string, string>();
   private readonly ackTimeoutMs: number;
   private readonly sloWindowMs: number;
 
@@ -167,6 +172,7 @@ export class WorkloadManager {
       }
     }
     this.index.upsert(view);
+    this.fleetVersion++;
     const { lat, lon } = n.birth.location;
     this.opts.latency.setLocation(n.id, { lat, lon });
     // The latency model names places and landmarks by their bare ids.
@@ -256,7 +262,7 @@ export class WorkloadManager {
     for (const w of this.workloads.values()) {
       if (TERMINAL.has(w.state)) continue;
       if (w.state === 'pending') {
-        this.tryPlace(w, 'retry');
+        if (this.failedAt.get(w.id) !== this.fitKey(w)) this.tryPlace(w, 'retry');
         continue;
       }
       if (w.nodeLostAtMs !== null && now - w.nodeLostAtMs >= w.spec.disconnect.graceMs) {
@@ -302,6 +308,7 @@ export class WorkloadManager {
     this.opts.onDecision?.(performance.now() - t0, d.nodeId !== null);
     w.explain = d.explain;
     if (d.nodeId === null) {
+      this.failedAt.set(w.id, this.fitKey(w));
       const last = w.history.at(-1)!;
       const reason = `no node fits: ${d.explain.blockedBy ?? 'empty fleet'}`;
       if (last.reason !== reason) this.note(w, reason);
@@ -326,6 +333,8 @@ export class WorkloadManager {
     w.sloBreachSinceMs = null;
     w.nodeLostAtMs = null;
     this.index.allocate(d.nodeId!, d.acceleratorIndexes, { workload: w.id, priority: w.spec.priority, preemptible: w.spec.preemptible });
+    this.fleetVersion++;
+    this.failedAt.delete(w.id);
     const rtt = d.rttMs === null ? '' : `, RTT ${d.rttMs.toFixed(2)} ms ${d.rttMeasured ? 'measured' : 'estimated'}`;
     this.transition(w, 'placed', `${why}: on ${d.nodeId}${rtt}`);
     this.dispatch(w);
@@ -342,7 +351,9 @@ export class WorkloadManager {
   private dispatch(w: Workload): void {
     const nodeId = w.nodeId!;
     const correlationId = randomUUID();
+    if (w.correlationId) this.byCorrelationId.delete(w.correlationId);
     w.correlationId = correlationId;
+    this.byCorrelationId.set(correlationId, w.id);
     this.clearAck(w.id);
     const timer = setTimeout(() => this.failDispatch(w, `node ${nodeId} did not ack within ${this.ackTimeoutMs} ms`), this.ackTimeoutMs);
     timer.unref();
@@ -367,6 +378,7 @@ export class WorkloadManager {
     this.clearAck(w.id);
     if (w.nodeId) {
       this.index.release(w.id, w.nodeId);
+      this.fleetVersion++;
       if (w.state === 'running' || w.state === 'placed') this.sendStop(w);
     }
     w.nodeId = null;
@@ -385,7 +397,12 @@ export class WorkloadManager {
     w.history.push({ state, atMs: this.clock(), reason, nodeId: w.nodeId });
     if (TERMINAL.has(state)) {
       this.clearAck(w.id);
-      if (w.nodeId) this.index.release(w.id, w.nodeId);
+      if (w.nodeId) {
+        this.index.release(w.id, w.nodeId);
+        this.fleetVersion++;
+      }
+      if (w.correlationId) this.byCorrelationId.delete(w.correlationId);
+      this.failedAt.delete(w.id);
     }
     this.opts.log?.info({ workload: w.id, state, node: w.nodeId, reason }, 'workload');
     this.opts.onChange?.(w);
@@ -398,8 +415,13 @@ export class WorkloadManager {
   }
 
   private byCorrelation(id: string): Workload | undefined {
-    for (const w of this.workloads.values()) if (w.correlationId === id) return w;
-    return undefined;
+    const w = this.workloads.get(this.byCorrelationId.get(id) ?? '');
+    return w?.correlationId === id ? w : undefined;
+  }
+
+  /** What a decision for w depends on besides the clock: the fleet, and the model if it has an SLO. */
+  private fitKey(w: Workload): string {
+    return w.spec.latency ? `${this.fleetVersion}:${this.opts.latency.version}` : String(this.fleetVersion);
   }
 
   private clearAck(id: string): void {
@@ -430,6 +452,7 @@ export class WorkloadManager {
         continue;
       }
       this.workloads.set(w.id, { ...(w as Workload), spec: parsed.spec, correlationId: w.correlationId ?? null, excluded: w.excluded ?? [] });
+      if (w.correlationId) this.byCorrelationId.set(w.correlationId, w.id);
     }
     return { restored: this.workloads.size, problems };
   }
