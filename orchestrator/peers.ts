@@ -60,10 +60,11 @@ export class PeerProbeScheduler {
     const peers = Math.min(this.opts.peersPerNode ?? 3, online.length - 1);
     let sent = 0;
     for (const id of this.sample(online, this.opts.nodesPerRound ?? 64)) {
-      const targets = this.sample(
-        online.filter((p) => p !== id),
-        peers,
-      ).map((p) => peerTarget(p, this.opts.port));
+      // One more than needed, dropping the node itself: no per-node copy of the fleet.
+      const targets = this.sample(online, peers + 1)
+        .filter((p) => p !== id)
+        .slice(0, peers)
+        .map((p) => peerTarget(p, this.opts.port));
       void this.orch.command(id, { action: 'probe', probe: { targets, count: this.opts.probeCount ?? 3 } }).catch(() => undefined);
       sent++;
     }
@@ -71,10 +72,15 @@ export class PeerProbeScheduler {
     return sent;
   }
 
-  /** k distinct items, uniformly (partial Fisher–Yates on a copy). */
+  /** k distinct items, uniformly: by rejection when k is small against the fleet (no copy), else a partial shuffle. */
   private sample<T>(xs: readonly T[], k: number): T[] {
+    const n = Math.min(k, xs.length);
+    if (n * 4 <= xs.length) {
+      const picked = new Set<number>();
+      while (picked.size < n) picked.add(Math.floor(this.random() * xs.length));
+      return [...picked].map((i) => xs[i]!);
+    }
     const a = [...xs];
-    const n = Math.min(k, a.length);
     for (let i = 0; i < n; i++) {
       const j = i + Math.floor(this.random() * (a.length - i));
       [a[i], a[j]] = [a[j]!, a[i]!];
