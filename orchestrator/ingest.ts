@@ -31,8 +31,8 @@ const DEDUP_WINDOW = 512;
 const SESSIONS_KEPT = 4;
 
 interface NodeWindow {
+  /** The last DEDUP_WINDOW msg_ids, oldest first (a Set keeps insertion order). */
   msgIds: Set<string>;
-  order: string[];
   /** session id -> highest seq seen, most recent sessions last */
   seq: Map<string, number>;
 }
@@ -129,7 +129,7 @@ export class Ingest {
   private window(nodeId: string): NodeWindow {
     let w = this.windows.get(nodeId);
     if (!w) {
-      w = { msgIds: new Set(), order: [], seq: new Map() };
+      w = { msgIds: new Set(), seq: new Map() };
       this.windows.set(nodeId, w);
     }
     return w;
@@ -137,8 +137,7 @@ export class Ingest {
 
   private remember(w: NodeWindow, msgId: string): void {
     w.msgIds.add(msgId);
-    w.order.push(msgId);
-    if (w.order.length > DEDUP_WINDOW) w.msgIds.delete(w.order.shift()!);
+    if (w.msgIds.size > DEDUP_WINDOW) w.msgIds.delete(w.msgIds.values().next().value!);
   }
 
   private reject(reason: RejectReason, detail: string, topic: string): IngestResult {
