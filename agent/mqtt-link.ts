@@ -60,6 +60,8 @@ export class MqttLink extends EventEmitter<LinkEvents> implements Link {
       connectTimeout: 5000,
       keepalive: 15,
       queueQoSZero: false,
+      // mqtt-packet otherwise pre-builds 65,536 two-byte buffers for packet ids: ~6 MB of heap.
+      writeCache: false,
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
     });
     this.client = client;

@@ -1,7 +1,7 @@
 // CPU compute figures of this machine, by the agent's own benchmark backends:
-//   bench.cpu.gflops          FP32 GFLOPS of the built-in worker-thread GEMM, all cores (median of runs)
+//   bench.cpu.gflops          FP32 GFLOPS of the built-in GEMM in forked worker processes, all cores (median of runs)
 //   bench.cpu.ratio_to_peak   that / theoretical FP32 peak from /proc/cpuinfo (assumption in the note)
-//   bench.cpu.latency_p50_ms  a 64³ GEMM on one thread, median of the runs' p50
+//   bench.cpu.latency_p50_ms  a 64³ GEMM in one worker process, median of the runs' p50
 //   bench.torch_cpu.gflops    FP32 GFLOPS of agent/bench/torch_gemm.py on device cpu; only when a
 //                             Python with torch is found (left out otherwise, never faked)
 import { availableParallelism } from 'node:os';
@@ -36,7 +36,7 @@ export default async function cpuBench(): Promise<Figure[]> {
     name: 'bench.cpu.latency_p50_ms',
     value: median(runs.map((r) => r.latencyP50Ms)),
     unit: 'ms',
-    note: `64x64x64 fp32 GEMM on one worker thread; p99 of last run ${last.latencyP99Ms} ms`,
+    note: `64x64x64 fp32 GEMM in one worker process; p99 of last run ${last.latencyP99Ms} ms`,
   });
 
   const py = await findTorchPython('cpu');

@@ -82,7 +82,8 @@ export class StateDir {
       if (decoded.ok) records.push(decoded.value);
       else problems.push(this.quarantine(path, decoded.error));
     }
-    records.sort((a, b) => a.workloadId.localeCompare(b.workloadId));
+    // Code-point order: localeCompare would map ICU's collation data, ~3 MB of the agent's RSS.
+    records.sort((a, b) => (a.workloadId < b.workloadId ? -1 : a.workloadId > b.workloadId ? 1 : 0));
     return { records, problems };
   }
 

@@ -1,5 +1,6 @@
 // The built-in CPU backend: every node gets a measured figure, even with no accelerator and no
-// Python. FP32 GEMM in worker threads, converted to FP16-eq by the protocol rule (fp32×2, weak).
+// Python. FP32 GEMM in forked worker processes (each with a JIT, even under a --jitless agent),
+// converted to FP16-eq by the protocol rule (fp32×2, weak).
 import { availableParallelism } from 'node:os';
 import type { BenchResult } from '../../../protocol/messages.ts';
 import { toFp16Eq } from '../../../protocol/fp16.ts';
@@ -50,7 +51,7 @@ export function cpuBackend(config: CpuBackendOptions = {}): BenchBackend {
         latencyP50Ms: roundTo(quantile(m.latencySamplesMs, 0.5), 4),
         latencyP99Ms: roundTo(quantile(m.latencySamplesMs, 0.99), 4),
         ratioToNominal: ratioTo(gflops, peak?.gflops),
-        shape: `throughput ${m.n}x${m.n}x${m.n} fp32 x${m.workers} threads, median of ${m.roundGflops.length} rounds; latency ${m.latencyN}x${m.latencyN}x${m.latencyN} on 1 thread`,
+        shape: `throughput ${m.n}x${m.n}x${m.n} fp32 x${m.workers} processes, median of ${m.roundGflops.length} rounds; latency ${m.latencyN}x${m.latencyN}x${m.latencyN} on 1 process`,
         versions: {
           node: process.versions.node,
           v8: process.versions.v8,

@@ -100,7 +100,7 @@ describe('cpu backend', () => {
     expect(r.fp16.tflops).toBeCloseTo(r.rawTflops * 2, 3);
     expect(r.latencyP50Ms).toBeGreaterThan(0);
     expect(r.latencyP99Ms).toBeGreaterThanOrEqual(r.latencyP50Ms);
-    expect(r.shape).toMatch(/64x64x64 fp32 x2 threads, median of 3 rounds/);
+    expect(r.shape).toMatch(/64x64x64 fp32 x2 processes, median of 3 rounds/);
     expect(r.versions.peak).toBeTruthy();
     expect([...phases]).toEqual(['throughput', 'latency']);
   });
