@@ -1,14 +1,17 @@
-// The agent's footprint: a real `banyan agent` process (node + tsx, as systemd runs it) against
-// an embedded broker, reporting telemetry at 1/s with benchmarks off, first with no workloads,
-// then with 4 process workloads (`sleep`) it supervises. RSS from /proc/<pid>/status (VmRSS),
-// CPU from /proc/<pid>/stat (utime + stime) over a window after a warm-up. For scale, the same
-// figures for a bare `node` with the tsx loader registered and an idle timer.
+// The agent's footprint, as systemd runs it: the bundled agent (dist/banyan-agent, built fresh
+// from this checkout into a scratch dir) with a config written from deploy/agent.yaml.template,
+// against an embedded broker, telemetry at 1/s, start-up
+// benchmark off; first with no workloads, then with 4 process workloads (`sleep`) it supervises.
+// For scale: the same agent from source through tsx (`banyan agent` in a checkout), and a bare
+// node with the launcher's flags and an idle timer (the floor). RSS from /proc/<pid>/status
+// (VmRSS, split into anonymous and file-backed), CPU from /proc/<pid>/stat over a window.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
+import { AGENT_NODE_FLAGS, buildAgentBundle } from '../deploy/bundle/agent-bundle.mjs';
 import { startEmbeddedBroker } from '../orchestrator/broker.ts';
 import { decode, encode } from '../protocol/codec.ts';
 import { SCHEMA_VERSION, type CommandAction } from '../protocol/messages.ts';
@@ -18,13 +21,22 @@ import { median, type Figure } from './figures.ts';
 const WARMUP_MS = 5_000;
 const WINDOW_MS = 20_000;
 const CLK_TCK = 100; // USER_HZ on Linux
-const NODE = 'bench-agent';
 const SITE = 'bench';
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) / 1024;
+interface Memory {
+  rss: number;
+  anon: number;
+  file: number;
+}
+
+function memoryMb(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => {
+    const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(status);
+    if (!m) throw new Error(`no ${key} for pid ${pid}`);
+    return Number(m[1]) / 1024;
+  };
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
 function cpuTicks(pid: number): number {
@@ -36,34 +48,42 @@ function cpuTicks(pid: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** RSS (median of 1 s samples) and CPU (% of one core) over the window. */
-async function sample(pid: number): Promise<{ rss: number; cpu: number }> {
-  const rss: number[] = [];
+/** Memory (median of 1 s samples) and CPU (% of one core) over the window. */
+async function sample(pid: number): Promise<Memory & { cpu: number }> {
+  const samples: Memory[] = [];
   const t0 = performance.now();
   const c0 = cpuTicks(pid);
   while (performance.now() - t0 < WINDOW_MS) {
     await sleep(1000);
-    rss.push(rssMb(pid));
+    samples.push(memoryMb(pid));
   }
   const cpu = ((cpuTicks(pid) - c0) / CLK_TCK / ((performance.now() - t0) / 1000)) * 100;
-  return { rss: median(rss), cpu };
+  return { rss: median(samples.map((s) => s.rss)), anon: median(samples.map((s) => s.anon)), file: median(samples.map((s) => s.file)), cpu };
 }
 
 function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
 }
 
+async function stopProcess(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  await Promise.race([exited(child), sleep(5000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
 export default async function agentBench(): Promise<Figure[]> {
+  const scratch = mkdtempSync(join(tmpdir(), 'banyan-agent-bench-'));
+  const { launcher } = await buildAgentBundle({ outDir: join(scratch, 'dist') });
   const broker = await startEmbeddedBroker({ port: 0 });
   const root = `bench-${randomUUID().slice(0, 8)}/banyan/v1`;
-  const stateDir = mkdtempSync(join(tmpdir(), 'banyan-agent-bench-'));
   const client = mqtt.connect(broker.url, { clientId: 'bench-orchestrator' });
+  const births = new Map<string, number>();
   const workloadPids = new Set<number>();
-  let births = 0;
+  const children: ChildProcess[] = [];
   client.on('message', (_t, payload) => {
     const d = decode(payload);
     if (!d.ok) return;
-    if (d.envelope.body === 'birth') births++;
+    if (d.envelope.body === 'birth') births.set(d.envelope.nodeId, (births.get(d.envelope.nodeId) ?? 0) + 1);
     if (d.envelope.body === 'event' && d.envelope.event.kind === 'workload' && d.envelope.event.workload.pid > 0) workloadPids.add(d.envelope.event.workload.pid);
   });
   await new Promise<void>((r) => client.once('connect', () => r()));
@@ -75,43 +95,66 @@ export default async function agentBench(): Promise<Figure[]> {
     Buffer.from(encode({ schemaVersion: SCHEMA_VERSION, msgId: randomUUID(), nodeId: '_orchestrator', sessionId: 'bench', seq: ++seq, sentAtMs: Date.now(), body: 'state', state: { status: 'ONLINE' } })),
     { qos: 1, retain: true },
   );
-  const command = (action: CommandAction) =>
+  const command = (node: string, action: CommandAction) =>
     client.publishAsync(
-      nodeTopic(root, SITE, NODE, 'cmd'),
+      nodeTopic(root, SITE, node, 'cmd'),
       Buffer.from(encode({ schemaVersion: SCHEMA_VERSION, msgId: randomUUID(), nodeId: 'orchestrator', sessionId: 'bench', seq: ++seq, sentAtMs: Date.now(), body: 'cmd', cmd: { correlationId: randomUUID(), ...action } })),
       { qos: 1 },
     );
 
-  const agent = spawn(
-    process.execPath,
-    ['bin/banyan.js', 'agent', '--node-id', NODE, '--site', SITE, '--broker', broker.url, '--state-dir', stateDir, '--bench-budget', '0', '--telemetry-interval', '1000'],
-    { env: { ...process.env, BANYAN_TOPIC_ROOT: root, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const baseline = spawn(process.execPath, ['--import', 'tsx/esm', '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-  try {
+  /**
+   * Starts an agent (`command ...argv agent --config FILE ...`) as node `node`, its config written
+   * from deploy/agent.yaml.template as install-agent.sh writes it, and waits for its birth.
+   */
+  const startAgent = async (node: string, command: string, argv: string[]): Promise<ChildProcess> => {
+    const config = join(scratch, `${node}.yaml`);
+    writeFileSync(config, readFileSync('deploy/agent.yaml.template', 'utf8').replaceAll('@NODE_ID@', node).replaceAll('@SITE@', SITE).replaceAll('@BROKER_URL@', broker.url));
+    const stateDir = join(scratch, `state-${node}`);
+    const child = spawn(command, [...argv, 'agent', '--config', config, '--state-dir', stateDir, '--bench-budget', '0', '--telemetry-interval', '1000'], {
+      env: { ...process.env, BANYAN_TOPIC_ROOT: root, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(child);
     const deadline = Date.now() + 30_000;
-    while (births === 0 && Date.now() < deadline) await sleep(100);
-    if (births === 0) throw new Error('the agent process never announced itself; run `node bin/banyan.js agent --help`');
+    while (!births.get(node) && Date.now() < deadline) await sleep(100);
+    if (!births.get(node)) throw new Error(`the agent ${node} (${command}) never announced itself; run it with --help`);
     await sleep(WARMUP_MS);
-    const idle = await sample(agent.pid!);
-    const base = await sample(baseline.pid!);
+    return child;
+  };
 
+  try {
+    const bundled = await startAgent('bench-agent', launcher, []);
+    const idle = await sample(bundled.pid!);
     for (let i = 0; i < 4; i++) {
       const spec = { name: `w${i}`, run: { runner: 'process', command: 'sleep', args: ['600'], restart: 'never' } };
-      await command({ action: 'run', run: { workloadId: `w${i}`, specJson: JSON.stringify(spec), acceleratorIndexes: [] } });
+      await command('bench-agent', { action: 'run', run: { workloadId: `w${i}`, specJson: JSON.stringify(spec), acceleratorIndexes: [] } });
     }
-    while (workloadPids.size < 4 && Date.now() < deadline + 30_000) await sleep(100);
+    const deadline = Date.now() + 30_000;
+    while (workloadPids.size < 4 && Date.now() < deadline) await sleep(100);
     if (workloadPids.size < 4) throw new Error(`only ${workloadPids.size} of 4 workloads started`);
     await sleep(WARMUP_MS / 2);
-    const busy = await sample(agent.pid!);
+    const busy = await sample(bundled.pid!);
+    await stopProcess(bundled);
 
-    const how = `real banyan agent process (node ${process.versions.node} + tsx), telemetry 1/s, benchmarks off; median RSS of 1 s samples, CPU over ${WINDOW_MS / 1000} s after warm-up, on a shared machine`;
+    const floorProc = spawn(process.execPath, [...AGENT_NODE_FLAGS, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(floorProc);
+    await sleep(WARMUP_MS / 2);
+    const floor = await sample(floorProc.pid!);
+    floorProc.kill('SIGKILL');
+
+    const fromSource = await startAgent('bench-agent-tsx', process.execPath, ['bin/banyan.js']);
+    const tsx = await sample(fromSource.pid!);
+
+    const how = `dist/banyan-agent (bundled, node ${process.versions.node} ${AGENT_NODE_FLAGS.join(' ')}, YAML config), telemetry 1/s, benchmarks off; median of 1 s samples over ${WINDOW_MS / 1000} s after warm-up, on a shared machine`;
+    const split = (m: Memory) => `${round(m.anon)} MB anonymous + ${round(m.file)} MB file-backed (node's binary)`;
     return [
-      { name: 'agent.rss_mb', value: round(idle.rss), unit: 'MB', note: `0 workloads; ${how}; bar ≤ 50` },
+      { name: 'agent.rss_mb', value: round(idle.rss), unit: 'MB', note: `0 workloads; ${split(idle)}; ${how}; bar ≤ 50` },
       { name: 'agent.cpu_pct', value: round(idle.cpu, 2), unit: '% of a core', note: `0 workloads; ${how}; bar ≤ 1` },
-      { name: 'agent.rss_mb.4_workloads', value: round(busy.rss), unit: 'MB', note: `4 supervised sleep processes; ${how}` },
-      { name: 'agent.cpu_pct.4_workloads', value: round(busy.cpu, 2), unit: '% of a core', note: `4 supervised sleep processes; ${how}` },
-      { name: 'agent.rss_mb.node_tsx_baseline', value: round(base.rss), unit: 'MB', note: 'bare node with the tsx loader and an idle timer: the floor under agent.rss_mb' },
+      { name: 'agent.rss_mb.4_workloads', value: round(busy.rss), unit: 'MB', note: `4 supervised sleep processes; ${split(busy)}` },
+      { name: 'agent.cpu_pct.4_workloads', value: round(busy.cpu, 2), unit: '% of a core', note: '4 supervised sleep processes' },
+      { name: 'agent.rss_mb.node_floor', value: round(floor.rss), unit: 'MB', note: `bare node with the launcher's flags and an idle timer: the floor under agent.rss_mb; ${split(floor)}` },
+      { name: 'agent.rss_mb.from_source', value: round(tsx.rss), unit: 'MB', note: `the same agent from source through tsx (node bin/banyan.js agent), 0 workloads; ${split(tsx)}` },
+      { name: 'agent.cpu_pct.from_source', value: round(tsx.cpu, 2), unit: '% of a core', note: 'the same agent from source through tsx, with a JIT' },
     ];
   } finally {
     for (const pid of workloadPids) {
@@ -121,13 +164,10 @@ export default async function agentBench(): Promise<Figure[]> {
         // already gone
       }
     }
-    agent.kill('SIGTERM');
-    baseline.kill('SIGKILL');
-    await Promise.race([exited(agent), sleep(5000)]);
-    if (agent.exitCode === null) agent.kill('SIGKILL');
+    await Promise.all(children.map(stopProcess));
     await client.endAsync(true);
     await broker.close();
-    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 

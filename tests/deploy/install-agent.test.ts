@@ -50,8 +50,9 @@ describe('install-agent.sh --prefix', () => {
     expect(statSync(join(root, 'opt/banyan/bin/banyan.js')).isFile()).toBe(true);
     expect(statSync(join(root, 'opt/banyan/agent/config.ts')).isFile()).toBe(true);
     // The unit names runtime paths, not the scratch root (packagers install from it as DESTDIR).
-    expect(unitText(root)).toContain('ExecStart=');
-    expect(unitText(root)).toContain('/opt/banyan/bin/banyan.js agent --config /etc/banyan/agent.yaml');
+    expect(unitText(root)).toContain('ExecStart=/bin/sh /opt/banyan/dist/banyan-agent agent --config /etc/banyan/agent.yaml');
+    expect(unitText(root)).toMatch(/^Environment=BANYAN_NODE=\/\S*node$/m);
+    expect(statSync(join(root, 'opt/banyan/dist/banyan-agent')).mode & 0o777).toBe(0o755);
     expect(unitText(root)).not.toContain(root);
   });
 

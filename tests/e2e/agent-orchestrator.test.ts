@@ -1,5 +1,6 @@
 // A real agent against the real orchestrator (embedded broker): workload commands and their
-// events, adoption of a running workload across a SIGKILLed agent process, and bench + latency
+// events, adoption of a running workload across a SIGKILLed agent process (the bundled
+// dist/banyan-agent, as systemd runs it), and bench + latency
 // reports showing up in GET /v1/nodes/:id.
 //
 // Commands are published by a plain MQTT client playing the orchestrator, so these tests pin the
@@ -7,11 +8,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Agent } from '../../agent/agent.ts';
 import { NodeBenchSource } from '../../agent/bench-source.ts';
 import { commandBackend, cpuBackend } from '../../agent/bench/index.ts';
+import { buildAgentBundle } from '../../deploy/bundle/agent-bundle.mjs';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../orchestrator/broker.ts';
 import { Orchestrator } from '../../orchestrator/orchestrator.ts';
 import { encode } from '../../protocol/codec.ts';
@@ -112,10 +115,16 @@ describe('agent process killed with SIGKILL', () => {
   const children: ChildProcess[] = [];
   let sleeperPid = 0;
 
+  // The agent as systemd runs it: the bundled dist/banyan-agent, built fresh from this checkout.
+  let launcher = '';
+  beforeAll(async () => {
+    ({ launcher } = await buildAgentBundle({ outDir: join(state.dir, 'dist') }));
+  }, 60_000);
+
   function startAgentProcess(): ChildProcess {
     const child = spawn(
-      process.execPath,
-      ['bin/banyan.js', 'agent', '--node-id', 'kill-1', '--site', 'test-site', '--broker', broker.url, '--state-dir', state.dir, '--bench-budget', '0', '--telemetry-interval', '1000'],
+      launcher,
+      ['agent', '--node-id', 'kill-1', '--site', 'test-site', '--broker', broker.url, '--state-dir', join(state.dir, 'state'), '--bench-budget', '0', '--telemetry-interval', '1000'],
       { env: { ...process.env, BANYAN_TOPIC_ROOT: root, LOG_LEVEL: 'warn', PATH: `/nonexistent:${process.env.PATH}` }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     children.push(child);

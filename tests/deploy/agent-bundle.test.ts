@@ -1,0 +1,134 @@
+// dist/banyan-agent, the agent as systemd and the container run it: built from this checkout
+// into a scratch dir, then driven as a site engineer would (help, detect, bench, the agent
+// itself from a YAML config against a broker, stop), checking that it runs with its lean flags
+// and finds the assets it reads from the source tree (catalogue, GEMM worker).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_MALLOC_ENV, AGENT_NODE_FLAGS, buildAgentBundle } from '../../deploy/bundle/agent-bundle.mjs';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../orchestrator/broker.ts';
+import { encode } from '../../protocol/codec.ts';
+import { nodeTopic } from '../../protocol/topics.ts';
+import { prepareSimulatedHost } from '../../simulators/hardware/host.ts';
+import { Collector } from '../agent/harness.ts';
+import { envelope } from '../helpers/envelopes.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'banyan-bundle-'));
+let launcher = '';
+beforeAll(async () => {
+  ({ launcher } = await buildAgentBundle({ outDir: join(work, 'dist') }));
+}, 60_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function run(args: string[], env: NodeJS.ProcessEnv = process.env, timeout = 30_000) {
+  const r = spawnSync(launcher, args, { encoding: 'utf8', env, timeout });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('dist/banyan-agent', () => {
+  it('lists its commands, and says what to do when node cannot be found', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/agent\s+run the agent for this machine/);
+    expect(r.stdout).toMatch(/detect\s+/);
+    expect(r.stdout).toMatch(/bench\s+/);
+    expect(run(['orchestrator']).code).toBe(2); // the orchestrator is not in the edge bundle
+    const missing = run(['--help'], { PATH: '/nonexistent' });
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toContain('install Node.js 20 or newer, or set BANYAN_NODE');
+  });
+
+  it('detects a simulated mixed box with catalogue figures (assets found from the bundle)', async () => {
+    const host = await prepareSimulatedHost({ vendors: { nvidia: { count: 2 }, huawei: { count: 4 }, cambricon: { count: 2 } } });
+    const r = run(['detect', '--sysfs', host.sysfsRoot, '--json'], host.env);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { accelerators: unknown[]; totals: { tflops: number; unknownCount: number } };
+    expect(doc.accelerators).toHaveLength(8);
+    expect(doc.totals).toMatchObject({ tflops: 3099, unknownCount: 2 });
+  });
+
+  it('measures the CPU with its forked GEMM workers', () => {
+    const r = run(['bench', '--backend', 'cpu', '--budget', '2', '--no-cache', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { results: { target: string; rawTflops: number; shape: string }[] };
+    const cpu = doc.results.find((x) => x.target === 'cpu');
+    // That the workers escape --jitless is checked by their command lines in cpu-backend.test.ts.
+    expect(cpu?.rawTflops).toBeGreaterThan(0);
+    expect(cpu?.shape).toMatch(/fp32 x\d+ processes/);
+  });
+});
+
+describe('dist/banyan-agent agent', () => {
+  let broker: EmbeddedBroker;
+  let collector: Collector;
+  let agent: ChildProcess | undefined;
+  let workloadPid = 0;
+  const root = `bundle-${Date.now()}/banyan/v1`;
+
+  beforeAll(async () => {
+    broker = await startEmbeddedBroker({ port: 0 });
+    collector = new Collector(broker.url, root);
+    await collector.ready();
+  });
+  afterAll(async () => {
+    if (agent && agent.exitCode === null) agent.kill('SIGKILL');
+    if (workloadPid > 0) {
+      try {
+        process.kill(-workloadPid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await collector.close();
+    await broker.close();
+  });
+
+  it('runs from a YAML config with its lean node flags, runs a workload, and stops cleanly on SIGTERM', async () => {
+    const template = readFileSync(join(import.meta.dirname, '../../deploy/agent.yaml.template'), 'utf8');
+    const config = join(work, 'agent.yaml');
+    writeFileSync(
+      config,
+      template
+        .replaceAll('@NODE_ID@', 'bundle-1')
+        .replaceAll('@SITE@', 'test-site')
+        .replaceAll('@BROKER_URL@', broker.url)
+        .replace(/^stateDir: .*$/m, `stateDir: ${join(work, 'state')}`)
+        .replace(/^telemetryIntervalMs: .*$/m, 'telemetryIntervalMs: 500'),
+    );
+    agent = spawn(launcher, ['agent', '--config', config, '--bench-budget', '0'], {
+      env: { ...process.env, BANYAN_TOPIC_ROOT: root, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitFor('birth', () => collector.of('birth').find((e) => e.nodeId === 'bundle-1'), 20_000);
+    await waitFor('telemetry', () => collector.of('telemetry').find((e) => e.nodeId === 'bundle-1'), 10_000);
+    // The process is node itself (the launcher execs), with the flags the bundle is built for.
+    const cmdline = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0');
+    expect(cmdline.slice(1, 1 + AGENT_NODE_FLAGS.length)).toEqual([...AGENT_NODE_FLAGS]);
+    expect(cmdline[1 + AGENT_NODE_FLAGS.length]).toMatch(/banyan-agent\.mjs$/);
+
+
+    const spec = { name: 'sleeper', run: { runner: 'process', command: 'sleep', args: ['60'], restart: 'never' } };
+    const cmd = envelope({ body: 'cmd', cmd: { correlationId: 'c-1', action: 'run', run: { workloadId: 'sleeper', specJson: JSON.stringify(spec), acceleratorIndexes: [] } } }, { nodeId: '_orchestrator' });
+    await collector.client.publishAsync(nodeTopic(root, 'test-site', 'bundle-1', 'cmd'), Buffer.from(encode(cmd)), { qos: 1 });
+    const running = await waitFor('workload running', () =>
+      collector.of('event').find((e) => e.event.kind === 'workload' && e.event.workload.workloadId === 'sleeper' && e.event.workload.state === 'running'),
+    );
+    workloadPid = running.event.kind === 'workload' ? running.event.workload.pid : 0;
+    expect(workloadPid).toBeGreaterThan(0);
+    // The allocator settings are the agent's own; the workload it started does not inherit them.
+    const environ = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    for (const [k, v] of Object.entries(AGENT_MALLOC_ENV)) expect(environ(agent.pid!)).toContain(`${k}=${v}`);
+    expect(environ(workloadPid).filter((e) => /^(MALLOC_|BANYAN_AGENT_ONLY_ENV=)/.test(e))).toEqual([]);
+
+    agent.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => agent!.once('exit', (c) => r(c)));
+    expect(code, stderr).toBe(0);
+    await waitFor('OFFLINE state', () => collector.of('state').find((e) => e.nodeId === 'bundle-1' && e.state.status === 'OFFLINE'), 5000);
+    expect(stderr).not.toMatch(/Warning|Error/);
+  }, 60_000);
+});
