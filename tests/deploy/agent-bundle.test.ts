@@ -3,17 +3,20 @@
 // itself from a YAML config against a broker, stop), checking that it runs with its lean flags
 // and finds the assets it reads from the source tree (catalogue, GEMM worker).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_MALLOC_ENV, AGENT_NODE_FLAGS, buildAgentBundle } from '../../deploy/bundle/agent-bundle.mjs';
+import mqtt from 'mqtt';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../orchestrator/broker.ts';
-import { encode } from '../../protocol/codec.ts';
+import { addAccount, brokerPaths, initBrokerConfig } from '../../orchestrator/creds/broker-files.ts';
+import { decode, encode } from '../../protocol/codec.ts';
 import { nodeTopic } from '../../protocol/topics.ts';
 import { prepareSimulatedHost } from '../../simulators/hardware/host.ts';
 import { Collector } from '../agent/harness.ts';
 import { envelope } from '../helpers/envelopes.ts';
+import { freePort, makeTestPki, startMosquitto, type PrivateMosquitto } from '../security/fixtures.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'banyan-bundle-'));
@@ -130,5 +133,57 @@ describe('dist/banyan-agent agent', () => {
     expect(code, stderr).toBe(0);
     await waitFor('OFFLINE state', () => collector.of('state').find((e) => e.nodeId === 'bundle-1' && e.state.status === 'OFFLINE'), 5000);
     expect(stderr).not.toMatch(/Warning|Error/);
+  }, 60_000);
+});
+
+describe('dist/banyan-agent over TLS', () => {
+  let broker: PrivateMosquitto | undefined;
+  let agent: ChildProcess | undefined;
+  afterAll(async () => {
+    if (agent && agent.exitCode === null) agent.kill('SIGKILL');
+    await broker?.stop();
+  });
+
+  // mqtt.js's TLS transport is one of the modules the bundle loads on first use (LAZY in
+  // deploy/bundle/agent-bundle.mjs): this is the production path, a private Mosquitto set up
+  // by `banyan creds` with a throwaway CA, the node's password file and the CA file.
+  it('announces itself through a TLS Mosquitto with its own account', async () => {
+    const dir = join(work, 'tls');
+    mkdirSync(dir, { recursive: true });
+    const pki = makeTestPki(dir);
+    const port = await freePort();
+    const brokerDir = join(dir, 'broker');
+    initBrokerConfig({ dir: brokerDir, topicRoot: 'banyan/v1', port, bindAddress: '127.0.0.1', tls: { cafile: pki.caCert, certfile: pki.serverCert, keyfile: pki.serverKey } });
+    addAccount(brokerDir, 'bundle-tls');
+    broker = await startMosquitto(brokerPaths(brokerDir).conf, port);
+    const url = `mqtts://localhost:${port}`;
+    const orch = await mqtt.connectAsync(url, {
+      username: 'banyan-orchestrator',
+      password: readFileSync(brokerPaths(brokerDir).secretOf('banyan-orchestrator'), 'utf8').trim(),
+      ca: readFileSync(pki.caCert),
+      reconnectPeriod: 0,
+    });
+    const births: string[] = [];
+    orch.on('message', (_t, payload) => {
+      const d = decode(payload);
+      if (d.ok && d.envelope.body === 'birth') births.push(d.envelope.nodeId);
+    });
+    await orch.subscribeAsync('banyan/v1/+/+/birth', { qos: 1 });
+    const config = join(dir, 'agent.yaml');
+    writeFileSync(
+      config,
+      [`nodeId: bundle-tls`, `site: test-site`, `brokerUrl: ${url}`, `username: bundle-tls`, `passwordFile: ${brokerPaths(brokerDir).secretOf('bundle-tls')}`, `caFile: ${pki.caCert}`, `stateDir: ${join(dir, 'state')}`, 'benchBudgetMs: 0', ''].join('\n'),
+    );
+    agent = spawn(launcher, ['agent', '--config', config], { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await waitFor('birth over TLS', () => births.includes('bundle-tls'), 20_000);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; agent stderr: ${stderr}`);
+    }
+    agent.kill('SIGTERM');
+    expect(await new Promise<number | null>((r) => agent!.once('exit', (c) => r(c)))).toBe(0);
+    await orch.endAsync();
   }, 60_000);
 });
