@@ -1,11 +1,13 @@
 // dist/banyan-agent, the agent as systemd and the container run it: built from this checkout
 // into a scratch dir, then driven as a site engineer would (help, detect, bench, the agent
-// itself from a YAML config against a broker, stop), checking that it runs with its lean flags
-// and finds the assets it reads from the source tree (catalogue, GEMM worker).
+// itself from a YAML config against a broker over mqtt://, mqtts:// and ws://, stop), checking
+// that it runs with its lean flags and finds the assets it reads from the source tree.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_MALLOC_ENV, AGENT_NODE_FLAGS, buildAgentBundle } from '../../deploy/bundle/agent-bundle.mjs';
 import mqtt from 'mqtt';
@@ -185,5 +187,41 @@ describe('dist/banyan-agent over TLS', () => {
     agent.kill('SIGTERM');
     expect(await new Promise<number | null>((r) => agent!.once('exit', (c) => r(c)))).toBe(0);
     await orch.endAsync();
+  }, 60_000);
+});
+
+describe('dist/banyan-agent over WebSockets', () => {
+  // ws:// goes through the same lazy stub as TLS, and pulls in the ws package and node's http.
+  // An embedded aedes broker takes WebSocket connections here through ws itself (mqtt.js's own
+  // dependency, so no new package).
+  it('announces itself through a ws:// broker', async () => {
+    type Ws = { WebSocketServer: new (o: { host: string; port: number }) => WsServer; createWebSocketStream: (socket: unknown) => Duplex };
+    type WsServer = { on(e: 'connection', f: (socket: unknown) => void): void; once(e: 'listening', f: () => void): void; address(): { port: number }; close(f: () => void): void };
+    const { WebSocketServer, createWebSocketStream } = createRequire(import.meta.url)('ws') as Ws;
+    const broker = await startEmbeddedBroker({ port: 0 });
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    wss.on('connection', (socket) => broker.aedes.handle(createWebSocketStream(socket)));
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const root = `bundle-ws-${Date.now()}/banyan/v1`;
+    const collector = new Collector(broker.url, root);
+    await collector.ready();
+    const agent = spawn(launcher, ['agent', '--node-id', 'bundle-ws', '--site', 'test-site', '--broker', `ws://127.0.0.1:${wss.address().port}`, '--state-dir', join(work, 'state-ws'), '--bench-budget', '0'], {
+      env: { ...process.env, BANYAN_TOPIC_ROOT: root, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    try {
+      await waitFor('birth over ws://', () => collector.of('birth').find((e) => e.nodeId === 'bundle-ws'), 20_000).catch((e: Error) => {
+        throw new Error(`${e.message}; agent stderr: ${stderr}`);
+      });
+      agent.kill('SIGTERM');
+      expect(await new Promise<number | null>((r) => agent.once('exit', (c) => r(c)))).toBe(0);
+    } finally {
+      if (agent.exitCode === null) agent.kill('SIGKILL');
+      await collector.close();
+      await new Promise<void>((r) => wss.close(() => r()));
+      await broker.close();
+    }
   }, 60_000);
 });
