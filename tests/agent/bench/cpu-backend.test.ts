@@ -18,6 +18,23 @@ interface GemmWorkerProc {
 }
 
 /** The GEMM worker processes whose parent is `parentPid`, from /proc (Linux). */
+/** A one-minute measurement with two throughput workers, once both are running; abort ctl to end it. */
+async function longRunWithTwoWorkers() {
+  const ctl = new AbortController();
+  const run = measureCpuGemm({ budgetMs: 60_000, n: 64, latencyN: 16, workers: 2, signal: ctl.signal });
+  run.catch(() => {});
+  try {
+    const pids = await waitFor('both throughput workers', () => {
+      const w = gemmWorkersOf(process.pid);
+      return w.length === 2 && w.map((p) => p.pid);
+    });
+    return { ctl, run, pids };
+  } catch (e) {
+    ctl.abort();
+    throw e;
+  }
+}
+
 function gemmWorkersOf(parentPid: number): GemmWorkerProc[] {
   const found: GemmWorkerProc[] = [];
   for (const name of readdirSync('/proc')) {
@@ -128,14 +145,8 @@ describe('cpu backend', () => {
   });
 
   it('leaves no worker process alive once a cancelled run has settled', async () => {
-    const ctl = new AbortController();
-    const run = measureCpuGemm({ budgetMs: 60_000, n: 64, latencyN: 16, workers: 2, signal: ctl.signal });
-    run.catch(() => {});
+    const { ctl, run, pids } = await longRunWithTwoWorkers();
     try {
-      const pids = await waitFor('both throughput workers', () => {
-        const w = gemmWorkersOf(process.pid);
-        return w.length === 2 && w.map((p) => p.pid);
-      });
       ctl.abort();
       await expect(run).rejects.toMatchObject({ name: 'BenchError', code: 'aborted' });
       expect(pids.filter(exists)).toEqual([]);
@@ -146,14 +157,8 @@ describe('cpu backend', () => {
   });
 
   it('fails the run when a worker crashes, and the other workers are gone too', async () => {
-    const ctl = new AbortController(); // only to clean up if the test fails
-    const run = measureCpuGemm({ budgetMs: 60_000, n: 64, latencyN: 16, workers: 2, signal: ctl.signal });
-    run.catch(() => {});
+    const { ctl, run, pids } = await longRunWithTwoWorkers(); // ctl only cleans up if the test fails
     try {
-      const pids = await waitFor('both throughput workers', () => {
-        const w = gemmWorkersOf(process.pid);
-        return w.length === 2 && w.map((p) => p.pid);
-      });
       process.kill(pids[0]!, 'SIGKILL');
       await expect(run).rejects.toMatchObject({
         name: 'BenchError',
