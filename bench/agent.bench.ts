@@ -81,13 +81,13 @@ export default async function agentBench(): Promise<Figure[]> {
   const broker = await startEmbeddedBroker({ port: 0 });
   const root = `bench-${randomUUID().slice(0, 8)}/banyan/v1`;
   const client = mqtt.connect(broker.url, { clientId: 'bench-orchestrator' });
-  const births = new Map<string, number>();
+  const born = new Set<string>();
   const workloadPids = new Set<number>();
   const children: ChildProcess[] = [];
   client.on('message', (_t, payload) => {
     const d = decode(payload);
     if (!d.ok) return;
-    if (d.envelope.body === 'birth') births.set(d.envelope.nodeId, (births.get(d.envelope.nodeId) ?? 0) + 1);
+    if (d.envelope.body === 'birth') born.add(d.envelope.nodeId);
     if (d.envelope.body === 'event' && d.envelope.event.kind === 'workload' && d.envelope.event.workload.pid > 0) workloadPids.add(d.envelope.event.workload.pid);
   });
   await new Promise<void>((r) => client.once('connect', () => r()));
@@ -120,8 +120,8 @@ export default async function agentBench(): Promise<Figure[]> {
     });
     children.push(child);
     const deadline = Date.now() + 30_000;
-    while (!births.get(node) && Date.now() < deadline) await sleep(100);
-    if (!births.get(node)) throw new Error(`the agent ${node} (${command}) never announced itself; run it with --help`);
+    while (!born.has(node) && Date.now() < deadline) await sleep(100);
+    if (!born.has(node)) throw new Error(`the agent ${node} (${command}) never announced itself; run it with --help`);
     await sleep(WARMUP_MS);
     return child;
   };

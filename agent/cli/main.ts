@@ -1,4 +1,4 @@
-// The edge agent's own entry (bundled to dist/banyan-agent.mjs by deploy/bundle/build-agent.mjs):
+// The edge agent's own entry (bundled to dist/banyan-agent.mjs by deploy/bundle/agent-bundle.mjs):
 // only the commands an edge box runs, so it carries none of the orchestrator or the simulators.
 import { dispatch } from '../../cli-dispatch.ts';
 import { AGENT_COMMANDS } from './commands.ts';
@@ -9,9 +9,5 @@ function dropAgentOnlyEnv(env: NodeJS.ProcessEnv): void {
   delete env.BANYAN_AGENT_ONLY_ENV;
 }
 
-export function main(argv: string[]): Promise<number> {
-  return dispatch('banyan-agent', 'banyan-agent — the Banyan edge agent', AGENT_COMMANDS, argv);
-}
-
 dropAgentOnlyEnv(process.env);
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await dispatch('banyan-agent', 'banyan-agent — the Banyan edge agent', AGENT_COMMANDS, process.argv.slice(2));

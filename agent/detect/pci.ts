@@ -3,6 +3,7 @@
 // point it at a generated tree.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { byCodePoint } from '../order.ts';
 
 export interface PciDevice {
   /** "0000:83:00.0" */
@@ -50,8 +51,7 @@ export async function scanPci(sysfsRoot: string, vendorIds: ReadonlySet<string>)
       }
     }),
   );
-  // Code-point order: localeCompare would map ICU's collation data, ~3 MB of the agent's RSS.
-  devices.sort((a, b) => (a.busId < b.busId ? -1 : a.busId > b.busId ? 1 : 0));
+  devices.sort((a, b) => byCodePoint(a.busId, b.busId));
   return { devices, warnings };
 }
 

@@ -4,6 +4,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeWorkloadRecord, type WorkloadRecord } from './decode.ts';
+import { byCodePoint } from '../order.ts';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array, dir: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -82,8 +83,7 @@ export class StateDir {
       if (decoded.ok) records.push(decoded.value);
       else problems.push(this.quarantine(path, decoded.error));
     }
-    // Code-point order: localeCompare would map ICU's collation data, ~3 MB of the agent's RSS.
-    records.sort((a, b) => (a.workloadId < b.workloadId ? -1 : a.workloadId > b.workloadId ? 1 : 0));
+    records.sort((a, b) => byCodePoint(a.workloadId, b.workloadId));
     return { records, problems };
   }
 

@@ -1,6 +1,4 @@
 // Types for agent-bundle.mjs (plain JS so it runs on bare node before anything is built).
-export declare const ROOT: string;
-export declare const DEFAULT_OUT_DIR: string;
 /** The node flags dist/banyan-agent runs the bundle with. */
 export declare const AGENT_NODE_FLAGS: readonly string[];
 /** glibc allocator settings the launcher gives the agent process (and only it). */

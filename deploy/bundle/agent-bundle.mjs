@@ -8,8 +8,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEFAULT_OUT_DIR = join(ROOT, 'dist');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const DEFAULT_OUT_DIR = join(ROOT, 'dist');
 
 /**
  * Why each flag (measured with `npm run bench`, agent section):
@@ -40,7 +40,7 @@ function sourceUrls(outDir, appDir) {
       b.onLoad({ filter: /\.ts$/ }, async (args) => {
         if (args.path.includes('/node_modules/')) return undefined;
         const code = await readFile(args.path, 'utf8');
-        if (!code.includes('import.meta.url')) return undefined;
+        if (!code.includes('import.meta.url')) return { contents: code, loader: 'ts' };
         const rel = relative(outDir, join(appDir, relative(ROOT, args.path))).split('\\').join('/');
         return { contents: code.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`), loader: 'ts' };
       });

@@ -33,6 +33,33 @@ function run(args: string[], env: NodeJS.ProcessEnv = process.env, timeout = 30_
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `banyan-agent agent ...args` with its stderr kept; whatever a test leaves running dies after it. */
+const agents: ChildProcess[] = [];
+afterAll(() => {
+  for (const a of agents) if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
+});
+function startAgent(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(launcher, ['agent', ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  agents.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return {
+    child,
+    stderr: () => stderr,
+    /** waitFor, with what the agent printed in the error when it times out. */
+    until: <T>(what: string, fn: () => T | undefined | null | false, timeoutMs?: number) =>
+      waitFor(what, fn, timeoutMs).catch((e: Error) => {
+        throw new Error(`${e.message}; agent stderr: ${stderr}`);
+      }),
+    /** SIGTERM, then its exit code. */
+    stop: (): Promise<number | null> => {
+      const exit = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      child.kill('SIGTERM');
+      return exit;
+    },
+  };
+}
+
 describe('dist/banyan-agent', () => {
   it('lists its commands, and says what to do when node cannot be found', () => {
     const r = run(['--help']);
@@ -69,7 +96,6 @@ describe('dist/banyan-agent', () => {
 describe('dist/banyan-agent agent', () => {
   let broker: EmbeddedBroker;
   let collector: Collector;
-  let agent: ChildProcess | undefined;
   let workloadPid = 0;
   const root = `bundle-${Date.now()}/banyan/v1`;
 
@@ -79,7 +105,6 @@ describe('dist/banyan-agent agent', () => {
     await collector.ready();
   });
   afterAll(async () => {
-    if (agent && agent.exitCode === null) agent.kill('SIGKILL');
     if (workloadPid > 0) {
       try {
         process.kill(-workloadPid, 'SIGKILL');
@@ -103,16 +128,11 @@ describe('dist/banyan-agent agent', () => {
         .replace(/^stateDir: .*$/m, `stateDir: ${join(work, 'state')}`)
         .replace(/^telemetryIntervalMs: .*$/m, 'telemetryIntervalMs: 500'),
     );
-    agent = spawn(launcher, ['agent', '--config', config, '--bench-budget', '0'], {
-      env: { ...process.env, BANYAN_TOPIC_ROOT: root, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const agent = startAgent(['--config', config, '--bench-budget', '0'], { BANYAN_TOPIC_ROOT: root });
     await waitFor('birth', () => collector.of('birth').find((e) => e.nodeId === 'bundle-1'), 20_000);
     await waitFor('telemetry', () => collector.of('telemetry').find((e) => e.nodeId === 'bundle-1'), 10_000);
     // The process is node itself (the launcher execs), with the flags the bundle is built for.
-    const cmdline = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0');
+    const cmdline = readFileSync(`/proc/${agent.child.pid}/cmdline`, 'utf8').split('\0');
     expect(cmdline.slice(1, 1 + AGENT_NODE_FLAGS.length)).toEqual([...AGENT_NODE_FLAGS]);
     expect(cmdline[1 + AGENT_NODE_FLAGS.length]).toMatch(/banyan-agent\.mjs$/);
 
@@ -127,22 +147,19 @@ describe('dist/banyan-agent agent', () => {
     expect(workloadPid).toBeGreaterThan(0);
     // The allocator settings are the agent's own; the workload it started does not inherit them.
     const environ = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-    for (const [k, v] of Object.entries(AGENT_MALLOC_ENV)) expect(environ(agent.pid!)).toContain(`${k}=${v}`);
+    for (const [k, v] of Object.entries(AGENT_MALLOC_ENV)) expect(environ(agent.child.pid!)).toContain(`${k}=${v}`);
     expect(environ(workloadPid).filter((e) => /^(MALLOC_|BANYAN_AGENT_ONLY_ENV=)/.test(e))).toEqual([]);
 
-    agent.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => agent!.once('exit', (c) => r(c)));
-    expect(code, stderr).toBe(0);
+    const code = await agent.stop();
+    expect(code, agent.stderr()).toBe(0);
     await waitFor('OFFLINE state', () => collector.of('state').find((e) => e.nodeId === 'bundle-1' && e.state.status === 'OFFLINE'), 5000);
-    expect(stderr).not.toMatch(/Warning|Error/);
+    expect(agent.stderr()).not.toMatch(/Warning|Error/);
   }, 60_000);
 });
 
 describe('dist/banyan-agent over TLS', () => {
   let broker: PrivateMosquitto | undefined;
-  let agent: ChildProcess | undefined;
   afterAll(async () => {
-    if (agent && agent.exitCode === null) agent.kill('SIGKILL');
     await broker?.stop();
   });
 
@@ -176,16 +193,9 @@ describe('dist/banyan-agent over TLS', () => {
       config,
       [`nodeId: bundle-tls`, `site: test-site`, `brokerUrl: ${url}`, `username: bundle-tls`, `passwordFile: ${brokerPaths(brokerDir).secretOf('bundle-tls')}`, `caFile: ${pki.caCert}`, `stateDir: ${join(dir, 'state')}`, 'benchBudgetMs: 0', ''].join('\n'),
     );
-    agent = spawn(launcher, ['agent', '--config', config], { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    try {
-      await waitFor('birth over TLS', () => births.includes('bundle-tls'), 20_000);
-    } catch (e) {
-      throw new Error(`${(e as Error).message}; agent stderr: ${stderr}`);
-    }
-    agent.kill('SIGTERM');
-    expect(await new Promise<number | null>((r) => agent!.once('exit', (c) => r(c)))).toBe(0);
+    const agent = startAgent(['--config', config], {});
+    await agent.until('birth over TLS', () => births.includes('bundle-tls'), 20_000);
+    expect(await agent.stop()).toBe(0);
     await orch.endAsync();
   }, 60_000);
 });
@@ -205,20 +215,12 @@ describe('dist/banyan-agent over WebSockets', () => {
     const root = `bundle-ws-${Date.now()}/banyan/v1`;
     const collector = new Collector(broker.url, root);
     await collector.ready();
-    const agent = spawn(launcher, ['agent', '--node-id', 'bundle-ws', '--site', 'test-site', '--broker', `ws://127.0.0.1:${wss.address().port}`, '--state-dir', join(work, 'state-ws'), '--bench-budget', '0'], {
-      env: { ...process.env, BANYAN_TOPIC_ROOT: root, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const agent = startAgent(['--node-id', 'bundle-ws', '--site', 'test-site', '--broker', `ws://127.0.0.1:${wss.address().port}`, '--state-dir', join(work, 'state-ws'), '--bench-budget', '0'], { BANYAN_TOPIC_ROOT: root });
     try {
-      await waitFor('birth over ws://', () => collector.of('birth').find((e) => e.nodeId === 'bundle-ws'), 20_000).catch((e: Error) => {
-        throw new Error(`${e.message}; agent stderr: ${stderr}`);
-      });
-      agent.kill('SIGTERM');
-      expect(await new Promise<number | null>((r) => agent.once('exit', (c) => r(c)))).toBe(0);
+      await agent.until('birth over ws://', () => collector.of('birth').find((e) => e.nodeId === 'bundle-ws'), 20_000);
+      expect(await agent.stop()).toBe(0);
     } finally {
-      if (agent.exitCode === null) agent.kill('SIGKILL');
+      if (agent.child.exitCode === null) agent.child.kill('SIGKILL');
       await collector.close();
       await new Promise<void>((r) => wss.close(() => r()));
       await broker.close();
