@@ -245,6 +245,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       agentVersion: AGENT_VERSION,
       runningWorkloads: this.supervisor.running(),
       telemetryIntervalMs: c.telemetryIntervalMs,
+      probeAddress: '',
     };
   }
 

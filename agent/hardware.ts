@@ -1,7 +1,7 @@
 // The seams between the agent and the machine. The real agent plugs in detectors and
 // node:os and /proc (agent/host.ts); the simulators plug in scenario-driven fakes. Nothing above these
 // interfaces knows which it got.
-import type { Accelerator, AcceleratorSample, Host } from '../protocol/messages.ts';
+import type { Accelerator, Host, Telemetry } from '../protocol/messages.ts';
 
 export interface DetectResult {
   accelerators: Accelerator[];
@@ -18,12 +18,8 @@ export interface AcceleratorSource {
   fingerprint?(): Promise<string>;
 }
 
-export interface HostSample {
-  cpuPct: number;
-  memoryUsedPct: number;
-  load1: number;
-  accelerators: AcceleratorSample[];
-}
+/** A telemetry body less what the agent itself knows (its running workloads). */
+export type HostSample = Omit<Telemetry, 'runningWorkloads'>;
 
 export interface HostSource {
   facts(): Promise<Host>;

@@ -32,6 +32,7 @@ export class SystemHostSource implements HostSource {
       memoryUsedPct: round1(((total - (await availableMemory())) / total) * 100),
       load1: round1(loadavg()[0] ?? 0),
       accelerators: [],
+      acceleratorErrors: [],
     };
   }
 

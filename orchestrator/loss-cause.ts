@@ -180,7 +180,7 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
       let targets = this.witnessing.get(n.id);
       if (!targets) this.witnessing.set(n.id, (targets = new Set()));
       targets.add(node.id);
-      void this.orch.command(n.id, { action: 'probe', probe: { targets: [peerTarget(node.id)], count: this.probeCount } }).catch(() => asked.delete(n.id));
+      void this.orch.command(n.id, { action: 'probe', probe: { targets: [peerTarget(node.id)], count: this.probeCount, peers: [] } }).catch(() => asked.delete(n.id));
     }
   }
 

@@ -65,7 +65,7 @@ export class PeerProbeScheduler {
         .filter((p) => p !== id)
         .slice(0, peers)
         .map((p) => peerTarget(p, this.opts.port));
-      void this.orch.command(id, { action: 'probe', probe: { targets, count: this.opts.probeCount ?? 3 } }).catch(() => undefined);
+      void this.orch.command(id, { action: 'probe', probe: { targets, count: this.opts.probeCount ?? 3, peers: [] } }).catch(() => undefined);
       sent++;
     }
     this.asked += sent;

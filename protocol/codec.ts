@@ -88,6 +88,8 @@ function validateBody(b: Body): DecodeError | null {
     case 'birth': {
       if (!b.birth.host?.hostname) return problemOf('missing_field', 'birth.host.hostname is required');
       if (!b.birth.location) return problemOf('missing_field', 'birth.location is required');
+      // protobufjs hands an absent sub-message out as null; the type says absent.
+      if (b.birth.host.inventory === null) delete b.birth.host.inventory;
       const { lat, lon } = b.birth.location;
       if (!finite(lat, lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
         return problemOf('invalid_field', 'birth.location lat/lon out of range');

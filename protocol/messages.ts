@@ -31,6 +31,40 @@ export interface Host {
   cpuModel: string;
   cpuCores: number;
   memoryMib: number;
+  /** The one-shot inventory; absent when it was not collected. */
+  inventory?: HostInventory;
+}
+
+export interface Disk {
+  name: string;
+  model: string;
+  sizeBytes: number;
+  type: string;
+}
+
+export interface Nic {
+  name: string;
+  mac: string;
+  speedMbps: number;
+  addresses: string[];
+}
+
+export interface HostInventory {
+  systemVendor: string;
+  systemModel: string;
+  systemSerial: string;
+  cpuModel: string;
+  cpuPhysicalCores: number;
+  cpuThreads: number;
+  cpuMaxMhz: number;
+  memoryMib: number;
+  disks: Disk[];
+  nics: Nic[];
+  os: string;
+  kernel: string;
+  virtualization: string;
+  source: string;
+  collectedAtMs: number;
 }
 
 export type Health = 'ok' | 'warning' | 'error' | 'unknown';
@@ -50,6 +84,8 @@ export interface Accelerator {
   nominal: Fp16Figure;
   detectedBy: string;
   note: string;
+  tdpW?: number;
+  nominalTflopsPerWatt?: number;
 }
 
 export interface Birth {
@@ -60,6 +96,8 @@ export interface Birth {
   agentVersion: string;
   runningWorkloads: string[];
   telemetryIntervalMs: number;
+  /** host:port of the probe responder; '' when none runs. */
+  probeAddress: string;
 }
 
 export type NodeStatus = 'ONLINE' | 'OFFLINE';
@@ -68,12 +106,16 @@ export interface State {
   status: NodeStatus;
 }
 
+/** A reading the vendor tool does not give is absent, never 0. */
 export interface AcceleratorSample {
   index: number;
-  utilPct: number;
-  memoryUsedMib: number;
-  temperatureC: number;
-  powerW: number;
+  utilPct?: number;
+  memoryUsedMib?: number;
+  temperatureC?: number;
+  powerW?: number;
+  memoryTotalMib?: number;
+  powerLimitW?: number;
+  health: Health;
 }
 
 export interface Telemetry {
@@ -82,6 +124,12 @@ export interface Telemetry {
   load1: number;
   accelerators: AcceleratorSample[];
   runningWorkloads: number;
+  /** Why some cards have no sample this interval: "nvidia-smi timed out after 2 s". */
+  acceleratorErrors: string[];
+  diskFreeMib?: number;
+  diskTotalMib?: number;
+  netRxBytesPerS?: number;
+  netTxBytesPerS?: number;
 }
 
 export interface BenchResult {
@@ -97,6 +145,8 @@ export interface BenchResult {
   versions: Record<string, string>;
   atMs: number;
   durationMs: number;
+  avgPowerW?: number;
+  tflopsPerWatt?: number;
 }
 
 export interface BenchReport {
@@ -134,9 +184,17 @@ export interface WorkloadStop {
   graceMs: number;
 }
 
+export interface PeerTarget {
+  nodeId: string;
+  /** host:port of the peer's probe responder. */
+  address: string;
+}
+
 export interface ProbeRequest {
+  /** Landmarks as host:port. */
   targets: string[];
   count: number;
+  peers: PeerTarget[];
 }
 
 export type CommandAction =

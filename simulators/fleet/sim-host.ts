@@ -39,7 +39,9 @@ export class SimHostSource implements HostSource {
         memoryUsedMib: Math.round(this.rng.next() * 8192),
         temperatureC: round1(40 + this.cpu / 3),
         powerW: round1(80 + this.cpu * 2),
+        health: 'ok' as const,
       })),
+      acceleratorErrors: [],
     };
   }
 }

@@ -15,7 +15,7 @@ import { quietLog } from '../helpers/quiet-log.ts';
 
 export const fixedHost: HostSource = {
   facts: async () => ({ hostname: 'test-host', os: 'Debian 12', arch: 'x64', cpuModel: 'test cpu', cpuCores: 4, memoryMib: 8192 }),
-  sample: async () => ({ cpuPct: 5, memoryUsedPct: 20, load1: 0.1, accelerators: [] }),
+  sample: async () => ({ cpuPct: 5, memoryUsedPct: 20, load1: 0.1, accelerators: [], acceleratorErrors: [] }),
 };
 
 export function fixedAccelerators(accelerators: Accelerator[] = []): AcceleratorSource {

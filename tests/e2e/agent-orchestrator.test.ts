@@ -240,7 +240,7 @@ describe('bench and latency reports', () => {
 
   it('probes peers on cmd probe and reports them', async () => {
     const target = `127.0.0.1:${portOf(peer)}`;
-    const cid = await command('report-1', { action: 'probe', probe: { targets: [target], count: 2 } });
+    const cid = await command('report-1', { action: 'probe', probe: { targets: [target], count: 2, peers: [] } });
     await waitFor('probe ack', () => seen.some((e) => e.body === 'event' && e.event.correlationId === cid));
     const lat = await waitFor('peer latency', () => orch.registry.get('report-1')?.latency?.targets.find((t) => t.target === target));
     expect(lat).toMatchObject({ targetKind: 'peer', sent: 2, received: 2 });

@@ -31,6 +31,7 @@ export function birth(over: Partial<Birth> = {}): Birth {
     agentVersion: '0.1.0',
     runningWorkloads: ['w-1'],
     telemetryIntervalMs: 5000,
+    probeAddress: '10.0.0.1:7946',
     ...over,
   };
 }
@@ -45,7 +46,15 @@ export const BODIES: Body[] = [
       memoryUsedPct: 40,
       load1: 0.7,
       runningWorkloads: 1,
-      accelerators: [{ index: 0, utilPct: 55, memoryUsedMib: 1024, temperatureC: 61, powerW: 250 }],
+      accelerators: [
+        { index: 0, utilPct: 55, memoryUsedMib: 1024, temperatureC: 61, powerW: 250, memoryTotalMib: 144384, powerLimitW: 700, health: 'ok' },
+        { index: 1, health: 'unknown' },
+      ],
+      acceleratorErrors: ['npu-smi timed out after 2 s'],
+      diskFreeMib: 1000,
+      diskTotalMib: 2000,
+      netRxBytesPerS: 10.5,
+      netTxBytesPerS: 3,
     },
   },
   {
@@ -81,7 +90,7 @@ export const BODIES: Body[] = [
   { body: 'cmd', cmd: { correlationId: 'c-1', action: 'run', run: { workloadId: 'w-1', specJson: '{"name":"x"}', acceleratorIndexes: [0, 1] } } },
   { body: 'cmd', cmd: { correlationId: 'c-2', action: 'stop', stop: { workloadId: 'w-1', graceMs: 5000 } } },
   { body: 'cmd', cmd: { correlationId: 'c-3', action: 'ping', ping: 'p-1' } },
-  { body: 'cmd', cmd: { correlationId: 'c-4', action: 'probe', probe: { targets: ['10.0.0.1:443'], count: 5 } } },
+  { body: 'cmd', cmd: { correlationId: 'c-4', action: 'probe', probe: { targets: ['10.0.0.1:443'], count: 5, peers: [{ nodeId: 'edge-2', address: '10.0.0.2:7946' }] } } },
   { body: 'event', event: { correlationId: 'c-1', kind: 'ack', ack: { ok: true, error: '' } } },
   {
     body: 'event',
