@@ -1,5 +1,8 @@
 // Sub-command dispatch shared by `banyan` (cli.ts) and the edge agent's bundle
-// (agent/cli/main.ts): the help listing, unknown commands and the exit codes for usage errors.
+// (agent/cli/main.ts): the help listing, --version, unknown commands, the exit codes for usage
+// errors, and a reader that goes away (`banyan nodes --json | head -c 10`).
+import { BANYAN_VERSION } from './protocol/version.ts';
+
 export type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 export async function dispatch(program: string, title: string, commands: Record<string, Command>, argv: string[]): Promise<number> {
@@ -12,15 +15,24 @@ ${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(13)} ${c.summary}`)
   .join('\n')}
 `;
+  endQuietlyOnClosedStdout();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(help);
+    return 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`${program} ${BANYAN_VERSION}`);
     return 0;
   }
   const cmd = commands[name];
   if (!cmd) {
     console.error(`${program}: unknown command "${name}"\n\n${help}`);
     return 2;
+  }
+  if (rest.includes('--version')) {
+    console.log(`${program} ${name} ${BANYAN_VERSION}`);
+    return 0;
   }
   try {
     return await cmd.run(rest);
@@ -32,5 +44,21 @@ ${Object.entries(commands)
     }
     console.error(`${program} ${name}: ${err.message}`);
     return 1;
+  }
+}
+
+/**
+ * A reader that closes the pipe early (head, a pager quit) is how Unix tools end: quietly, with 0,
+ * not with an EPIPE stack trace.
+ */
+let quietOnClosedStdout = false;
+function endQuietlyOnClosedStdout(): void {
+  if (quietOnClosedStdout) return;
+  quietOnClosedStdout = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
   }
 }

@@ -23,8 +23,9 @@ import { parseHostPort } from './probe/index.ts';
 import { TcpProbeSource, type ProbeRound, type ProbeSource } from './probe-source.ts';
 import { ReportPipeline, type PipelineStats } from './report-pipeline.ts';
 import { runSpecFromCommand } from './run-cmd.ts';
+import { BANYAN_VERSION } from '../protocol/version.ts';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = BANYAN_VERSION;
 
 export interface AgentDeps {
   host: HostSource;

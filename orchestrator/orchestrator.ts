@@ -220,7 +220,7 @@ export class Orchestrator {
       this.mqttUrl = this.broker.url;
     }
     if (!this.opts.bus) await this.connectMqtt();
-    workloadRoutes(this.api, this.workloads);
+    workloadRoutes(this.api, this.workloads, this.latency);
     for (const plugin of this.opts.plugins ?? []) await plugin(this.api, this);
     const httpPort = this.opts.httpPort ?? 8080;
     try {

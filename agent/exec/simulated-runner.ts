@@ -1,5 +1,7 @@
 // A workload that only pretends: it runs for durationMs on the injected clock, then ends with
-// spec.exitCode. Simulated fleets run thousands of these without a process each.
+// spec.exitCode. Simulated fleets run thousands of these without a process each. Standing in for a
+// real runner (a `process` or `container` spec on a simulated node), it runs until stopped, as the
+// real thing would: its spec has no duration to script.
 import type { Clock, ExitInfo, LaunchContext, RunHandle, Runner, RunSpec } from './types.ts';
 import { systemClock } from './types.ts';
 
@@ -9,12 +11,12 @@ export class SimulatedRunner implements Runner {
   constructor(private readonly clock: Clock = systemClock) {}
 
   launch(spec: RunSpec, _ctx: LaunchContext): RunHandle {
-    return this.run(spec, spec.durationMs);
+    return this.run(spec, scriptedMs(spec));
   }
 
   /** Continues a simulated run after an agent restart with the time it had left. */
   resume(spec: RunSpec, startedAtMs: number): RunHandle {
-    return this.run(spec, Math.max(0, startedAtMs + spec.durationMs - this.clock.now()));
+    return this.run(spec, Math.max(0, startedAtMs + scriptedMs(spec) - this.clock.now()));
   }
 
   /** The nominal load of every simulated run in progress, for telemetry. */
@@ -31,23 +33,28 @@ export class SimulatedRunner implements Runner {
     const exited = new Promise<ExitInfo>((resolve) => (finish = resolve));
     const end = (e: ExitInfo): void => {
       if (!this.loads.delete(token)) return;
-      this.clock.clearTimeout(timer);
+      if (timer !== null) this.clock.clearTimeout(timer);
       finish(e);
     };
-    const timer = this.clock.setTimeout(
-      () => end({ code: spec.exitCode, signal: null, outputTail: `simulated run ended with exit code ${spec.exitCode}\n` }),
-      remainingMs,
-    );
+    const timer = Number.isFinite(remainingMs)
+      ? this.clock.setTimeout(() => end({ code: spec.exitCode, signal: null, outputTail: `simulated run ended with exit code ${spec.exitCode}\n` }), remainingMs)
+      : null;
     return {
       pid: 0,
+      simulated: true,
       startTime: '',
       exited,
       signal: (sig) => end({ code: null, signal: sig, outputTail: `simulated run ended by ${sig}\n` }),
       // Dies with the agent; the next agent resumes it from its recorded start.
       detach: () => {
         this.loads.delete(token);
-        this.clock.clearTimeout(timer);
+        if (timer !== null) this.clock.clearTimeout(timer);
       },
     };
   }
+}
+
+/** How long the run lasts: its scripted duration, or until stopped when it stands in for a real runner. */
+function scriptedMs(spec: RunSpec): number {
+  return spec.runner === 'simulated' ? spec.durationMs : Infinity;
 }

@@ -202,7 +202,7 @@ export class WorkloadSupervisor extends EventEmitter<SupervisorEvents> {
       logPath: this.state.logPath(entry.id),
     });
     this.attach(entry, handle);
-    if (handle.pid > 0 || entry.spec.runner === 'simulated') this.emitStatus(entry, 'running', {});
+    if (handle.pid > 0 || handle.simulated) this.emitStatus(entry, 'running', {});
   }
 
   private attach(entry: Entry, handle: RunHandle): void {

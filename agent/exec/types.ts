@@ -74,6 +74,8 @@ export interface ExitInfo {
 export interface RunHandle {
   /** 0 for simulated runs and for runs that never started. */
   readonly pid: number;
+  /** A simulated run: running from launch though it has no pid. */
+  readonly simulated?: boolean;
   /** /proc/<pid>/stat start time, so a recycled pid is never mistaken for this run. */
   readonly startTime: string;
   readonly exited: Promise<ExitInfo>;

@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { Registry } from '../registry.ts';
 import { fleetSummary, nodeView } from '../views.ts';
 import { ErrorSchema, FleetSummarySchema, NodeSchema } from './schemas.ts';
+import { formatValidationErrors } from './validation-errors.ts';
 
 export interface ApiContext {
   registry: Registry;
@@ -12,7 +13,13 @@ export interface ApiContext {
 }
 
 export function buildApi(ctx: ApiContext, opts: { logger?: boolean } = {}): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 256 * 1024 });
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: 256 * 1024,
+    // verbose: errors carry the offending value, so a message can say what was refused.
+    ajv: { customOptions: { verbose: true } },
+    schemaErrorFormatter: formatValidationErrors,
+  });
 
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}; see GET /v1/nodes, /v1/fleet/summary, /healthz` });

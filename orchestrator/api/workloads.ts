@@ -1,5 +1,7 @@
 // Workload routes: submit, list, inspect, stop, move, explain. Invalid specs get 400 with every
 // field error named.
+import type { LatencyModel } from '../latency/model.ts';
+import { unknownTargetErrors } from '../workloads/target-check.ts';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Workload, WorkloadManager } from '../workloads/manager.ts';
@@ -52,8 +54,10 @@ function notFound(id: string) {
   return { error: 'not_found', message: `no workload "${id}"; GET /v1/workloads lists them` };
 }
 
-export function workloadRoutes(app: FastifyInstance, manager: WorkloadManager): void {
+export function workloadRoutes(app: FastifyInstance, manager: WorkloadManager, latency: Pick<LatencyModel, 'knows' | 'names'>): void {
   app.post('/v1/workloads', { config: { role: 'operator' } }, async (req, reply) => {
+    const unknown = unknownTargetErrors(req.body, latency);
+    if (unknown.length) return reply.code(400).send({ error: 'invalid_spec', message: `the workload spec has ${unknown.length} problem(s)`, errors: unknown });
     const r = manager.submit(req.body);
     if (!r.ok) return reply.code(400).send({ error: 'invalid_spec', message: `the workload spec has ${r.errors.length} problem(s)`, errors: r.errors });
     return reply.code(201).send(workloadView(r.workload));

@@ -125,7 +125,8 @@ async function readSpec(file: string): Promise<unknown> {
   try {
     return parseYaml(text) as unknown;
   } catch (e) {
-    throw new UsageError(`${file} is neither YAML nor JSON: ${(e as Error).message.split('\n')[0]}`);
+    // The yaml package puts the offending lines and a caret after the first line: keep them.
+    throw new UsageError(`${file} is neither YAML nor JSON: ${(e as Error).message.trimEnd()}`);
   }
 }
 

@@ -173,6 +173,18 @@ export class LatencyModel {
     this.wideChange();
   }
 
+  /** Whether a site or landmark target names a point or place this model knows (lat/lon always resolve). */
+  knows(target: LatencyTarget): boolean {
+    if ('landmark' in target) return this.points.has(target.landmark) || this.places.has(target.landmark);
+    if ('site' in target) return this.points.has(target.site) || this.places.has(target.site);
+    return true;
+  }
+
+  /** Every named place and point (sites, landmarks, nodes): what a target may name. */
+  names(): IterableIterator<string> {
+    return new Set([...this.places.keys(), ...this.points.keys()]).values();
+  }
+
   has(id: string): boolean {
     return this.points.has(id);
   }

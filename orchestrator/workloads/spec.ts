@@ -3,6 +3,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { VENDORS, type VendorId } from '../../protocol/vendors.ts';
+import { didYouMean } from '../suggest.ts';
 import type { LatencyTarget } from '../latency/types.ts';
 import { CLASS_PRESETS, type DisconnectPolicy, type PlacementStrategy, type WorkloadClass } from './presets.ts';
 
@@ -126,14 +127,26 @@ function collectSchemaErrors(schema: TSchema, input: unknown): SpecError[] {
     const path = e.path === '' ? '/' : e.path;
     if (seen.has(path)) continue;
     seen.add(path);
-    errors.push({ path, message: describe(e.message, e.schema) });
+    errors.push({ path, message: describe(e.message, e.schema, e.value) });
   }
   return errors;
 }
 
-function describe(message: string, schema: TSchema): string {
+function describe(message: string, schema: TSchema, value: unknown): string {
+  const allowed = literalsOf(schema);
+  if (allowed) {
+    const got = typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? 'nothing';
+    return `${got} is not allowed; use one of ${allowed.join(', ')}${typeof value === 'string' ? didYouMean(value, allowed) : ''}`;
+  }
   const hint = (schema as { description?: string }).description;
   return hint ? `${message} (${hint})` : message;
+}
+
+/** The values of a union of string literals (an enum), or null for any other schema. */
+export function literalsOf(schema: TSchema): string[] | null {
+  const anyOf = (schema as { anyOf?: { const?: unknown }[] }).anyOf;
+  if (!anyOf?.length || !anyOf.every((s) => typeof s.const === 'string')) return null;
+  return anyOf.map((s) => s.const as string);
 }
 
 function semanticErrors(raw: WorkloadSpecInput): SpecError[] {
