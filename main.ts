@@ -2,7 +2,7 @@
 // agent for this machine, and a simulated fleet over Fuzhou's districts. Ctrl-C stops it all.
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
-import pino from 'pino';
+import { cliLogger } from './cli-log.ts';
 import { Orchestrator } from './orchestrator/orchestrator.ts';
 import { authPlugin, loadApiTokens } from './orchestrator/api/auth.ts';
 import { Agent } from './agent/agent.ts';
@@ -58,7 +58,7 @@ export async function start(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  const log = pino({ name: 'banyan', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
+  const log = cliLogger('banyan');
   const httpPort = intOpt('--http-port', values['http-port'] ?? process.env.PORT ?? '8080');
   const orchestrator = await Orchestrator.start({
     brokerUrl: values.broker,
