@@ -1,0 +1,81 @@
+// The compute ledger: append-only, hash-chained, durable before it answers. Entries are kept in
+// memory for the reports (a year of a 10k-node city is a few hundred thousand entries).
+import { chain, GENESIS_HASH, verifyChain, type VerifyResult } from './chain.ts';
+import type { LedgerBody, LedgerEntry, PricePlan, TenantEntry } from './entries.ts';
+import type { LedgerStore } from './store.ts';
+
+export class Ledger {
+  private readonly list: LedgerEntry[];
+  private tail: { seq: number; hash: string };
+  private readonly tenants = new Map<string, TenantEntry>();
+  /** Appends in flight, chained in order even while earlier ones are still being written. */
+  private writes: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly store: LedgerStore,
+    entries: LedgerEntry[],
+    readonly loadCheck: VerifyResult,
+    private readonly clock: () => number,
+  ) {
+    this.list = entries;
+    const last = entries.at(-1);
+    this.tail = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+    for (const e of entries) if (e.kind === 'tenant') this.tenants.set(e.tenant, e);
+  }
+
+  /** Reads and verifies the chain; a broken chain still opens (appends continue from its tail) and says so in loadCheck. */
+  static async open(store: LedgerStore, clock: () => number = Date.now): Promise<Ledger> {
+    const entries = (await store.readAll()) as LedgerEntry[];
+    return new Ledger(store, entries, verifyChain(entries), clock);
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  entries(): readonly LedgerEntry[] {
+    return this.list;
+  }
+
+  verify(): VerifyResult {
+    return verifyChain(this.list);
+  }
+
+  /** Chains the bodies now (in call order) and resolves once they are durable. */
+  append(...bodies: LedgerBody[]): Promise<LedgerEntry[]> {
+    const at = this.clock();
+    const chained = bodies.map((b) => {
+      const e = chain(b as LedgerBody & Record<string, unknown>, this.tail, at) as LedgerEntry;
+      this.tail = { seq: e.seq, hash: e.hash };
+      return e;
+    });
+    for (const e of chained) {
+      this.list.push(e);
+      if (e.kind === 'tenant') this.tenants.set(e.tenant, e);
+    }
+    const written = this.writes.then(() => this.store.append(chained));
+    this.writes = written.catch(() => undefined);
+    return written.then(() => chained);
+  }
+
+  /** Resolves when every append so far is durable. */
+  settled(): Promise<void> {
+    return this.writes;
+  }
+
+  tenant(id: string): TenantEntry | undefined {
+    return this.tenants.get(id);
+  }
+
+  allTenants(): TenantEntry[] {
+    return [...this.tenants.values()];
+  }
+
+  setTenant(tenant: string, plan: PricePlan, sinceYear: number): Promise<LedgerEntry[]> {
+    return this.append({ kind: 'tenant', tenant, plan, sinceYear });
+  }
+
+  close(): Promise<void> {
+    return this.writes.then(() => this.store.close());
+  }
+}
