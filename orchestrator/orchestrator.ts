@@ -21,6 +21,10 @@ import { LossClassifier } from './loss-cause.ts';
 import { PeerProbeScheduler, peerOf, type PeerProbeOptions } from './peers.ts';
 import { WorkloadManager, type Workload } from './workloads/manager.ts';
 import { workloadRoutes } from './api/workloads.ts';
+import { ledgerRoutes } from './api/ledger.ts';
+import { Books } from './ledger/books.ts';
+import type { LedgerStore } from './ledger/store.ts';
+import type { UsageNode } from './ledger/usage.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
 import { MemoryStore, type PersistedState, type StateStore } from './store/store.ts';
 
@@ -70,6 +74,10 @@ export interface OrchestratorOptions {
   /** Where state is kept; null keeps it in memory (tests). */
   dataDir?: string | null;
   store?: StateStore;
+  /** Where the ledger lives; default a file beside the state (memory without a dataDir). */
+  ledgerStore?: LedgerStore;
+  /** The city's offset from UTC, for day ends and report periods (Fuzhou: +480). */
+  utcOffsetMinutes?: number;
   log?: Logger;
   sweepMs?: number;
   silentIntervals?: number;
@@ -115,6 +123,8 @@ export class Orchestrator {
   readonly losses: LossClassifier;
   /** Asks random nodes to probe random peers, so the latency model learns node↔node RTT. */
   readonly peerProbes: PeerProbeScheduler;
+  /** The compute ledger and its reports; open once boot has read the ledger. */
+  books: Books | null = null;
   private workloadsVersion = 0;
   httpUrl = '';
   mqttUrl = '';
@@ -162,6 +172,7 @@ export class Orchestrator {
       sloWindowMs: opts.sloWindowMs,
       onChange: (w) => {
         this.workloadsVersion++;
+        void this.books?.usage.observe(w);
         this.events.emit('workload', w);
       },
       onDecision: (ms, placed) => this.events.emit('decision', ms, placed),
@@ -202,6 +213,7 @@ export class Orchestrator {
     const restored = this.workloads.restore(state.workloads);
     for (const p of restored.problems) this.log.warn(p);
     for (const n of this.registry.all()) this.workloads.nodeChanged(n);
+    this.books = await this.openBooks();
     if (state.nodes.length) this.log.info({ nodes: state.nodes.length }, 'restored known nodes; they show as unknown until they speak');
     if (this.opts.bus) {
       this.mqttUrl = 'inproc://bus';
@@ -220,7 +232,8 @@ export class Orchestrator {
       this.mqttUrl = this.broker.url;
     }
     if (!this.opts.bus) await this.connectMqtt();
-    workloadRoutes(this.api, this.workloads, this.latency);
+    workloadRoutes(this.api, this.workloads, this.latency, () => this.books!.ledger.settled());
+    ledgerRoutes(this.api, this.books);
     for (const plugin of this.opts.plugins ?? []) await plugin(this.api, this);
     const httpPort = this.opts.httpPort ?? 8080;
     try {
@@ -240,6 +253,21 @@ export class Orchestrator {
       this.workloads.tick();
     });
     this.every(this.opts.persistMs ?? 1000, () => void this.persist());
+  }
+
+  private async openBooks(): Promise<Books> {
+    const books = await Books.open({
+      dataDir: this.opts.dataDir ?? null,
+      store: this.opts.ledgerStore,
+      nodes: () => this.registry.all(),
+      node: (id) => usageNodeOf(this.registry.get(id)),
+      utcOffsetMinutes: this.opts.utcOffsetMinutes,
+      onError: (e) => this.log.error({ err: e.message }, 'ledger write failed; the entry is kept in memory and written with the next one'),
+    });
+    const check = books.ledger.loadCheck;
+    if (!check.ok) this.log.error({ seq: check.brokenSeq, reason: check.reason }, 'the ledger does not verify; run `banyan ledger verify` and restore it from a backup');
+    await books.start(this.workloads.list(), (w) => placedAtMs(w as Workload));
+    return books;
   }
 
   private get linkUp(): boolean {
@@ -394,6 +422,27 @@ export class Orchestrator {
     }
     await this.api.close();
     await this.broker?.close();
+    await this.books?.close();
     await this.store.close();
   }
+}
+
+/** The node as the ledger needs it; lost at its last message once it is offline. */
+function usageNodeOf(n: NodeRecord | undefined): UsageNode | undefined {
+  if (!n) return undefined;
+  return {
+    site: n.birth?.location.site || n.site,
+    accelerators: n.birth?.accelerators ?? [],
+    bench: n.bench?.results ?? [],
+    lostAtMs: n.status === 'offline' ? (n.loss?.lostAtMs ?? n.lastSeenMs) : null,
+  };
+}
+
+/** When the workload was last placed on its current node. */
+function placedAtMs(w: Workload): number {
+  for (let i = w.history.length - 1; i >= 0; i--) {
+    const t = w.history[i]!;
+    if (t.state === 'placed' && t.nodeId === w.nodeId) return t.atMs;
+  }
+  return w.createdAtMs;
 }

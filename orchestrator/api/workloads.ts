@@ -54,7 +54,11 @@ function notFound(id: string) {
   return { error: 'not_found', message: `no workload "${id}"; GET /v1/workloads lists them` };
 }
 
-export function workloadRoutes(app: FastifyInstance, manager: WorkloadManager, latency: Pick<LatencyModel, 'knows' | 'names'>): void {
+/**
+ * `settled` resolves once what a change wrote to the ledger is durable: a stop or move is
+ * acknowledged only after the usage it closed is on disk.
+ */
+export function workloadRoutes(app: FastifyInstance, manager: WorkloadManager, latency: Pick<LatencyModel, 'knows' | 'names'>, settled: () => Promise<void> = async () => {}): void {
   app.post('/v1/workloads', { config: { role: 'operator' } }, async (req, reply) => {
     const unknown = unknownTargetErrors(req.body, latency);
     if (unknown.length) return reply.code(400).send({ error: 'invalid_spec', message: `the workload spec has ${unknown.length} problem(s)`, errors: unknown });
@@ -87,6 +91,7 @@ export function workloadRoutes(app: FastifyInstance, manager: WorkloadManager, l
   app.delete('/v1/workloads/:id', { config: { role: 'operator' }, schema: IdParams }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const w = manager.stop(id);
+    if (w) await settled();
     return w ? workloadView(w) : reply.code(404).send(notFound(id));
   });
 
@@ -98,6 +103,7 @@ export function workloadRoutes(app: FastifyInstance, manager: WorkloadManager, l
       const { to } = req.body as { to: string };
       const r = manager.move(id, to);
       if (!r.ok) return reply.code(r.status).send({ error: r.status === 404 ? 'not_found' : 'conflict', message: r.message, explain: r.explain });
+      await settled();
       return workloadView(r.workload);
     },
   );

@@ -26,6 +26,8 @@ export interface UsageWorkload {
   state: string;
   nodeId: string | null;
   acceleratorIndexes: readonly number[];
+  /** Its transitions; the last one's time is when this change happened (else the clock's now). */
+  history?: readonly { atMs: number }[];
 }
 
 interface Open {
@@ -78,7 +80,7 @@ export class UsageTracker {
 
   /** Feed every workload change; returns when what it closed is durable. */
   observe(w: UsageWorkload): Promise<void> {
-    const now = this.clock();
+    const now = w.history?.at(-1)?.atMs ?? this.clock();
     const cur = this.open.get(w.id);
     const active = ACTIVE.has(w.state) && w.nodeId !== null;
     const same = cur && active && cur.nodeId === w.nodeId && sameIndexes(cur.indexes, w.acceleratorIndexes);
