@@ -15,6 +15,9 @@ const COMMANDS: Record<string, Command> = {
   ...AGENT_COMMANDS,
   orchestrator: { summary: 'run the orchestrator (API, registry, placement)', run: async (argv) => (await import('./orchestrator/cli/serve.ts')).serveCommand(argv) },
   sim: { summary: 'simulated fleet with faults against an orchestrator, then a report', run: async (argv) => (await import('./simulators/fleet/cli.ts')).simCommand(argv) },
+  ledger: { summary: 'the compute ledger; `ledger verify` checks its hash chain', run: async (argv) => (await import('./orchestrator/cli/books.ts')).booksCommand('ledger', argv) },
+  report: { summary: 'supply and demand subsidy reports, city progress to 400 P', run: async (argv) => (await import('./orchestrator/cli/books.ts')).booksCommand('report', argv) },
+  tenant: { summary: "tenants' price plans (CNY per PFLOPS-hour or accelerator-hour)", run: async (argv) => (await import('./orchestrator/cli/books.ts')).booksCommand('tenant', argv) },
   creds: { summary: 'broker accounts, ACL and TLS config; API tokens', run: async (argv) => (await import('./orchestrator/cli/creds.ts')).credsCommand(argv) },
   ...operatorCommands({
     nodes: 'list nodes: state, site, accelerators, nominal and measured FP16-eq',

@@ -97,8 +97,22 @@ export class BanyanClient {
     return this.request('DELETE', `/v1/workloads/${encodeURIComponent(id)}`);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  /** Any API path, parsed as JSON: the books' routes take many query forms. */
+  get<T>(path: string): Promise<T> {
+    return this.request('GET', path);
+  }
+
+  /** Any API path as text (CSV, HTML). */
+  getText(path: string): Promise<string> {
+    return this.request('GET', path, undefined, 'text');
+  }
+
+  send<T>(method: 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {
+    return this.request(method, path, body);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, as: 'json' | 'text' = 'json'): Promise<T> {
+    const headers: Record<string, string> = { accept: as === 'json' ? 'application/json' : '*/*' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let res: Response;
@@ -115,6 +129,7 @@ export class BanyanClient {
       throw new ApiError('unreachable', `cannot reach ${this.baseUrl} (${why}) — is \`banyan orchestrator\` running? set --orchestrator URL or $BANYAN_ORCHESTRATOR`);
     }
     const text = await res.text();
+    if (res.ok && as === 'text') return text as T;
     let parsed: unknown = undefined;
     try {
       parsed = text ? JSON.parse(text) : undefined;

@@ -1,7 +1,7 @@
 // The books end to end on a seeded simulated fleet: tenants with price plans, workloads placed and
 // stopped through the API, usage on disk before the stop is acknowledged, and the reports'
 // figures checked against figures computed here from the scenario and the workloads' history.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { startTestFleet, type TestFleet } from '../../helpers/fleet.ts';
 import { SCENARIO } from '../dashboard/harness.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { localDay } from '../../../orchestrator/reports/period.ts';
+import { booksCommand } from '../../../orchestrator/cli/books.ts';
 
 interface WorkloadJson {
   id: string;
@@ -114,5 +115,40 @@ describe('the books on a simulated fleet', () => {
     expect(html).toContain('<h2>Demand subsidy, ');
     expect(html).toContain('acme');
     expect(await json('/v1/ledger/verify')).toMatchObject({ ok: true });
+  });
+
+  it('the CLI sets plans, prints the reports, and `ledger verify --file` names a tampered entry', async () => {
+    const env = { BANYAN_ORCHESTRATOR: t.orch.httpUrl };
+    const run = async (name: 'ledger' | 'report' | 'tenant', args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await booksCommand(name, args, env, { out: (x) => out.push(x), err: (x) => err.push(x) });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    expect((await run('tenant', ['set', 'cola', '--plan', 'accelerator-hour', '--price', '12.5'])).out).toMatch(/^tenant cola: 12.5 CNY per accelerator-hour \(ledger entry \d+\)$/);
+    expect((await run('tenant', ['set', 'cola', '--plan', 'accelerator-hour', '--price', 'lots'])).code).toBe(2);
+    expect((await run('tenant', ['list'])).out).toMatch(/^cola\s+accelerator-hour\s+12.5/m);
+    const year = new Date(Date.now() + 8 * 3_600_000).getUTCFullYear();
+    const supply = await run('report', ['supply', '--period', `${year}H1`]);
+    expect(supply.code).toBe(0);
+    expect(supply.out).toMatch(/^Supply subsidy, \d{4}H1/);
+    expect(supply.out).toMatch(/^SITE\s+NOMINAL P\s+DOMESTIC SHARE\s+ELIGIBLE/m);
+    expect((await run('report', ['supply'])).code).toBe(2);
+    expect((await run('report', ['demand', '--year', String(year), '--format', 'csv'])).out.split('\r\n')[0]).toBe('tenant,purchases_cny,year_on_platform,band,rate,subsidy_cny,capped,note');
+    expect((await run('report', ['progress', '--format', 'html'])).out).toContain('<h2>City progress against 400 P FP16-eq</h2>');
+    expect((await run('ledger', ['verify'])).out).toMatch(/^ledger verifies: \d+ entries/);
+    expect((await run('ledger', ['--kind', 'usage'])).out).toMatch(/usage\s+acme/);
+
+    const copy = join(dataDir, 'copy.jsonl');
+    copyFileSync(join(dataDir, 'ledger.jsonl'), copy);
+    expect((await run('ledger', ['verify', '--file', copy])).code).toBe(0);
+    const lines = readFileSync(copy, 'utf8').trim().split('\n');
+    const i = lines.findIndex((l) => l.includes('"kind":"usage"'));
+    const entry = JSON.parse(lines[i]!) as { seq: number; feeCny: number };
+    lines[i] = JSON.stringify({ ...entry, feeCny: entry.feeCny / 10 });
+    writeFileSync(copy, lines.join('\n') + '\n');
+    const broken = await run('ledger', ['verify', '--file', copy]);
+    expect(broken.code).toBe(1);
+    expect(broken.err).toContain(`ledger is broken at seq ${entry.seq}`);
   });
 });
