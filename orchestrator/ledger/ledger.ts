@@ -8,7 +8,7 @@ export class Ledger {
   private readonly list: LedgerEntry[];
   private tail: { seq: number; hash: string };
   private readonly tenants = new Map<string, TenantEntry>();
-  /** Appends in flight, chained in order even while earlier ones are still being written. */
+  /** Resolves when every append so far has been written (or has failed). */
   private writes: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -53,8 +53,10 @@ export class Ledger {
       this.list.push(e);
       if (e.kind === 'tenant') this.tenants.set(e.tenant, e);
     }
-    const written = this.writes.then(() => this.store.append(chained));
-    this.writes = written.catch(() => undefined);
+    // The store writes in call order and lets appends made together share one fsync.
+    const written = this.store.append(chained);
+    const previous = this.writes;
+    this.writes = Promise.all([previous, written.catch(() => undefined)]).then(() => undefined);
     return written.then(() => chained);
   }
 
