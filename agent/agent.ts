@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { encode, decode } from '../protocol/codec.ts';
 import type { Accelerator, BenchResult, Birth, Body, Command, Envelope, EventKind, RttStats } from '../protocol/messages.ts';
-import { nodeTopic, orchestratorStateTopic, type Channel } from '../protocol/topics.ts';
+import { nodeTopic, orchestratorStateTopic, rttProbeTopic, type Channel } from '../protocol/topics.ts';
 import { NodeBenchSource, type BenchSource } from './bench-source.ts';
 import type { AgentConfig } from './config.ts';
 import { EnvelopeFactory } from './envelopes.ts';
@@ -323,7 +323,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private probeContext(): ProbeRound {
-    const topic = `${this.config.topicRoot}/_rtt/${this.config.nodeId}`;
+    const topic = rttProbeTopic(this.config.topicRoot, this.config.nodeId);
     const empty = new Uint8Array(0);
     return {
       signal: this.work.signal,

@@ -8,7 +8,7 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { encode } from '../protocol/codec.ts';
 import { SCHEMA_VERSION, type CommandAction, type Envelope } from '../protocol/messages.ts';
-import { DEFAULT_TOPIC_ROOT, nodeSubscriptions, nodeTopic, orchestratorStateTopic, parseNodeTopic } from '../protocol/topics.ts';
+import { DEFAULT_TOPIC_ROOT, nodeSubscriptions, nodeTopic, orchestratorStateTopic, parseNodeTopic, parseRttProbeTopic } from '../protocol/topics.ts';
 import { buildApi } from './api/server.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 import { mqttSecurityOptions, type MqttSecuritySettings } from '../protocol/mqtt-tls.ts';
@@ -280,11 +280,12 @@ export class Orchestrator {
   private authorize(identity: string, topic: string): string | null {
     const t = parseNodeTopic(this.topicRoot, topic);
     const me = this.ownIdentity();
-    if (!t) {
+    const prober = t ? null : parseRttProbeTopic(this.topicRoot, topic);
+    if (!t && prober === null) {
       if (topic.startsWith(this.topicRoot + '/_orchestrator') && identity !== me) return 'only the orchestrator publishes its state';
       return null;
     }
-    const ok = t.channel === 'cmd' ? identity === me : identity === t.node;
+    const ok = t ? (t.channel === 'cmd' ? identity === me : identity === t.node) : identity === prober;
     if (ok) return null;
     const why = `client ${identity} may not publish on ${topic}`;
     this.ingest.countRejection('identity_mismatch', why, topic);
