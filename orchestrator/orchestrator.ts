@@ -18,7 +18,8 @@ import { Ingest, type IngestHooks } from './ingest.ts';
 import { Registry, type NodeRecord, type StatusChange } from './registry.ts';
 import { LatencyModel } from './latency/model.ts';
 import { LossClassifier } from './loss-cause.ts';
-import { PeerProbeScheduler, peerOf, type PeerProbeOptions } from './peers.ts';
+import { PeerProbeScheduler, type PeerProbeOptions } from './peers.ts';
+import { peerOf } from '../protocol/peers.ts';
 import { WorkloadManager, type Workload } from './workloads/manager.ts';
 import { workloadRoutes } from './api/workloads.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
@@ -166,8 +167,8 @@ export class Orchestrator {
       },
       onDecision: (ms, placed) => this.events.emit('decision', ms, placed),
     });
-    this.losses = new LossClassifier(this);
-    this.peerProbes = new PeerProbeScheduler(this, opts.peerProbes || {});
+    this.losses = new LossClassifier(this, { log: this.log });
+    this.peerProbes = new PeerProbeScheduler(this, { log: this.log, ...(opts.peerProbes || {}) });
     this.losses.on('verdict', (v) => {
       const n = this.registry.get(v.nodeId);
       if (!n) return;
@@ -259,8 +260,8 @@ export class Orchestrator {
       case 'latency':
         for (const t of env.latency.targets) {
           if (t.received === 0) continue;
-          // A peer is named host:port; the model knows it by node id.
-          const other = t.targetKind === 'peer' ? peerOf(t.target) : t.target;
+          // A peer RTT names the peer by node id, as the model knows it.
+          const other = t.targetKind === 'peer' ? peerOf(t) : t.target;
           if (other) this.latency.observe(node.id, other, t.p50Ms);
         }
         break;
