@@ -36,16 +36,34 @@ async function client(host = '127.0.0.1') {
 const request = (nodeId = 'node-r', nonce = randomBytes(8)) => encodeProbeDatagram({ type: 'request', nonce, nodeId });
 
 /**
- * Sends a probe from 127.0.0.2 (its own bucket) until one is echoed: everything sent before it
- * was handled (or dropped by the kernel, when a flood filled the receive buffer: never answered).
+ * Waits until the responder has handled everything sent to it (its counters stop moving while
+ * the event loop polls its socket; a flood may also have lost some datagrams in the kernel), then
+ * sends one probe from 127.0.0.2 (its own bucket) and waits for its echo.
  */
-async function barrier(port: number): Promise<void> {
+async function barrier(r: UdpProbeResponder, beforeProbe: () => void = () => undefined): Promise<void> {
+  const handled = () => Object.values(r.stats).reduce((a, b) => a + b, 0);
+  let last = -1;
+  await waitFor('the responder idle', () => {
+    const now = handled();
+    const idle = now === last;
+    last = now;
+    return idle;
+  }, 20_000, 100);
+  beforeProbe();
   const b = await client('127.0.0.2');
-  await waitFor('the barrier echo', async () => {
-    if (b.replies.length) return true;
-    await b.send(request('node-r'), port);
-    return false;
-  }, 10_000, 100);
+  await b.send(request(), r.port);
+  await waitFor('the barrier echo', () => b.replies.length > 0);
+}
+
+/**
+ * After a barrier the count must reach `expected` (the client may read its socket after the
+ * barrier's), and after a second barrier it must still be exactly that: no late extra replies.
+ */
+async function settled(r: UdpProbeResponder, count: () => number, expected: number): Promise<void> {
+  await barrier(r);
+  await waitFor(`${expected} replies`, () => count() >= expected);
+  await barrier(r);
+  expect(count()).toBe(expected);
 }
 
 describe('UdpProbeResponder', () => {
@@ -69,7 +87,7 @@ describe('UdpProbeResponder', () => {
     wrongMagic[0] = 0;
     for (const g of [Buffer.from('hello'), randomBytes(80), randomBytes(1200), Buffer.alloc(80), wrongMagic, reply, request().subarray(0, 79)]) await c.send(g, r.port);
     await c.send(request('node-other'), r.port);
-    await barrier(r.port);
+    await barrier(r);
     expect(c.replies).toEqual([]);
     expect(r.stats).toMatchObject({ answered: 1, malformed: 7, misaddressed: 1 });
   });
@@ -80,16 +98,13 @@ describe('UdpProbeResponder', () => {
     const c = await client();
     const burst = request();
     for (let i = 0; i < 10_000; i++) await c.send(burst, r.port);
-    await barrier(r.port);
-    expect(c.replies.length).toBe(40);
-    expect(r.stats.answered).toBe(41); // and the barrier's
+    await settled(r, () => c.replies.length, 40);
     // Some of the 10k may be dropped by the kernel's receive buffer; none beyond the limit got a reply.
     expect(r.stats.limitedSource).toBeGreaterThan(0);
     expect(r.stats.limitedSource).toBeLessThanOrEqual(10_000 - 40);
     now += 1000;
     for (let i = 0; i < 100; i++) await c.send(burst, r.port);
-    await barrier(r.port);
-    expect(c.replies.length).toBe(40 + 20);
+    await settled(r, () => c.replies.length, 40 + 20);
   }, 30_000);
 
   it('holds its global limit across sources', async () => {
@@ -101,20 +116,9 @@ describe('UdpProbeResponder', () => {
       await a.send(request(), r.port);
       await b.send(request(), r.port);
     }
-    // The global bucket is empty: wait until the flood is drained (counters stop moving), then
-    // give it one token, for the barrier.
-    let last = -1;
-    await waitFor('the flood drained', () => {
-      const s = r.stats;
-      const total = s.answered + s.limitedGlobal;
-      const still = total === last;
-      last = total;
-      return still;
-    }, 10_000, 200);
-    now += 100;
-    await barrier(r.port);
-    expect(a.replies.length + b.replies.length).toBe(25);
-    expect(r.stats.answered).toBe(26);
+    // The global bucket is empty: one more token, for the barrier, once the flood is handled.
+    await barrier(r, () => (now += 100));
+    await waitFor('25 replies at the clients', () => a.replies.length + b.replies.length === 25);
     expect(r.stats.limitedGlobal).toBeGreaterThan(0);
   }, 30_000);
 
