@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Agent } from '../../agent/agent.ts';
+import type { AgentConfig } from '../../agent/config.ts';
 import { MqttLink } from '../../agent/mqtt-link.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../orchestrator/broker.ts';
 import { Orchestrator } from '../../orchestrator/orchestrator.ts';
@@ -24,8 +25,9 @@ const agents = new Map<string, Agent>();
 const links = new Map<string, MqttLink>();
 const state = tempDir('banyan-peer-probes-');
 
-async function startAgent(nodeId: string, lat: number): Promise<Agent> {
+async function startAgent(nodeId: string, lat: number, over: Partial<AgentConfig> = {}): Promise<Agent> {
   const config = testConfig({
+    ...over,
     nodeId,
     brokerUrl: broker.url,
     topicRoot: root,
@@ -108,4 +110,17 @@ describe('peer probes between real agents', () => {
     }, 15_000);
     expect(crashed.cause).toBe('crashed');
   }, 40_000);
+
+  it('starts an agent whose probe port is taken without a responder: no address in its birth, never a peer target', async () => {
+    const taken = Number(probeAddressOf('peer-a').split(':')[1]);
+    await startAgent('peer-d', 26.03, { probePort: taken });
+    expect(orch.registry.get('peer-d')!.birth!.probeAddress).toBe('');
+    commands.length = 0;
+    // peer-a and peer-d are online, peer-a is the only target: peer-d probes it, peer-a has no one to probe.
+    expect(orch.peerProbes.round()).toBe(1);
+    expect(orch.peerProbes.unaddressable).toBe(1);
+    const sent = await waitFor('the probe command', () => commands.length >= 1 && commands);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ nodeId: 'peer-d', cmd: { action: 'probe', probe: { peers: [{ nodeId: 'peer-a', address: probeAddressOf('peer-a') }] } } });
+  });
 });
