@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { encode, decode } from '../protocol/codec.ts';
 import type { Accelerator, BenchResult, Birth, Body, Command, Envelope, EventKind, RttStats } from '../protocol/messages.ts';
-import { nodeTopic, orchestratorStateTopic, rttProbeTopic, type Channel } from '../protocol/topics.ts';
+import { isValidSegment, nodeTopic, orchestratorStateTopic, rttProbeTopic, type Channel } from '../protocol/topics.ts';
 import { NodeBenchSource, type BenchSource } from './bench-source.ts';
 import type { AgentConfig } from './config.ts';
 import { EnvelopeFactory } from './envelopes.ts';
@@ -21,7 +21,6 @@ import { MqttLink, type Link, type LinkOptions } from './mqtt-link.ts';
 import { Outbox, type OutboxKind, type OutboxStats } from './outbox.ts';
 import { parseHostPort, UdpProbeResponder, type ProbeResponderHandle } from './probe/index.ts';
 import { NodeProbeSource, type ProbeRound, type ProbeSource } from './probe-source.ts';
-import { isValidSegment } from '../protocol/topics.ts';
 import { ReportPipeline, type PipelineStats } from './report-pipeline.ts';
 import { runSpecFromCommand } from './run-cmd.ts';
 
