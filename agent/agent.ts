@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { encode, decode } from '../protocol/codec.ts';
 import type { Accelerator, BenchResult, Birth, Body, Command, Envelope, EventKind, RttStats } from '../protocol/messages.ts';
-import { nodeTopic, orchestratorStateTopic, type Channel } from '../protocol/topics.ts';
+import { isValidSegment, nodeTopic, orchestratorStateTopic, rttProbeTopic, type Channel } from '../protocol/topics.ts';
 import { NodeBenchSource, type BenchSource } from './bench-source.ts';
 import type { AgentConfig } from './config.ts';
 import { EnvelopeFactory } from './envelopes.ts';
@@ -19,8 +19,8 @@ import type { AcceleratorSource, HostSource } from './hardware.ts';
 import { mqttSecurityOptions } from '../protocol/mqtt-tls.ts';
 import { MqttLink, type Link, type LinkOptions } from './mqtt-link.ts';
 import { Outbox, type OutboxKind, type OutboxStats } from './outbox.ts';
-import { parseHostPort } from './probe/index.ts';
-import { TcpProbeSource, type ProbeRound, type ProbeSource } from './probe-source.ts';
+import { parseHostPort, UdpProbeResponder, type ProbeResponderHandle } from './probe/index.ts';
+import { NodeProbeSource, type ProbeRound, type ProbeSource } from './probe-source.ts';
 import { ReportPipeline, type PipelineStats } from './report-pipeline.ts';
 import { runSpecFromCommand } from './run-cmd.ts';
 import { BANYAN_VERSION } from '../protocol/version.ts';
@@ -34,8 +34,10 @@ export interface AgentDeps {
   clock?: () => number;
   /** Measured figures; default: this machine's benchmarks (agent/bench), cached in stateDir. */
   bench?: BenchSource;
-  /** RTTs; default: TCP connects to the configured landmarks and peers. */
+  /** RTTs; default: TCP connects to the configured landmarks, the UDP probe protocol to peers. */
   probe?: ProbeSource;
+  /** The peer-probe responder; default: UDP per config (probeResponder…), null for none. Simulated nodes bind nothing. */
+  responder?: ProbeResponderHandle | null;
   /** Workload runners; simulated nodes pass the simulated runner for every kind. */
   runners?: Partial<Record<RunnerKind, Runner>>;
   /** The supervisor's timers (a fleet's clock). */
@@ -79,6 +81,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly pipeline: ReportPipeline;
   private readonly bench: BenchSource | null;
   private readonly probes: ProbeSource;
+  private readonly responder: ProbeResponderHandle | null;
+  /** Where peers reach this node's responder, as the birth advertises it; '' when none runs. */
+  private probeAddress = '';
   private accelerators: Accelerator[] = [];
   private detectWarnings: string[] = [];
   private birthHost: Birth['host'] | null = null;
@@ -149,7 +154,13 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
     this.bench = config.benchBudgetMs > 0 ? (deps.bench ?? NodeBenchSource.inStateDir(config.stateDir, config.benchBudgetMs)) : null;
     this.probes =
-      deps.probe ?? new TcpProbeSource({ landmarks: config.landmarks, count: config.probeCount, timeoutMs: config.probeTimeoutMs });
+      deps.probe ?? new NodeProbeSource({ landmarks: config.landmarks, count: config.probeCount, timeoutMs: config.probeTimeoutMs });
+    this.responder =
+      deps.responder !== undefined
+        ? deps.responder
+        : config.probeResponder
+          ? new UdpProbeResponder({ nodeId: config.nodeId, bindHost: config.probeBindHost, port: config.probePort, advertise: config.probeAdvertise })
+          : null;
 
     this.link.on('up', () => void this.onConnected());
     this.link.on('down', (reason) => {
@@ -193,6 +204,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.birthHost = await this.deps.host.facts();
     await this.redetect(false);
     this.recoverWorkloads();
+    await this.startResponder();
     this.link.subscribe(this.topic('cmd'));
     this.link.subscribe(orchestratorStateTopic(this.config.topicRoot));
     this.link.open();
@@ -216,6 +228,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     this.pipeline.flushToOutbox();
     await this.link.close();
+    await this.responder?.close();
     await this.benchRun?.catch(() => undefined);
     this.outbox.close();
   }
@@ -224,6 +237,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   sever(): void {
     this.quiesce();
     this.link.sever();
+    void this.responder?.close();
     this.pipeline.flushToOutbox();
     this.outbox.close();
   }
@@ -246,7 +260,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       agentVersion: AGENT_VERSION,
       runningWorkloads: this.supervisor.running(),
       telemetryIntervalMs: c.telemetryIntervalMs,
-      probeAddress: '',
+      probeAddress: this.probeAddress,
     };
   }
 
@@ -324,7 +338,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private probeContext(): ProbeRound {
-    const topic = `${this.config.topicRoot}/_rtt/${this.config.nodeId}`;
+    const topic = rttProbeTopic(this.config.topicRoot, this.config.nodeId);
     const empty = new Uint8Array(0);
     return {
       signal: this.work.signal,
@@ -386,13 +400,30 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
     this.handle('probe', async (cmd) => {
       if (cmd.action !== 'probe') return undefined;
-      for (const t of cmd.probe.targets) parseHostPort(t); // throws a TargetFormatError naming it
+      const { targets: landmarks, peers } = cmd.probe;
+      for (const t of landmarks) parseHostPort(t); // throws a TargetFormatError naming it
+      for (const p of peers) {
+        if (!isValidSegment(p.nodeId)) throw new Error(`peer node id "${p.nodeId}" must be 1-64 of [A-Za-z0-9._-]`);
+        parseHostPort(p.address);
+      }
       const count = Math.min(PROBE_MAX_COUNT, cmd.probe.count > 0 ? cmd.probe.count : this.config.probeCount);
       const started = Date.now();
-      const targets = await this.probes.peers(cmd.probe.targets, count, this.probeContext());
+      const targets = await this.probes.requested({ targets: landmarks, peers }, count, this.probeContext());
       this.reportLatency(targets, Date.now() - started);
       return undefined;
     });
+  }
+
+  /** A responder that cannot start costs peer probes of this node, never the agent itself. */
+  private async startResponder(): Promise<void> {
+    if (!this.responder) return;
+    try {
+      this.probeAddress = await this.responder.start();
+      if (this.probeAddress) this.log.info({ probeAddress: this.probeAddress }, 'probe responder answering peers');
+      else this.log.warn('probe responder runs but this host has no non-loopback IPv4 to advertise; set probeAdvertise so peers can probe it');
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'probe responder not started; peers cannot probe this node');
+    }
   }
 
   private async publishBirth(): Promise<boolean> {

@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { checkFactors } from '../protocol/fp16.ts';
+import { DEFAULT_PROBE_PORT } from '../protocol/probe-datagram.ts';
 import { DEFAULT_TOPIC_ROOT, isValidSegment } from '../protocol/topics.ts';
 
 const Segment = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
@@ -46,6 +47,14 @@ export const AgentConfigSchema = Type.Object(
     probeIntervalMs: Type.Integer({ minimum: 1000, maximum: 86_400_000 }),
     probeCount: Type.Integer({ minimum: 1, maximum: 100 }),
     probeTimeoutMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
+    /** Run the UDP peer-probe responder (agent/probe/responder.ts) and advertise it in the birth. */
+    probeResponder: Type.Boolean(),
+    /** Where it listens: '0.0.0.0' (every IPv4 interface), '::', or one address. */
+    probeBindHost: Type.String({ minLength: 1 }),
+    /** Its UDP port (protocol/probe-datagram.ts DEFAULT_PROBE_PORT); 0: any free port. */
+    probePort: Type.Integer({ minimum: 0, maximum: 65535 }),
+    /** 'host' or 'host:port' peers reach it at (NAT, containers); '' picks a non-loopback IPv4. */
+    probeAdvertise: Type.String({ pattern: '^(|[A-Za-z0-9.-]+(:[0-9]{1,5})?|\\[[0-9A-Fa-f:.]+\\]:[0-9]{1,5})$' }),
     /** Time budget of the start-up benchmark; 0 turns benchmarking off. */
     benchBudgetMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
     outboxMaxBytes: Type.Integer({ minimum: 65_536 }),
@@ -95,6 +104,10 @@ export function defaultAgentConfig(): AgentConfig {
     probeIntervalMs: 30_000,
     probeCount: 5,
     probeTimeoutMs: 1000,
+    probeResponder: true,
+    probeBindHost: '0.0.0.0',
+    probePort: DEFAULT_PROBE_PORT,
+    probeAdvertise: '',
     benchBudgetMs: 10_000,
     outboxMaxBytes: DEFAULT_OUTBOX_MAX_BYTES,
     fp16Factors: {},
@@ -119,6 +132,9 @@ const ENV: Record<string, { key: keyof AgentConfig; num?: boolean }> = {
   BANYAN_TELEMETRY_INTERVAL_MS: { key: 'telemetryIntervalMs', num: true },
   BANYAN_STATE_DIR: { key: 'stateDir' },
   BANYAN_PROBE_INTERVAL_MS: { key: 'probeIntervalMs', num: true },
+  BANYAN_PROBE_BIND_HOST: { key: 'probeBindHost' },
+  BANYAN_PROBE_PORT: { key: 'probePort', num: true },
+  BANYAN_PROBE_ADVERTISE: { key: 'probeAdvertise' },
   BANYAN_BENCH_BUDGET_MS: { key: 'benchBudgetMs', num: true },
   BANYAN_OUTBOX_MAX_BYTES: { key: 'outboxMaxBytes', num: true },
   BANYAN_CATALOG_OVERRIDE: { key: 'catalogOverridePath' },

@@ -1,6 +1,7 @@
 // The agent for this machine, wired from its configuration: real host facts, vendor-tool
-// detection with the site's catalogue override, FP16 factors and tool timeout, real benchmarks
-// and TCP probes (the Agent's defaults). `banyan agent` and `npm start` build it here.
+// detection with the site's catalogue override, FP16 factors and tool timeout, real benchmarks,
+// network probes and the peer-probe responder (the Agent's defaults). `banyan agent` and
+// `npm start` build it here.
 import type { Logger } from 'pino';
 import type { Factors } from '../protocol/fp16.ts';
 import { Agent } from './agent.ts';

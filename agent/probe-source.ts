@@ -1,7 +1,8 @@
-// Where the agent's RTT figures come from: the real node times TCP connects to landmarks and
-// peers and MQTT PUBACKs from its broker; a simulated node asks the fleet's network model.
-import type { RttStats } from '../protocol/messages.ts';
-import { probe, probeTcpTargets, type RttOnce, type TcpTarget } from './probe/index.ts';
+// Where the agent's RTT figures come from: the real node times TCP connects to landmarks, the UDP
+// probe protocol against peers' advertised responders, and MQTT PUBACKs from its broker; a
+// simulated node asks the fleet's network model.
+import type { PeerTarget, RttStats } from '../protocol/messages.ts';
+import { probe, probeTcpTargets, probeUdpPeers, type RttOnce, type TcpTarget } from './probe/index.ts';
 
 export interface Landmark {
   name: string;
@@ -15,14 +16,22 @@ export interface ProbeRound {
   signal: AbortSignal;
 }
 
+/** What a `probe` command asks for (ProbeRequest without its count). */
+export interface RequestedProbes {
+  /** Landmarks as host:port, probed by TCP connect and reported as kind 'landmark'. */
+  targets: readonly string[];
+  /** Peers at their advertised responder, reported as kind 'peer' under their node id. */
+  peers: readonly PeerTarget[];
+}
+
 export interface ProbeSource {
   /** The scheduled round: every landmark, and the orchestrator. */
   scheduled(round: ProbeRound): Promise<RttStats[]>;
-  /** On demand (cmd probe): peers given as host:port. */
-  peers(targets: readonly string[], count: number, round: ProbeRound): Promise<RttStats[]>;
+  /** On demand (cmd probe). */
+  requested(req: RequestedProbes, count: number, round: ProbeRound): Promise<RttStats[]>;
 }
 
-export interface TcpProbeSourceOptions {
+export interface NodeProbeSourceOptions {
   landmarks: readonly Landmark[];
   count: number;
   timeoutMs: number;
@@ -33,8 +42,8 @@ export interface TcpProbeSourceOptions {
 /** The target name under which the orchestrator's RTT is reported. */
 export const ORCHESTRATOR_TARGET = 'orchestrator';
 
-export class TcpProbeSource implements ProbeSource {
-  constructor(private readonly opts: TcpProbeSourceOptions) {}
+export class NodeProbeSource implements ProbeSource {
+  constructor(private readonly opts: NodeProbeSourceOptions) {}
 
   async scheduled(round: ProbeRound): Promise<RttStats[]> {
     const landmarks: TcpTarget[] = this.opts.landmarks.map((l) => ({
@@ -57,11 +66,14 @@ export class TcpProbeSource implements ProbeSource {
     return out;
   }
 
-  peers(targets: readonly string[], count: number, round: ProbeRound): Promise<RttStats[]> {
-    return probeTcpTargets(
-      targets.map((t) => ({ hostPort: t, kind: 'peer' })),
-      this.common(count, round.signal),
+  async requested(req: RequestedProbes, count: number, round: ProbeRound): Promise<RttStats[]> {
+    const common = this.common(count, round.signal);
+    const landmarks = await probeTcpTargets(
+      req.targets.map((t) => ({ hostPort: t, kind: 'landmark' })),
+      common,
     );
+    if (round.signal.aborted) return landmarks;
+    return [...landmarks, ...(await probeUdpPeers(req.peers, common))];
   }
 
   private common(count: number, signal: AbortSignal) {

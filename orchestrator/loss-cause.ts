@@ -3,14 +3,17 @@
 //   1. correlation — most of a district lost within one window is the district's links, not that
 //      many independent crashes: 'partitioned';
 //   2. peers — up to `peers` online nodes nearest to it (its own district first) are told to probe
-//      it. Someone reaches it: it is alive, so 'partitioned' when its connection died (Last Will)
-//      or 'hung' when it stayed connected but silent. Every asked peer gets only loss: 'crashed'.
+//      it at the probe address its birth advertised. Someone reaches it: it is alive, so
+//      'partitioned' when its connection died (Last Will) or 'hung' when it stayed connected but
+//      silent. Every asked peer gets only loss: 'crashed'. A node that advertised no probe address
+//      cannot be checked this way and stays 'unknown' unless its district's losses decide it.
 // Built on the orchestrator's public surface (events, registry, command): attach one per instance.
 import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
 import type { Envelope } from '../protocol/messages.ts';
+import { peerOf, peerTarget, whyNotPeerTarget } from '../protocol/peers.ts';
 import type { NodeRecord, StatusChange } from './registry.ts';
 import type { Orchestrator } from './orchestrator.ts';
-import { peerOf, peerTarget } from './peers.ts';
 
 export type LossCause = 'crashed' | 'partitioned' | 'hung' | 'unknown';
 
@@ -34,6 +37,7 @@ export interface LossCauseOptions {
   /** Share of a district's nodes lost within the window that means a partition. */
   districtShare?: number;
   clock?: () => number;
+  log?: Pick<Logger, 'debug'>;
 }
 
 
@@ -50,10 +54,12 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
   private pending: NodeRecord[] = [];
   /** peer id -> lost nodes it was asked to probe, so a lost witness is replaced in O(its targets). */
   private readonly witnessing = new Map<string, Set<string>>();
+  /** Lost nodes peers could not be asked about: their birth advertised no usable probe address. */
+  unprobeable = 0;
 
   constructor(
     private readonly orch: Pick<Orchestrator, 'events' | 'registry' | 'command'>,
-    opts: LossCauseOptions = {},
+    private readonly opts: LossCauseOptions = {},
   ) {
     super();
     this.clock = opts.clock ?? Date.now;
@@ -157,6 +163,15 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
   private askPeers(node: NodeRecord, index: Map<string, NodeRecord[]>, count = this.peers): void {
     const loc = node.birth?.location;
     if (!loc) return;
+    const target = peerTarget(node.id, node.birth!.probeAddress);
+    if (!target) {
+      const why = whyNotPeerTarget(node.id, node.birth!.probeAddress);
+      const v = this.verdicts.get(node.id);
+      if (v && v.decidedAtMs === null) v.evidence = `peers cannot probe it: ${why}`;
+      this.unprobeable++;
+      this.opts.log?.debug({ node: node.id, why }, 'lost node not probed by peers');
+      return;
+    }
     const district = districtOf(node);
     const asked = this.asked.get(node.id)!;
     const answered = this.answered.get(node.id);
@@ -180,15 +195,14 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
       let targets = this.witnessing.get(n.id);
       if (!targets) this.witnessing.set(n.id, (targets = new Set()));
       targets.add(node.id);
-      void this.orch.command(n.id, { action: 'probe', probe: { targets: [peerTarget(node.id)], count: this.probeCount, peers: [] } }).catch(() => asked.delete(n.id));
+      void this.orch.command(n.id, { action: 'probe', probe: { targets: [], count: this.probeCount, peers: [target] } }).catch(() => asked.delete(n.id));
     }
   }
 
   private onAccepted(env: Envelope): void {
     if (env.body !== 'latency') return;
     for (const t of env.latency.targets) {
-      if (t.targetKind !== 'peer') continue;
-      const target = peerOf(t.target);
+      const target = peerOf(t);
       if (!target) continue;
       const v = this.verdicts.get(target);
       if (!v || v.backAtMs !== null || v.cause === 'partitioned') continue;

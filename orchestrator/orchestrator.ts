@@ -8,7 +8,7 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { encode } from '../protocol/codec.ts';
 import { SCHEMA_VERSION, type CommandAction, type Envelope } from '../protocol/messages.ts';
-import { DEFAULT_TOPIC_ROOT, nodeSubscriptions, nodeTopic, orchestratorStateTopic, parseNodeTopic } from '../protocol/topics.ts';
+import { DEFAULT_TOPIC_ROOT, nodeSubscriptions, nodeTopic, orchestratorStateTopic, parseNodeTopic, parseRttProbeTopic } from '../protocol/topics.ts';
 import { buildApi } from './api/server.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
 import { mqttSecurityOptions, type MqttSecuritySettings } from '../protocol/mqtt-tls.ts';
@@ -18,7 +18,8 @@ import { Ingest, type IngestHooks } from './ingest.ts';
 import { Registry, type NodeRecord, type StatusChange } from './registry.ts';
 import { LatencyModel } from './latency/model.ts';
 import { LossClassifier } from './loss-cause.ts';
-import { PeerProbeScheduler, peerOf, type PeerProbeOptions } from './peers.ts';
+import { PeerProbeScheduler, type PeerProbeOptions } from './peers.ts';
+import { peerOf } from '../protocol/peers.ts';
 import { WorkloadManager, type Workload } from './workloads/manager.ts';
 import { workloadRoutes } from './api/workloads.ts';
 import { ledgerRoutes } from './api/ledger.ts';
@@ -177,8 +178,8 @@ export class Orchestrator {
       },
       onDecision: (ms, placed) => this.events.emit('decision', ms, placed),
     });
-    this.losses = new LossClassifier(this);
-    this.peerProbes = new PeerProbeScheduler(this, opts.peerProbes || {});
+    this.losses = new LossClassifier(this, { log: this.log });
+    this.peerProbes = new PeerProbeScheduler(this, { log: this.log, ...(opts.peerProbes || {}) });
     this.losses.on('verdict', (v) => {
       const n = this.registry.get(v.nodeId);
       if (!n) return;
@@ -287,8 +288,8 @@ export class Orchestrator {
       case 'latency':
         for (const t of env.latency.targets) {
           if (t.received === 0) continue;
-          // A peer is named host:port; the model knows it by node id.
-          const other = t.targetKind === 'peer' ? peerOf(t.target) : t.target;
+          // A peer RTT names the peer by node id, as the model knows it.
+          const other = t.targetKind === 'peer' ? peerOf(t) : t.target;
           if (other) this.latency.observe(node.id, other, t.p50Ms);
         }
         break;
@@ -308,11 +309,12 @@ export class Orchestrator {
   private authorize(identity: string, topic: string): string | null {
     const t = parseNodeTopic(this.topicRoot, topic);
     const me = this.ownIdentity();
-    if (!t) {
+    const prober = t ? null : parseRttProbeTopic(this.topicRoot, topic);
+    if (!t && prober === null) {
       if (topic.startsWith(this.topicRoot + '/_orchestrator') && identity !== me) return 'only the orchestrator publishes its state';
       return null;
     }
-    const ok = t.channel === 'cmd' ? identity === me : identity === t.node;
+    const ok = t ? (t.channel === 'cmd' ? identity === me : identity === t.node) : identity === prober;
     if (ok) return null;
     const why = `client ${identity} may not publish on ${topic}`;
     this.ingest.countRejection('identity_mismatch', why, topic);

@@ -1,23 +1,14 @@
-// Node-to-node RTT on the orchestrator's request: how a peer is named in a `probe` command, and a
-// scheduler that asks a few random nodes each round to probe a few random peers, so the latency
-// model learns node↔node distances (Vivaldi fits best from random pairs, as Serf gossips them),
-// not only node↔landmark ones.
+// Node-to-node RTT on the orchestrator's request: a scheduler that asks a few random nodes each
+// round to probe a few random peers, so the latency model learns node↔node distances (Vivaldi
+// fits best from random pairs, as Serf gossips them), not only node↔landmark ones.
 //
-// A peer is addressed by its node id: simulated peers resolve it directly; a real deployment gives
-// nodes resolvable host names (the agent's default node id is its hostname) and an open port.
+// A peer is probed at the probe address its birth advertised (its agent's responder); a node that
+// advertised none is never a target (probing a guessed address would only read as loss), though it
+// may still probe others. How peers are named on the wire is protocol/peers.ts.
+import type { Logger } from 'pino';
+import type { PeerTarget } from '../protocol/messages.ts';
+import { peerTarget, whyNotPeerTarget } from '../protocol/peers.ts';
 import type { Orchestrator } from './orchestrator.ts';
-
-export const DEFAULT_PEER_PORT = 22;
-
-export function peerTarget(nodeId: string, port = DEFAULT_PEER_PORT): string {
-  return `${nodeId}:${port}`;
-}
-
-/** The node id a `peer` RTT target names, or null when it is not host:port. */
-export function peerOf(target: string): string | null {
-  const i = target.lastIndexOf(':');
-  return i > 0 ? target.slice(0, i) : null;
-}
 
 export interface PeerProbeOptions {
   intervalMs?: number;
@@ -25,8 +16,8 @@ export interface PeerProbeOptions {
   nodesPerRound?: number;
   peersPerNode?: number;
   probeCount?: number;
-  port?: number;
   random?: () => number;
+  log?: Pick<Logger, 'debug'>;
 }
 
 export class PeerProbeScheduler {
@@ -34,6 +25,8 @@ export class PeerProbeScheduler {
   private readonly random: () => number;
   rounds = 0;
   asked = 0;
+  /** Online nodes left out as targets in the last round: their birth advertises no usable probe address. */
+  unaddressable = 0;
 
   constructor(
     private readonly orch: Pick<Orchestrator, 'registry' | 'command'>,
@@ -55,17 +48,27 @@ export class PeerProbeScheduler {
   /** One round: returns how many probe commands were sent. */
   round(): number {
     this.rounds++;
-    const online = [...this.orch.registry.all()].filter((n) => n.status === 'online' && n.birth).map((n) => n.id);
-    if (online.length < 2) return 0;
-    const peers = Math.min(this.opts.peersPerNode ?? 3, online.length - 1);
+    const online: string[] = [];
+    const targets: PeerTarget[] = [];
+    let unaddressable = 0;
+    for (const n of this.orch.registry.all()) {
+      if (n.status !== 'online' || !n.birth) continue;
+      online.push(n.id);
+      const t = peerTarget(n.id, n.birth.probeAddress);
+      if (t) targets.push(t);
+      else if (unaddressable++ === 0) this.opts.log?.debug({ node: n.id, why: whyNotPeerTarget(n.id, n.birth.probeAddress) }, 'node left out of peer probes');
+    }
+    this.unaddressable = unaddressable;
+    if (online.length < 2 || targets.length === 0) return 0;
+    const perNode = this.opts.peersPerNode ?? 3;
     let sent = 0;
     for (const id of this.sample(online, this.opts.nodesPerRound ?? 64)) {
       // One more than needed, dropping the node itself: no per-node copy of the fleet.
-      const targets = this.sample(online, peers + 1)
-        .filter((p) => p !== id)
-        .slice(0, peers)
-        .map((p) => peerTarget(p, this.opts.port));
-      void this.orch.command(id, { action: 'probe', probe: { targets, count: this.opts.probeCount ?? 3, peers: [] } }).catch(() => undefined);
+      const peers = this.sample(targets, perNode + 1)
+        .filter((p) => p.nodeId !== id)
+        .slice(0, perNode);
+      if (peers.length === 0) continue;
+      void this.orch.command(id, { action: 'probe', probe: { targets: [], count: this.opts.probeCount ?? 3, peers } }).catch(() => undefined);
       sent++;
     }
     this.asked += sent;

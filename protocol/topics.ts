@@ -20,6 +20,25 @@ export function nodeTopic(root: string, site: string, node: string, channel: Cha
   return `${root}/${site}/${node}/${channel}`;
 }
 
+/**
+ * Where a node times its broker round trip: a QoS 1 publish nobody subscribes to, timed to its
+ * PUBACK. One topic per node (`<root>/_rtt/<node>`), so the broker's ACL can allow node X exactly
+ * its own; `node` may be Mosquitto's `%u` when the ACL pattern is built.
+ */
+export const RTT_PROBE_SEGMENT = '_rtt';
+
+export function rttProbeTopic(root: string, node: string): string {
+  return `${root}/${RTT_PROBE_SEGMENT}/${node}`;
+}
+
+/** The node whose RTT probe topic this is, or null for any other topic. */
+export function parseRttProbeTopic(root: string, topic: string): string | null {
+  const prefix = `${root}/${RTT_PROBE_SEGMENT}/`;
+  if (!topic.startsWith(prefix)) return null;
+  const node = topic.slice(prefix.length);
+  return isValidSegment(node) ? node : null;
+}
+
 export function orchestratorStateTopic(root: string): string {
   return `${root}/_orchestrator/state`;
 }

@@ -19,6 +19,9 @@ environment variables, then these flags:
   --telemetry-interval MS   how often to report load (default 5000)
   --state-dir DIR           where workload state, the outbox and the bench cache live
   --probe-interval MS       how often to probe the landmarks and the broker (default 30000)
+  --probe-port N            UDP port of the peer-probe responder (default 7947; open it to peers)
+  --probe-bind HOST         where the responder listens (default 0.0.0.0)
+  --probe-advertise H[:P]   address peers probe it at (default: a non-loopback IPv4 of this host)
   --bench-budget MS         start-up benchmark budget; 0 turns benchmarks off (default 10000)
   --outbox-max-bytes N      bound of the offline outbox (default 16777216)
   --catalog FILE            site catalogue override (same shape as agent/catalog/accelerators.json)
@@ -40,6 +43,9 @@ const FLAG_PATHS: Record<string, string> = {
   'telemetry-interval': 'telemetryIntervalMs',
   'state-dir': 'stateDir',
   'probe-interval': 'probeIntervalMs',
+  'probe-port': 'probePort',
+  'probe-bind': 'probeBindHost',
+  'probe-advertise': 'probeAdvertise',
   'bench-budget': 'benchBudgetMs',
   'outbox-max-bytes': 'outboxMaxBytes',
   catalog: 'catalogOverridePath',

@@ -1,30 +1,15 @@
 // TCP connect time as RTT: the SYN → SYN-ACK round trip, with no root (unlike ICMP) and against
-// anything that listens (landmarks, a peer's advertised port). The name is resolved once,
-// before timing, so DNS never pollutes the figure.
+// anything that listens (landmarks; peers answer the UDP probe protocol instead, udp.ts). The
+// name is resolved once, before timing, so DNS never pollutes the figure.
 import { connect } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { RttStats, RttTargetKind } from '../../protocol/messages.ts';
+import { formatHostPort, parseHostPort, type HostPort } from '../../protocol/peers.ts';
 import { probe, type ProbeOptions } from './runner.ts';
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-export class TargetFormatError extends Error {
-  override name = 'TargetFormatError';
-}
-
-/** "host:port", "1.2.3.4:443" or "[::1]:8883". */
-export function parseHostPort(s: string): HostPort {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 1 && port <= 65535)) {
-    throw new TargetFormatError(`probe target "${s}" is not host:port (IPv6 as [addr]:port, port 1..65535)`);
-  }
-  return { host: m[1]!, port };
-}
+// host:port is a wire convention (landmarks, Birth.probeAddress): parsed in one place.
+export { formatHostPort, parseHostPort, TargetFormatError, type HostPort } from '../../protocol/peers.ts';
 
 /** One TCP connect, timed from the connect call to the established socket, in ms. */
 export function tcpConnectOnce(address: string, port: number, signal: AbortSignal): Promise<number> {
@@ -74,9 +59,6 @@ export async function probeTcp(
   });
 }
 
-export function formatHostPort(hp: HostPort): string {
-  return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
-}
 
 export interface TcpTarget {
   hostPort: string;

@@ -12,7 +12,7 @@ import { NetworkModel, netPointAt, type NetPoint } from './network.ts';
 import { generateNodes, type Scenario, type SimNodeSpec } from './scenario.ts';
 import { SimBenchSource } from './sim-bench.ts';
 import { SimHostSource } from './sim-host.ts';
-import { SimProbeSource } from './sim-probe.ts';
+import { SimProbeSource, simProbeResponder } from './sim-probe.ts';
 import type { LinkFactory } from './transport.ts';
 
 export interface FleetOptions {
@@ -102,6 +102,7 @@ export class Fleet {
         count: config.probeCount,
         peer: (host) => (this.down.has(host) ? undefined : this.points.get(host)),
       }),
+      responder: simProbeResponder(spec.id),
       ...(link ? { link } : {}),
     });
   }

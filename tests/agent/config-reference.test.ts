@@ -43,4 +43,13 @@ describe('agent configuration', () => {
     expect(problems(() => loadAgentConfig({ env: {}, flags: { probeIntervalMs: '10' } })).join()).toMatch(/^probeIntervalMs: /);
     expect(problems(() => loadAgentConfig({ env: { BANYAN_BENCH_BUDGET_MS: '-5' } })).join()).toMatch(/^benchBudgetMs: /);
   });
+
+  it('configures the peer-probe responder: on, every IPv4 interface, UDP 7947, advertised address picked unless set', () => {
+    expect(loadAgentConfig({ env: {} })).toMatchObject({ probeResponder: true, probeBindHost: '0.0.0.0', probePort: 7947, probeAdvertise: '' });
+    const c = loadAgentConfig({ env: { BANYAN_PROBE_PORT: '17947', BANYAN_PROBE_BIND_HOST: '10.20.0.7', BANYAN_PROBE_ADVERTISE: '203.0.113.9:27947' } });
+    expect(c).toMatchObject({ probePort: 17947, probeBindHost: '10.20.0.7', probeAdvertise: '203.0.113.9:27947' });
+    expect(loadAgentConfig({ env: {}, flags: { probeAdvertise: 'edge-7.example' } }).probeAdvertise).toBe('edge-7.example');
+    expect(problems(() => loadAgentConfig({ env: { BANYAN_PROBE_ADVERTISE: 'http://x/' } })).join()).toMatch(/^probeAdvertise: /);
+    expect(problems(() => loadAgentConfig({ env: { BANYAN_PROBE_PORT: '70000' } })).join()).toMatch(/^probePort: /);
+  });
 });

@@ -36,6 +36,9 @@ export function testConfig(over: Partial<AgentConfig> & Pick<AgentConfig, 'nodeI
     reconnectMaxMs: 500,
     benchBudgetMs: 0,
     probeIntervalMs: 3_600_000,
+    // The peer-probe responder on loopback, any free port: tests never take 7947 nor listen outside.
+    probeBindHost: '127.0.0.1',
+    probePort: 0,
     ...over,
   });
 }

@@ -1,7 +1,8 @@
 // The simulated fleet's bench and probe sources: labelled, seeded, and honest about what they skip.
 import { describe, expect, it } from 'vitest';
 import { SimBenchSource, SIM_EFFICIENCY } from '../../simulators/fleet/sim-bench.ts';
-import { SimProbeSource } from '../../simulators/fleet/sim-probe.ts';
+import { SimProbeSource, simProbeAddress, simProbeResponder } from '../../simulators/fleet/sim-probe.ts';
+import { DEFAULT_PROBE_PORT } from '../../protocol/probe-datagram.ts';
 import { LANDMARKS, siteById } from '../../simulators/fleet/geography.ts';
 import { NetworkModel, netPointAt } from '../../simulators/fleet/network.ts';
 import { accelerator } from '../helpers/envelopes.ts';
@@ -48,14 +49,32 @@ describe('SimProbeSource', () => {
     expect(orch.minMs).toBeGreaterThanOrEqual(model.baseRttMs(self, netPointAt(siteById('fz-gulou-dc-1')!, 'orchestrator')));
   });
 
-  it('probes peers by node id, loses everything to unknown peers and across a partition', async () => {
+  it('probes peers at their advertised address, reports them by node id, loses everything to unknown addresses and across a partition', async () => {
     const network = new NetworkModel({ seed: 3, loss: 0 });
     const src = new SimProbeSource({ network, self, count: 4, peer: (h) => (h === 'node-b' ? peerPoint : undefined) });
-    const [known, unknown] = await src.peers(['node-b:7000', 'ghost:7000'], 4, round);
-    expect(known).toMatchObject({ target: 'node-b:7000', targetKind: 'peer', received: 4 });
-    expect(unknown).toMatchObject({ received: 0, loss: 1 });
+    const peers = [
+      { nodeId: 'node-b', address: simProbeAddress('node-b') },
+      { nodeId: 'ghost', address: 'ghost:7947' },
+    ];
+    const [known, unknown] = await src.requested({ targets: [], peers }, 4, round);
+    expect(known).toMatchObject({ target: 'node-b', targetKind: 'peer', received: 4 });
+    expect(unknown).toMatchObject({ target: 'ghost', received: 0, loss: 1 });
     network.partition(self.district);
-    const [cut] = await src.peers(['node-b:7000'], 4, round);
+    const [cut] = await src.requested({ targets: [], peers: [peers[0]!] }, 4, round);
     expect(cut).toMatchObject({ received: 0, loss: 1 });
+  });
+
+  it('probes landmarks named host:port on request, as landmarks', async () => {
+    const src = new SimProbeSource({ network: new NetworkModel({ seed: 3, loss: 0 }), self, count: 2, peer: () => undefined });
+    const lm = LANDMARKS[0]!.id;
+    const [known, unknown] = await src.requested({ targets: [`${lm}:443`, 'nowhere:443'], peers: [] }, 2, round);
+    expect(known).toMatchObject({ target: `${lm}:443`, targetKind: 'landmark', received: 2 });
+    expect(unknown).toMatchObject({ targetKind: 'landmark', received: 0 });
+  });
+
+  it('advertises <node id>:<probe port> from a responder that binds nothing', async () => {
+    const r = simProbeResponder('node-a');
+    expect(await r.start()).toBe(`node-a:${DEFAULT_PROBE_PORT}`);
+    await r.close();
   });
 });

@@ -39,7 +39,7 @@ afterAll(() => {
   for (const a of agents) if (a.exitCode === null && a.signalCode === null) a.kill('SIGKILL');
 });
 function startAgent(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(launcher, ['agent', ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(launcher, ['agent', ...args], { env: { ...process.env, LOG_LEVEL: 'warn', BANYAN_PROBE_BIND_HOST: '127.0.0.1', BANYAN_PROBE_PORT: '0', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   agents.push(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { validate as lintDockerfile } from 'dockerfile-utils';
+import { defaultAgentConfig } from '../../agent/config.ts';
+import { DEFAULT_PROBE_PORT } from '../../protocol/probe-datagram.ts';
 
 const DEPLOY = join(import.meta.dirname, '../../deploy');
 
@@ -72,11 +74,38 @@ interface DaemonSetLike {
     template: {
       spec: {
         volumes: { hostPath?: { path: string } }[];
-        containers: { securityContext: Record<string, unknown>; env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[] }[];
+        containers: {
+          securityContext: Record<string, unknown>;
+          env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+          ports?: { name?: string; containerPort: number; hostPort?: number; protocol?: string }[];
+        }[];
       };
     };
   };
 }
+
+describe('the peer-probe port', () => {
+  it('is the agent default, and the deploy files open it as UDP', () => {
+    expect(defaultAgentConfig().probePort).toBe(DEFAULT_PROBE_PORT);
+    expect(DEFAULT_PROBE_PORT).toBe(7947);
+    const ds = manifests().find((m) => m.obj.kind === 'DaemonSet')!.obj as unknown as DaemonSetLike;
+    const agent = ds.spec.template.spec.containers[0]!;
+    expect(agent.ports).toContainEqual({ name: 'probe', containerPort: DEFAULT_PROBE_PORT, hostPort: DEFAULT_PROBE_PORT, protocol: 'UDP' });
+    // Peers reach the pod at the node's address, so that is what the birth advertises.
+    expect(agent.env.find((e) => e.name === 'HOST_IP')?.valueFrom?.fieldRef?.fieldPath).toBe('status.hostIP');
+    expect(agent.env.find((e) => e.name === 'BANYAN_PROBE_ADVERTISE')?.value).toBe(`$(HOST_IP):${DEFAULT_PROBE_PORT}`);
+    const names = agent.env.map((e) => e.name);
+    expect(names.indexOf('HOST_IP')).toBeLessThan(names.indexOf('BANYAN_PROBE_ADVERTISE'));
+    expect(readFileSync(join(DEPLOY, 'docker/Dockerfile.agent'), 'utf8')).toMatch(new RegExp(`^EXPOSE ${DEFAULT_PROBE_PORT}/udp$`, 'm'));
+    const c = parse(readFileSync(join(DEPLOY, 'docker/compose.yaml'), 'utf8')) as { services: { agent: { ports: string[]; environment: Record<string, string> } } };
+    expect(c.services.agent.ports).toContain(`${DEFAULT_PROBE_PORT}:${DEFAULT_PROBE_PORT}/udp`);
+    expect(Object.keys(c.services.agent.environment)).toContain('BANYAN_PROBE_ADVERTISE');
+    const template = readFileSync(join(DEPLOY, 'agent.yaml.template'), 'utf8');
+    for (const key of ['probeResponder', 'probeBindHost', 'probePort', 'probeAdvertise']) expect(template).toMatch(new RegExp(`^# ${key}: `, 'm'));
+    expect(template).toContain(`# probePort: ${DEFAULT_PROBE_PORT}\n`);
+    expect(readFileSync(join(DEPLOY, 'README.md'), 'utf8')).toMatch(new RegExp(`udp dport ${DEFAULT_PROBE_PORT} accept`));
+  });
+});
 
 describe('Dockerfiles', () => {
   it.each(['Dockerfile.agent', 'Dockerfile.orchestrator'])('%s lints clean, runs as a non-root user, and copies what exists', (name) => {

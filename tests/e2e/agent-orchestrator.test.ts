@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Agent } from '../../agent/agent.ts';
 import { NodeBenchSource } from '../../agent/bench-source.ts';
+import { UdpProbeResponder } from '../../agent/probe/responder.ts';
 import { commandBackend, cpuBackend } from '../../agent/bench/index.ts';
 import { buildAgentBundle } from '../../deploy/bundle/agent-bundle.mjs';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../orchestrator/broker.ts';
@@ -180,7 +181,7 @@ describe('bench and latency reports', () => {
   const state = tempDir('banyan-agent-report-');
   let agent: Agent;
   let landmark: Server;
-  let peer: Server;
+  let other: Server;
 
   const listen = async (): Promise<Server> => {
     const s = createServer((sock) => sock.destroy());
@@ -191,7 +192,7 @@ describe('bench and latency reports', () => {
 
   beforeAll(async () => {
     landmark = await listen();
-    peer = await listen();
+    other = await listen();
     const result = JSON.stringify({ precision: 'bf16', tflops: 640.5, latency_p50_ms: 0.3, latency_p99_ms: 0.5, shape: '8192x8192x8192' });
     const bench = new NodeBenchSource({
       budgetMs: 4000,
@@ -212,7 +213,7 @@ describe('bench and latency reports', () => {
     cleanups.push(async () => {
       await agent.stop();
       landmark.close();
-      peer.close();
+      other.close();
       state.remove();
     });
     await agent.start();
@@ -238,11 +239,29 @@ describe('bench and latency reports', () => {
     expect(byName.get('orchestrator')).toMatchObject({ targetKind: 'orchestrator', sent: 3, received: 3 });
   }, 30_000);
 
-  it('probes peers on cmd probe and reports them', async () => {
-    const target = `127.0.0.1:${portOf(peer)}`;
-    const cid = await command('report-1', { action: 'probe', probe: { targets: [target], count: 2, peers: [] } });
-    await waitFor('probe ack', () => seen.some((e) => e.body === 'event' && e.event.correlationId === cid));
-    const lat = await waitFor('peer latency', () => orch.registry.get('report-1')?.latency?.targets.find((t) => t.target === target));
-    expect(lat).toMatchObject({ targetKind: 'peer', sent: 2, received: 2 });
+  it('probes on cmd probe: landmarks by TCP connect, peers at their responder, reported by node id', async () => {
+    const target = `127.0.0.1:${portOf(other)}`;
+    const responder = new UdpProbeResponder({ nodeId: 'peer-x', bindHost: '127.0.0.1', port: 0, advertise: '' });
+    const address = await responder.start();
+    try {
+      const cid = await command('report-1', { action: 'probe', probe: { targets: [target], count: 2, peers: [{ nodeId: 'peer-x', address }] } });
+      await waitFor('probe ack', () => seen.some((e) => e.body === 'event' && e.event.correlationId === cid));
+      const lat = await waitFor('landmark and peer latency', () => {
+        const targets = orch.registry.get('report-1')?.latency?.targets ?? [];
+        const byName = new Map(targets.map((t) => [t.target, t]));
+        return byName.has(target) && byName.has('peer-x') && byName;
+      });
+      expect(lat.get(target)).toMatchObject({ targetKind: 'landmark', sent: 2, received: 2 });
+      expect(lat.get('peer-x')).toMatchObject({ targetKind: 'peer', sent: 2, received: 2 });
+      expect(responder.stats.answered).toBe(2);
+    } finally {
+      await responder.close();
+    }
+  });
+
+  it('answers a probe command with a malformed peer address by an error ack naming it', async () => {
+    const cid = await command('report-1', { action: 'probe', probe: { targets: [], count: 1, peers: [{ nodeId: 'peer-x', address: 'peer-x' }] } });
+    const ack = await waitFor('ack', () => seen.find((e) => e.body === 'event' && e.event.correlationId === cid));
+    expect(ack.body === 'event' && ack.event.kind === 'ack' && ack.event.ack).toMatchObject({ ok: false, error: expect.stringContaining('"peer-x" is not host:port') });
   });
 });

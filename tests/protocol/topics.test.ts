@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeSubscriptions, nodeTopic, parseNodeTopic } from '../../protocol/topics.ts';
+import { nodeSubscriptions, nodeTopic, parseNodeTopic, parseRttProbeTopic, rttProbeTopic } from '../../protocol/topics.ts';
 
 describe('topics', () => {
   it('builds and parses banyan/v1/<site>/<node>/<channel>', () => {
@@ -19,5 +19,11 @@ describe('topics', () => {
   });
   it('subscribes to every node channel but cmd', () => {
     expect(nodeSubscriptions('r')).toEqual(['r/+/+/birth', 'r/+/+/state', 'r/+/+/telemetry', 'r/+/+/bench', 'r/+/+/latency', 'r/+/+/event']);
+  });
+  it('names one RTT probe topic per node and reads the node back', () => {
+    expect(rttProbeTopic('banyan/v1', 'node-7')).toBe('banyan/v1/_rtt/node-7');
+    expect(parseRttProbeTopic('banyan/v1', 'banyan/v1/_rtt/node-7')).toBe('node-7');
+    expect(parseRttProbeTopic('banyan/v1', 'banyan/v1/_rtt/a/b')).toBeNull();
+    expect(parseRttProbeTopic('banyan/v1', 'banyan/v1/s/node-7/telemetry')).toBeNull();
   });
 });

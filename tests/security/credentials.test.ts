@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hashPassword, parsePasswordFile, verifyPassword } from '../../orchestrator/creds/passwd.ts';
-import { filterCovers, mayPublish, banyanAclPolicy } from '../../orchestrator/creds/acl.ts';
+import { filterCovers, mayPublish, banyanAclPolicy, renderMosquittoAcl } from '../../orchestrator/creds/acl.ts';
 import { MqttSecurityError, mqttSecurityOptions } from '../../protocol/mqtt-tls.ts';
 import { loadApiTokens } from '../../orchestrator/api/auth.ts';
 import { main } from '../../cli.ts';
@@ -54,6 +54,15 @@ describe('MQTT topic policy', () => {
     expect(mayPublish(p, '+', 'banyan/v1/s/+/telemetry')).toBe(false);
     expect(mayPublish(p, 'node-a', 'banyan/v1/s/node-a/telemetry')).toBe(true);
     expect(mayPublish(p, 'node-a', 'banyan/v1/s/node-a/cmd')).toBe(false);
+  });
+
+  it("allows a node exactly its own RTT probe topic, and renders it for Mosquitto", () => {
+    const p = banyanAclPolicy('banyan/v1');
+    expect(mayPublish(p, 'node-a', 'banyan/v1/_rtt/node-a')).toBe(true);
+    expect(mayPublish(p, 'node-a', 'banyan/v1/_rtt/node-b')).toBe(false);
+    expect(mayPublish(p, 'node-a', 'banyan/v1/_rtt/node-a/x')).toBe(false);
+    expect(mayPublish(p, 'node-a', 'banyan/v1/_rtt')).toBe(false);
+    expect(renderMosquittoAcl(p)).toContain('pattern write banyan/v1/_rtt/%u\n');
   });
 });
 

@@ -4,8 +4,11 @@
 // after the forbidden one and reads it back; anything routed earlier would have been delivered first.
 import { afterEach, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
+import { decode } from '../../protocol/codec.ts';
 import { mqttSecurityOptions } from '../../protocol/mqtt-tls.ts';
+import { rttProbeTopic } from '../../protocol/topics.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { tempDir, testAgent, testConfig } from '../agent/harness.ts';
 
 export interface BrokerUnderTest {
   url: string;
@@ -20,7 +23,7 @@ export interface BrokerUnderTest {
 
 interface Seen {
   client: MqttClient;
-  messages: { topic: string; text: string }[];
+  messages: { topic: string; text: string; payload: Buffer }[];
 }
 
 let counter = 0;
@@ -39,7 +42,7 @@ export async function login(b: BrokerUnderTest, user: string, extra: { password?
     connectTimeout: 5000,
   });
   const seen: Seen = { client, messages: [] };
-  client.on('message', (topic, payload) => seen.messages.push({ topic, text: payload.toString() }));
+  client.on('message', (topic, payload) => seen.messages.push({ topic, text: payload.toString(), payload }));
   return seen;
 }
 
@@ -105,6 +108,73 @@ export function identityScenarios(get: () => BrokerUnderTest): void {
     await orch.client.publishAsync(topic('node-a', 'cmd'), 'for-a', { qos: 1 });
     await waitFor('A receives its own command', () => a.messages.some((m) => m.text === 'for-a'));
     expect(a.messages.filter((m) => m.text !== 'for-a')).toEqual([]);
+  });
+
+  it("node A's agent stays connected across probe rounds: its own RTT probe topic is allowed", async () => {
+    const b = get();
+    const orch = await open(b, b.orchestratorUser);
+    await orch.client.subscribeAsync(`${b.topicRoot}/#`, { qos: 1 });
+    const state = tempDir('banyan-acl-probe-');
+    const agent = testAgent(
+      testConfig({
+        nodeId: 'node-a',
+        site: 'site-1',
+        brokerUrl: b.url,
+        topicRoot: b.topicRoot,
+        stateDir: state.dir,
+        username: 'node-a',
+        passwordFile: b.secretFile('node-a'),
+        ...(b.caFile ? { caFile: b.caFile } : {}),
+        awaitOrchestrator: false,
+        probeIntervalMs: 1000,
+        probeCount: 2,
+      }),
+    );
+    let drops = 0;
+    agent.on('disconnected', () => drops++);
+    const rounds: number[] = [];
+    agent.on('probed', (targets) => rounds.push(targets.find((t) => t.targetKind === 'orchestrator')?.received ?? 0));
+    try {
+      await agent.start();
+      await waitFor('three probe rounds', () => rounds.length >= 3, 15_000);
+      // The probe publishes went through the broker (Mosquitto on 3.1.1 acks a refused one
+      // silently and drops it; aedes closes the connection), and their RTT was reported.
+      const probes = () => orch.messages.filter((m) => m.topic === rttProbeTopic(b.topicRoot, 'node-a')).length;
+      await waitFor('the probe publishes at the orchestrator account', () => probes() >= 3 * 2);
+      const latencies = await waitFor('three latency reports', () => {
+        const l = orch.messages.flatMap((m) => {
+          if (m.topic !== topic('node-a', 'latency')) return [];
+          const d = decode(m.payload);
+          return d.ok && d.envelope.body === 'latency' ? [d.envelope.latency] : [];
+        });
+        return l.length >= 3 && l;
+      });
+      for (const l of latencies.slice(0, 3)) expect(l.targets.find((t) => t.targetKind === 'orchestrator')).toMatchObject({ sent: 2, received: 2 });
+      expect(rounds.slice(0, 3)).toEqual([2, 2, 2]);
+      expect(drops).toBe(0);
+      expect(agent.connected).toBe(true);
+      const offline = orch.messages.filter((m) => {
+        if (m.topic !== topic('node-a', 'state')) return false;
+        const d = decode(m.payload);
+        return d.ok && d.envelope.body === 'state' && d.envelope.state.status === 'OFFLINE';
+      });
+      expect(offline).toEqual([]);
+    } finally {
+      await agent.stop();
+      state.remove();
+    }
+  }, 30_000);
+
+  it("node A cannot publish on B's RTT probe topic", async () => {
+    const b = get();
+    const orch = await open(b, b.orchestratorUser);
+    await orch.client.subscribeAsync(`${b.topicRoot}/#`, { qos: 1 });
+    const a = await open(b, 'node-a');
+    await publishMaybeRefused(a.client, rttProbeTopic(b.topicRoot, 'node-b'), 'forged-rtt');
+    await publishMaybeRefused(a.client, `${b.topicRoot}/_rtt/node-a/extra`, 'forged-deeper');
+    await publishMaybeRefused(a.client, `${b.topicRoot}/_rtt`, 'forged-bare');
+    await barrier(orch, b.topicRoot);
+    expect(orch.messages.filter((m) => m.text.startsWith('forged'))).toEqual([]);
   });
 
   it('the orchestrator account hears both nodes and commands each', async () => {

@@ -24,7 +24,8 @@ it('npm start lists 25 nodes, then stops cleanly on SIGINT with no orphans', asy
     cwd: new URL('../..', import.meta.url).pathname,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
+    // The local agent's peer-probe responder on loopback, any free port (never 7947 on every interface).
+    env: { ...process.env, LOG_LEVEL: 'warn', BANYAN_PROBE_BIND_HOST: '127.0.0.1', BANYAN_PROBE_PORT: '0' },
   });
   let out = '';
   let err = '';
