@@ -285,7 +285,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     this.benchRun = (async () => {
       try {
-        const run = await bench.run({ accelerators: this.accelerators, busy: this.busyAccelerators(), rerun, signal: this.work.signal });
+        const run = await bench.run({ accelerators: this.accelerators, busy: this.busyAccelerators(), rerun, signal: this.work.signal, ...this.powerReader() });
         for (const s of run.skipped) this.log.info({ bench: s }, 'benchmark target skipped');
         for (const r of run.results) this.benchResults.set(r.target, r);
         if (this.work.signal.aborted) return;
@@ -302,6 +302,13 @@ export class Agent extends EventEmitter<AgentEvents> {
       }
     })();
     return this.benchRun;
+  }
+
+  /** Power during a benchmark comes from the same vendor call as telemetry; none without one. */
+  private powerReader(): { powerOf?: (index: number) => Promise<number | undefined> } {
+    const source = this.deps.accelerators;
+    if (!source.sample) return {};
+    return { powerOf: async (index) => (await source.sample!()).accelerators.find((a) => a.index === index)?.powerW };
   }
 
   /** One scheduled probe round (landmarks + orchestrator); skipped while one runs or offline. */

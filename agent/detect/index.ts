@@ -2,7 +2,7 @@
 // nominal FP16-eq from the catalogue; PCI devices no tool accounted for are still listed, with
 // what to install. Nothing here knows whether the tools are real or simulated.
 import type { Accelerator } from '../../protocol/messages.ts';
-import { unknownFp16, type Factors } from '../../protocol/fp16.ts';
+import { tflopsPerWatt, unknownFp16, type Factors } from '../../protocol/fp16.ts';
 import { isDomesticVendor, VENDORS, type VendorId } from '../../protocol/vendors.ts';
 import type { AcceleratorReadings, AcceleratorSource, DetectResult } from '../hardware.ts';
 import { loadCatalog, lookup, nominalFp16, type Catalog } from '../catalog/catalog.ts';
@@ -130,6 +130,8 @@ function fromTool(
   const deviceId = onBus ? `0x${onBus.deviceId}` : dev.pciDeviceId;
   const vendorHex = onBus?.vendorId ?? detector.pciVendorIds[0]!;
   const entry = lookup(catalog, { vendor: dev.vendor, model: dev.model, pciDeviceId: deviceId });
+  const nominal = nominalFp16(catalog, entry, dev.model, factors);
+  const perWatt = tflopsPerWatt(nominal.tflops, entry?.tdpW);
   return {
     vendor: dev.vendor,
     model: dev.model,
@@ -141,9 +143,11 @@ function fromTool(
     firmwareVersion: dev.firmwareVersion ?? '',
     health: dev.health,
     domestic: isDomesticVendor(dev.vendor),
-    nominal: nominalFp16(catalog, entry, dev.model, factors),
+    nominal,
     detectedBy: tool,
     note: dev.note ?? '',
+    ...(entry?.tdpW !== undefined ? { tdpW: entry.tdpW } : {}),
+    ...(perWatt !== undefined ? { nominalTflopsPerWatt: perWatt } : {}),
   };
 }
 
