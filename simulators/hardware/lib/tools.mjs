@@ -119,10 +119,11 @@ function nvidiaSmi(args, all) {
   for (const d of gpus) {
     const err = d.health === 'error';
     const r = d.readings;
-    const pwr = `${lpad(r.powerW === undefined ? 'N/A' : `${Math.round(r.powerW)}W`, 5)} / ${lpad(r.powerLimitW === undefined ? 'N/A' : `${Math.round(r.powerLimitW)}W`, 5)}`;
+    // The table truncates watts: 77.71 W prints "77W".
+    const pwr = `${lpad(r.powerW === undefined ? 'N/A' : `${Math.trunc(r.powerW)}W`, 5)} / ${lpad(r.powerLimitW === undefined ? 'N/A' : `${Math.trunc(r.powerLimitW)}W`, 5)}`;
     lines.push(
       `| ${lpad(d.index, 3)}  ${pad(d.model, 31)}On  | ${lpad(shortBus(d.busId).toUpperCase(), 18)} Off | ${lpad(err ? 'ERR!' : d.health === 'warning' ? 3 : 0, 20)} |`,
-      `| N/A   ${lpad(`${fix(r.temperatureC, 0)}C`, 3)}    P0           ${pwr} | ${lpad(`${r.memoryUsedMib}MiB / ${d.memoryMib}MiB`, 22)} | ${lpad(`${r.utilPct}%`, 6)}      Default |`,
+      `| N/A   ${lpad(`${fix(r.temperatureC, 0)}C`, 3)}    P0           ${pwr} | ${lpad(`${r.memoryUsedMib}MiB / ${d.memoryMib}MiB`, 22)} | ${lpad(`${r.utilPct}%`, 7)}      Default |`,
       '|                                         |                        |             Disabled |',
       rule,
     );
@@ -183,7 +184,7 @@ function cnmon(args, all) {
     const ecc = d.health === 'warning' ? '2' : 'N/A';
     lines.push(
       `| ${pad(d.index, 5)} /   ${pad(d.model, 13)}${lpad(d.firmware, 6)} | ${lpad(d.busId.toUpperCase(), 20)} | ${pad(util, 18)}${lpad(ecc, 3)} |`,
-      `|  0%   ${pad(`${fix(r.temperatureC, 0)}C`, 4)}  ${lpad(`${fix(r.powerW, 0)} W/ ${fix(r.powerLimitW, 0)} W`, 15)} | ${lpad(`${r.memoryUsedMib} MiB/ ${d.memoryMib} MiB`, 20)} | N/A           Default |`,
+      `|  0%   ${pad(`${fix(r.temperatureC, 0)}C`, 4)}${lpad(`${fix(r.powerW, 0)} W/ ${fix(r.powerLimitW, 0)} W`, 19)} | ${lpad(`${r.memoryUsedMib} MiB/ ${d.memoryMib} MiB`, 20)} | N/A           Default |`,
       rule,
     );
   }
@@ -380,7 +381,7 @@ function kunlunXpuSmi(args, all) {
   for (const d of xpus) {
     lines.push(
       `| ${lpad(d.index, 3)}  ${pad(d.model, 18)}N/A   | ${shortBus(d.busId).toUpperCase()} N/A | ${lpad(d.health === 'ok' ? 0 : 2, 20)} |`,
-      `| N/A   ${pad(`${fix(d.readings.temperatureC, 0)}C`, 4)} N/A ${lpad(`${fix(d.readings.powerW, 0)}W / ${fix(d.readings.powerLimitW, 0)}W`, 12)} | ${lpad(`${d.readings.memoryUsedMib}MiB / ${d.memoryMib}MiB`, 20)} | ${lpad(`${d.readings.utilPct}%`, 6)}      Default |`,
+      `| N/A   ${pad(`${fix(d.readings.temperatureC, 0)}C`, 3)}  N/A${lpad(`${fix(d.readings.powerW, 0)}W / ${fix(d.readings.powerLimitW, 0)}W`, 15)} | ${lpad(`${d.readings.memoryUsedMib}MiB / ${d.memoryMib}MiB`, 20)} | ${lpad(`${d.readings.utilPct}%`, 7)}      Default |`,
       rule,
     );
   }
@@ -403,7 +404,7 @@ function ixsmi(args, all) {
   for (const d of gpus) {
     lines.push(
       `| ${pad(d.index, 4)} ${pad(d.model, 24)} | ${pad(shortBus(d.busId).toUpperCase(), 20)} | 500MHz    1600MHz    |`,
-      `| 0%   ${pad(`${fix(d.readings.temperatureC, 0)}C`, 4)}  P0    ${pad(`${d.readings.powerW === undefined ? 'N/A' : `${fix(d.readings.powerW, 0)}W`} / ${d.readings.powerLimitW === undefined ? 'N/A' : `${fix(d.readings.powerLimitW, 0)}W`}`, 10)}| ${pad(`${d.readings.memoryUsedMib}MiB / ${d.memoryMib}MiB`, 20)} | ${pad(d.health === 'error' ? 'ERR!' : `${d.readings.utilPct}%`, 9)} Default    |`,
+      `| 0%   ${pad(`${fix(d.readings.temperatureC, 0)}C`, 4)}  P0    ${pad(`${d.readings.powerW === undefined ? 'N/A' : `${fix(d.readings.powerW, 0)}W`} / ${d.readings.powerLimitW === undefined ? 'N/A' : `${fix(d.readings.powerLimitW, 0)}W`}`, 13)}| ${pad(`${d.readings.memoryUsedMib}MiB / ${d.memoryMib}MiB`, 20)} | ${pad(d.health === 'error' ? 'ERR!' : `${d.readings.utilPct}%`, 9)} Default    |`,
       rule,
     );
   }
