@@ -54,6 +54,18 @@ describe('every vendor reports per-card readings through its fake tool', () => {
     expect(r.accelerators[1]).toEqual({ index: 1, health: 'ok', ...expected });
   });
 
+  it.each([
+    ['hygon', { missingTools: ['rocm-smi'] }, 'hy-smi', ['utilPct', 'temperatureC', 'powerW', 'powerLimitW']],
+    ['kunlunxin', { tools: ['xpu_smi'] }, 'xpu_smi', ['utilPct', 'memoryUsedMib', 'memoryTotalMib']],
+  ] as const)('%s through its other tool (%j)', async (vendor, tools, tool, keys) => {
+    const { source, detected } = await sourceOn({ vendors: { [vendor]: { count: 1, ...LOAD } }, ...tools });
+    expect(detected.accelerators.map((a) => a.detectedBy)).toEqual([tool]);
+    const r = await source.sample();
+    expect(r.errors).toEqual([]);
+    const want: Record<string, number> = { ...LOAD, memoryTotalMib: detected.accelerators[0]!.memoryMib };
+    expect(r.accelerators).toEqual([{ index: 0, health: 'ok', ...Object.fromEntries(keys.map((k) => [k, want[k]])) }]);
+  });
+
   it('AMD and Hygon in one box share rocm-smi: each card gets its own readings', async () => {
     const { source, detected } = await sourceOn({ vendors: { amd: { count: 1, powerW: 321 }, hygon: { count: 1, powerW: 123 } } });
     expect(detected.accelerators.map((a) => [a.index, a.vendor])).toEqual([[0, 'amd'], [1, 'hygon']]);
