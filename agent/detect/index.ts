@@ -103,7 +103,7 @@ export async function detectWithToolIndexes(opts: DetectOptions = {}): Promise<{
       warnings.push(`${orphans.length} ${VENDORS[detector.vendor].name} device(s) on PCI that ${outcome.tool} did not list`);
     }
     for (const p of orphans) found.push(fromPci(p, detector.vendor, why, catalog));
-    toolIndexes.length = found.length;
+    toolIndexes.length = found.length; // PCI-only cards have no tool index
   });
   return { result: { accelerators: found.map((a, index) => ({ ...a, index })), warnings: [...new Set(warnings)] }, toolIndexes };
 }

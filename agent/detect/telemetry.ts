@@ -96,31 +96,36 @@ export class CardTelemetry {
   }
 
   /**
-   * The call, unless the previous one of the same invocation still runs; waits at most the
-   * timeout plus a grace (a process stuck in the kernel may outlive even SIGKILL).
+   * The call, bounded by the timeout plus a grace (a process stuck in the kernel may outlive even
+   * SIGKILL). A call of the same invocation already running is joined, not started again (a
+   * benchmark's power readings and the telemetry interval meet); one running past its timeout
+   * makes this interval's cards missing until it ends.
    */
   private async bounded(key: string, call: TelemetryCall, start: () => Promise<ToolResult>): Promise<ToolResult> {
-    const busy = this.running.get(key);
+    const limitMs = this.opts.timeoutMs + 1000;
     const seconds = formatSeconds(this.opts.timeoutMs);
-    if (busy) {
-      const forS = formatSeconds(Date.now() - busy.since);
+    let entry = this.running.get(key);
+    if (entry && Date.now() - entry.since >= limitMs) {
+      const forS = formatSeconds(Date.now() - entry.since);
       return { ok: false, missing: false, stdout: '', message: `${call.tool} is still running after ${forS} s (timeout ${seconds} s); is the driver loaded, or is a device hung? Its cards are left out until it ends` };
     }
-    const done = start();
-    const entry = { since: Date.now(), done };
-    this.running.set(key, entry);
-    void done.finally(() => {
-      if (this.running.get(key) === entry) this.running.delete(key);
-    });
+    if (!entry) {
+      const started = { since: Date.now(), done: start() };
+      this.running.set(key, started);
+      void started.done.finally(() => {
+        if (this.running.get(key) === started) this.running.delete(key);
+      });
+      entry = started;
+    }
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<ToolResult>((resolve) => {
       timer = setTimeout(
         () => resolve({ ok: false, missing: false, stdout: '', message: `${call.tool} timed out after ${seconds} s and has not exited; is the driver loaded, or is a device hung?` }),
-        this.opts.timeoutMs + 1000,
+        Math.max(0, entry.since + limitMs - Date.now()),
       );
     });
     try {
-      return await Promise.race([done, late]);
+      return await Promise.race([entry.done, late]);
     } finally {
       clearTimeout(timer);
     }

@@ -54,10 +54,11 @@ describe('every vendor reports per-card readings through its fake tool', () => {
     expect(r.accelerators[1]).toEqual({ index: 1, health: 'ok', ...expected });
   });
 
-  it.each([
+  const OTHER_TOOL: [SimVendor, Partial<HardwareScenario>, string, Key[]][] = [
     ['hygon', { missingTools: ['rocm-smi'] }, 'hy-smi', ['utilPct', 'temperatureC', 'powerW', 'powerLimitW']],
     ['kunlunxin', { tools: ['xpu_smi'] }, 'xpu_smi', ['utilPct', 'memoryUsedMib', 'memoryTotalMib']],
-  ] as const)('%s through its other tool (%j)', async (vendor, tools, tool, keys) => {
+  ];
+  it.each(OTHER_TOOL)('%s through its other tool (%j)', async (vendor, tools, tool, keys) => {
     const { source, detected } = await sourceOn({ vendors: { [vendor]: { count: 1, ...LOAD } }, ...tools });
     expect(detected.accelerators.map((a) => a.detectedBy)).toEqual([tool]);
     const r = await source.sample();
@@ -103,6 +104,20 @@ describe('a hung or broken tool', () => {
     expect(r.accelerators.map((a) => a.index)).toEqual([1]);
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatch(/^nvidia-smi --query-gpu: output not understood/);
+  });
+
+  it('a sample asked while the same call runs (a benchmark reading power) joins it: one process for both', async () => {
+    let started = 0;
+    const slow: ToolRunner = () => {
+      started++;
+      return new Promise<ToolResult>((resolve) => setTimeout(() => resolve({ ok: true, stdout: '0, 7, 1, 2, 30, 50.00, 100.00\n', stderr: '' }), 100));
+    };
+    const telemetry = new CardTelemetry({ env: {}, timeoutMs: 2000, runner: () => slow });
+    const cards = [{ index: 0, vendor: 'nvidia' as const, tool: 'nvidia-smi', vendorIndex: 0, pciBusId: '' }];
+    const [a, b] = await Promise.all([telemetry.sample(cards), telemetry.sample(cards)]);
+    expect(started).toBe(1);
+    expect(a).toEqual(b);
+    expect(a.accelerators).toEqual([{ index: 0, utilPct: 7, memoryUsedMib: 1, memoryTotalMib: 2, temperatureC: 30, powerW: 50, powerLimitW: 100, health: 'ok' }]);
   });
 
   it('a call that outlives its timeout (a process stuck in the kernel) is not started again while it runs', async () => {
