@@ -15,7 +15,7 @@ import { EnvelopeFactory } from './envelopes.ts';
 import { StateDir } from './exec/state-dir.ts';
 import { toProtocolEvent, WorkloadSupervisor } from './exec/supervisor.ts';
 import type { Clock, Runner, RunnerKind } from './exec/types.ts';
-import type { AcceleratorSource, HostSource } from './hardware.ts';
+import type { AcceleratorReadings, AcceleratorSource, HostSource } from './hardware.ts';
 import { mqttSecurityOptions } from '../protocol/mqtt-tls.ts';
 import { MqttLink, type Link, type LinkOptions } from './mqtt-link.ts';
 import { Outbox, type OutboxKind, type OutboxStats } from './outbox.ts';
@@ -103,6 +103,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private benchAgain = false;
   private readonly benchResults = new Map<string, BenchResult>();
   private probing = false;
+  /** The accelerator telemetry errors of the last sample: each is logged when it starts, not every interval. */
+  private reportedCardErrors = new Set<string>();
   /** Accelerator indexes per workload this node holds, for the benchmark's busy set. */
   private readonly workloadIndexes = new Map<string, number[]>();
 
@@ -298,7 +300,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     this.benchRun = (async () => {
       try {
-        const run = await bench.run({ accelerators: this.accelerators, busy: this.busyAccelerators(), rerun, signal: this.work.signal });
+        const run = await bench.run({ accelerators: this.accelerators, busy: this.busyAccelerators(), rerun, signal: this.work.signal, ...this.powerReader() });
         for (const s of run.skipped) this.log.info({ bench: s }, 'benchmark target skipped');
         for (const r of run.results) this.benchResults.set(r.target, r);
         if (this.work.signal.aborted) return;
@@ -315,6 +317,13 @@ export class Agent extends EventEmitter<AgentEvents> {
       }
     })();
     return this.benchRun;
+  }
+
+  /** Power during a benchmark comes from the same vendor call as telemetry; none without one. */
+  private powerReader(): { powerOf?: (index: number) => Promise<number | undefined> } {
+    const source = this.deps.accelerators;
+    if (!source.sample) return {};
+    return { powerOf: async (index) => (await source.sample!()).accelerators.find((a) => a.index === index)?.powerW };
   }
 
   /** One scheduled probe round (landmarks + orchestrator); skipped while one runs or offline. */
@@ -460,11 +469,28 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private async sendTelemetry(): Promise<void> {
     try {
-      const s = await this.deps.host.sample();
+      const [s, cards] = await Promise.all([this.deps.host.sample(), this.sampleAccelerators()]);
       if (this.work.signal.aborted) return;
-      this.report({ body: 'telemetry', telemetry: { ...s, runningWorkloads: this.supervisor.running().length } });
+      const telemetry = cards
+        ? { ...s, accelerators: cards.accelerators, acceleratorErrors: [...s.acceleratorErrors, ...cards.errors] }
+        : s;
+      this.report({ body: 'telemetry', telemetry: { ...telemetry, runningWorkloads: this.supervisor.running().length } });
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'telemetry sample failed');
+    }
+  }
+
+  /** The vendor tools' per-card readings; null when the source has none (the host sample's stand). */
+  private async sampleAccelerators(): Promise<AcceleratorReadings | null> {
+    const source = this.deps.accelerators;
+    if (!source.sample) return null;
+    try {
+      const r = await source.sample();
+      for (const e of r.errors) if (!this.reportedCardErrors.has(e)) this.log.warn({ telemetry: e }, 'accelerator readings missing');
+      this.reportedCardErrors = new Set(r.errors);
+      return r;
+    } catch (e) {
+      return { accelerators: [], errors: [`accelerator readings failed: ${(e as Error).message}`] };
     }
   }
 

@@ -11,6 +11,8 @@ export interface BenchRequest {
   /** Measure again even when a result for this driver is cached (cmd rebench). */
   rerun: boolean;
   signal: AbortSignal;
+  /** A card's power draw from its vendor tool, for the energy figures (avgPowerW, tflopsPerWatt). */
+  powerOf?: (acceleratorIndex: number) => Promise<number | undefined>;
 }
 
 export interface BenchSourceRun {
@@ -50,6 +52,7 @@ export class NodeBenchSource implements BenchSource {
       rerun: req.rerun,
       cache,
       signal: req.signal,
+      ...(req.powerOf ? { powerOf: req.powerOf } : {}),
       ...(this.opts.backends ? { backends: this.opts.backends } : {}),
     });
     return {

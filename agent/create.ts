@@ -7,11 +7,14 @@ import type { Factors } from '../protocol/fp16.ts';
 import { Agent } from './agent.ts';
 import type { AgentConfig } from './config.ts';
 import { createAcceleratorSource } from './detect/index.ts';
+import { DEFAULT_TELEMETRY_TIMEOUT_MS } from './detect/telemetry.ts';
 import { SystemHostSource } from './host.ts';
 
 export function createNodeAgent(config: AgentConfig, log?: Logger): Agent {
   const accelerators = createAcceleratorSource({
     timeoutMs: config.toolTimeoutMs,
+    // Each interval's tool calls must end well before the next interval starts.
+    telemetryTimeoutMs: Math.min(config.toolTimeoutMs, DEFAULT_TELEMETRY_TIMEOUT_MS, Math.max(200, Math.floor(config.telemetryIntervalMs / 2))),
     // Validated by checkFactors when the configuration was loaded.
     factors: config.fp16Factors as Partial<Factors>,
     ...(config.catalogOverridePath ? { catalogOverridePath: config.catalogOverridePath } : {}),

@@ -64,6 +64,16 @@ export function unknownFp16(kind: FigureKind, source: string): Fp16Figure {
   return { basis: 'unknown', source, kind, weak: false };
 }
 
+/**
+ * FP16-equivalent TFLOPS per watt: nominal (nominal TFLOPS / catalogue TDP) or measured (measured
+ * TFLOPS / average card power during the benchmark). Absent unless both figures are known and positive.
+ */
+export function tflopsPerWatt(tflops: number | undefined, watts: number | undefined): number | undefined {
+  if (!(typeof tflops === 'number' && Number.isFinite(tflops) && tflops > 0)) return undefined;
+  if (!(typeof watts === 'number' && Number.isFinite(watts) && watts > 0)) return undefined;
+  return Math.round((tflops / watts) * 10_000) / 10_000;
+}
+
 function round(v: number): number {
   return Math.round(v * 1000) / 1000;
 }

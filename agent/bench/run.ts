@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import type { Accelerator, BenchResult } from '../../protocol/messages.ts';
 import type { BenchCache } from './cache.ts';
+import { startPowerMeter, withPower } from './power.ts';
 import { cpuBackend } from './cpu/backend.ts';
 import { readCpuFacts } from './cpu/peak.ts';
 import { torchBackend } from './torch/backend.ts';
@@ -32,6 +33,10 @@ export interface RunBenchmarksOptions {
   cache?: BenchCache | null;
   signal?: AbortSignal;
   onProgress?: (p: BenchProgress) => void;
+  /** A card's power draw from its vendor tool, read while that card is benchmarked; absent: no energy figures. */
+  powerOf?: (acceleratorIndex: number) => Promise<number | undefined>;
+  /** How often power is read during a run (default 500 ms). */
+  powerEveryMs?: number;
 }
 
 export type BenchOutcome =
@@ -105,11 +110,17 @@ export async function runBenchmarks(opts: RunBenchmarksOptions): Promise<BenchRu
     }
     try {
       opts.onProgress?.({ target: target.id, backend: backend.name, phase: 'start', fraction: 0 });
-      const result = await backend.run(target, {
-        budgetMs,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      });
+      // A CPU run has no card power: only accelerators are metered.
+      const powerOf = opts.powerOf;
+      const meter = target.kind === 'accelerator' && powerOf ? startPowerMeter(() => powerOf(target.accelerator.index), opts.powerEveryMs) : null;
+      const measured = await backend
+        .run(target, {
+          budgetMs,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        })
+        .finally(() => meter?.stop());
+      const result = meter ? withPower(measured, await meter.stop()) : measured;
       outcomes.push({ target: target.id, status: 'measured', backend: backend.name, result });
       opts.cache?.set(target, backend.name, result);
       await opts.cache?.save();

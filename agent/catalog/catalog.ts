@@ -22,6 +22,10 @@ export interface CatalogEntry {
   source: string;
   verified: boolean;
   note?: string;
+  /** Board power / TDP the vendor states, in watts; only with `tdpSource`. */
+  tdpW?: number;
+  /** Where the TDP figure comes from: never a TDP without one. */
+  tdpSource?: string;
   /** Where the entry came from: the built-in file, or the site override that replaced it. */
   origin: string;
 }
@@ -108,6 +112,11 @@ export function validateCatalog(doc: unknown, where: string, origin = 'catalogue
     }
     const memory = m['memoryMib'];
     if (memory !== undefined && !(typeof memory === 'number' && memory > 0)) problems.push(`${at}.memoryMib must be a positive number`);
+    const tdp = m['tdpW'];
+    const tdpSource = m['tdpSource'];
+    if (tdp !== undefined && !(typeof tdp === 'number' && Number.isFinite(tdp) && tdp > 0)) problems.push(`${at}.tdpW must be a positive number of watts`);
+    if (tdp !== undefined && !(typeof tdpSource === 'string' && tdpSource.trim() !== '')) problems.push(`${at}.tdpW needs a tdpSource naming the vendor's stated figure`);
+    if (tdpSource !== undefined && tdp === undefined) problems.push(`${at}.tdpSource without a tdpW`);
     const dense = m['dense'];
     if (!isObject(dense)) problems.push(`${at}.dense must be an object (empty for an unverified model)`);
     else {
@@ -132,6 +141,7 @@ export function validateCatalog(doc: unknown, where: string, origin = 'catalogue
       source: m['source'] as string,
       verified: m['verified'] as boolean,
       ...(typeof m['note'] === 'string' ? { note: m['note'] } : {}),
+      ...(tdp !== undefined ? { tdpW: tdp as number, tdpSource: tdpSource as string } : {}),
       origin,
     });
   });

@@ -40,7 +40,7 @@ export async function benchCommand(argv: string[], deps: BenchCommandDeps = {}):
   const args = parseOrAnswer('bench', HELP, io, () => parse(argv));
   if (typeof args === 'number') return args;
 
-  const detected = deps.accelerators ? { accelerators: deps.accelerators, warnings: [] } : await detectLazily();
+  const detected: Detected = deps.accelerators ? { accelerators: deps.accelerators, warnings: [] } : await detectLazily();
   for (const w of detected.warnings) err(`warning: ${w}\n`);
 
   const backends: BenchBackend[] = [
@@ -69,6 +69,7 @@ export async function benchCommand(argv: string[], deps: BenchCommandDeps = {}):
       signal: ctl.signal,
       ...(args.backend ? { backend: args.backend } : {}),
       ...(args.targets.length ? { only: args.targets } : {}),
+      ...(detected.powerOf ? { powerOf: detected.powerOf } : {}),
       onProgress: (p) => err(`bench ${p.target} [${p.backend}] ${p.phase} ${Math.round(p.fraction * 100)}%\n`),
     });
     out(args.json ? JSON.stringify(run, null, 2) + '\n' : table(run.outcomes));
@@ -121,11 +122,20 @@ function parse(argv: string[]) {
   };
 }
 
+interface Detected {
+  accelerators: Accelerator[];
+  warnings: string[];
+  /** The detected cards' power through their vendor tools, for the energy figures. */
+  powerOf?: (index: number) => Promise<number | undefined>;
+}
+
 /** Loaded only when the CLI runs without given accelerators: detection spawns vendor tools. */
-async function detectLazily(): Promise<{ accelerators: Accelerator[]; warnings: string[] }> {
+async function detectLazily(): Promise<Detected> {
   try {
-    const { detectAccelerators } = await import('../detect/index.ts');
-    return await detectAccelerators();
+    const { ToolAcceleratorSource } = await import('../detect/index.ts');
+    const source = new ToolAcceleratorSource();
+    const found = await source.detect();
+    return { ...found, powerOf: async (index) => (await source.sample()).accelerators.find((a) => a.index === index)?.powerW };
   } catch (e) {
     return { accelerators: [], warnings: [`accelerator detection failed (${(e as Error).message.split('\n')[0]}); benchmarking the CPU only`] };
   }

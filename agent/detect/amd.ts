@@ -53,3 +53,16 @@ export const amdDetector: VendorDetector = {
     return outcomeOf('amd-smi', await runStep(run, 'amd-smi', AMD_SMI_ARGS, parseAmdSmiStatic));
   },
 };
+
+// ---- Telemetry: `rocm-smi … --json` (one call per interval, shared with Hygon's cards) ----
+// (Imports hoist; kept with the section they serve, apart from detection's.)
+import { rocmSmiReadings, ROCM_SMI_TELEMETRY_ARGS } from './rocm-smi.ts';
+import { readingsOf, type VendorTelemetry } from './readings.ts';
+
+export const parseRocmSmiTelemetryAmd = readingsOf('rocm-smi --json', (stdout) => rocmSmiReadings(stdout, 'amd'));
+
+export const amdTelemetry: VendorTelemetry = {
+  vendor: 'amd',
+  // amd-smi's metric output is not parsed yet: cards detected through it have no readings.
+  call: (cards) => (cards.tool === 'rocm-smi' ? { tool: 'rocm-smi', args: ROCM_SMI_TELEMETRY_ARGS, parse: parseRocmSmiTelemetryAmd } : undefined),
+};

@@ -38,3 +38,41 @@ export const cambriconDetector: VendorDetector = {
     return outcomeOf('cnmon', await runStep(run, 'cnmon', [], parseCnmon));
   },
 };
+
+// ---- Telemetry: the `cnmon` table (the detection call): Util, Temp, Pwr:Usage/Cap, Memory-Usage ----
+// (Imports hoist; kept with the section they serve, apart from detection's.)
+import { compact, reading, readingsOf, type CardReading, type VendorTelemetry } from './readings.ts';
+
+export const parseCnmonTelemetry = readingsOf('cnmon', (stdout) => {
+  if (!/CNMON\s+v?\S+\s+Driver/.test(stdout)) throw new FormatError('no "CNMON v… Driver v…" banner');
+  const cards: CardReading[] = [];
+  for (const block of boxBlocks(stdout)) {
+    const head = block[0]?.[0]?.match(/^(\d+)\s+/);
+    const bus = block[0]?.[1];
+    if (!head || !bus || !/^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{2}:/.test(bus)) continue;
+    const [util, ecc] = (block[0]?.[2] ?? '').split(/\s+/);
+    const second = block[1]?.[0] ?? '';
+    const power = second.match(/(\S+)\s*W\s*\/\s*(\S+)\s*W/);
+    const memory = totalOfUsedTotal(block[1]?.[1]);
+    const failed = failureIn(block, /ERR!|Error/i);
+    cards.push(
+      compact({
+        vendorIndex: Number(head[1]),
+        busId: bus,
+        utilPct: reading(util),
+        memoryUsedMib: memory?.used,
+        memoryTotalMib: memory?.total,
+        temperatureC: reading(second.match(/(\d+(?:\.\d+)?)C\b/)?.[1]),
+        powerW: reading(power?.[1]),
+        powerLimitW: reading(power?.[2]),
+        health: failed ? 'error' : Number(ecc) > 0 ? 'warning' : 'ok',
+      }),
+    );
+  }
+  return cards;
+});
+
+export const cambriconTelemetry: VendorTelemetry = {
+  vendor: 'cambricon',
+  call: (cards) => (cards.tool === 'cnmon' ? { tool: 'cnmon', args: [], parse: parseCnmonTelemetry } : undefined),
+};

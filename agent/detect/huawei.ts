@@ -83,3 +83,50 @@ export const huaweiDetector: VendorDetector = {
     return { ...out, warnings: [...warnings, ...out.warnings] };
   },
 };
+
+// ---- Telemetry: `npu-smi info` (the detection call: power, temperature, AI Core % and memory per chip) ----
+// (Imports hoist; kept with the section they serve, apart from detection's.)
+import { compact, reading, readingsOf, type CardReading, type VendorTelemetry } from './readings.ts';
+
+/**
+ * Readings per chip, keyed by NPU id and bus id (the chips of one Atlas 300I card share an NPU id).
+ * Power(W) is the card's: a multi-chip card's chips each print the card's figure, so there it is
+ * left absent rather than counted once per chip.
+ */
+export const parseNpuSmiTelemetry = readingsOf('npu-smi info', (stdout) => {
+  if (!/npu-smi\s+\S+\s+Version:/.test(stdout)) throw new FormatError('no "npu-smi <v> Version: <v>" banner');
+  const cards: CardReading[] = [];
+  for (const block of boxBlocks(stdout)) {
+    for (let i = 0; i + 1 < block.length; i += 2) {
+      const [top, bottom] = [block[i]!, block[i + 1]!];
+      const head = top[0]?.match(/^(\d+)\s+(\S+)$/);
+      const chip = bottom[0]?.match(/^(\d+)(?:\s+(\d+))?$/);
+      const bus = bottom[1];
+      if (!head || !chip || !bus || !/^[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:/.test(bus)) continue;
+      const [power, temp] = (top[2] ?? '').split(/\s+/);
+      const [aicore] = (bottom[2] ?? '').split(/\s+/);
+      // "used / total" pairs: DDR, then HBM on training chips.
+      const pairs = [...(bottom[2] ?? '').matchAll(/(\d+)\s*\/\s*(\d+)/g)].map((m) => ({ used: Number(m[1]), total: Number(m[2]) }));
+      const memory = pairs[1] && pairs[1].total > 0 ? pairs[1] : pairs[0] && pairs[0].total > 0 ? pairs[0] : undefined;
+      const multiChip = chip[2] !== undefined;
+      cards.push(
+        compact({
+          vendorIndex: Number(head[1]),
+          busId: bus,
+          utilPct: reading(aicore),
+          memoryUsedMib: memory?.used,
+          memoryTotalMib: memory?.total,
+          temperatureC: reading(temp),
+          powerW: multiChip ? undefined : reading(power),
+          health: HEALTH[top[1] ?? ''] ?? 'unknown',
+        }),
+      );
+    }
+  }
+  return cards;
+});
+
+export const huaweiTelemetry: VendorTelemetry = {
+  vendor: 'huawei',
+  call: (cards) => (cards.tool === 'npu-smi' ? { tool: 'npu-smi', args: ['info'], parse: parseNpuSmiTelemetry } : undefined),
+};

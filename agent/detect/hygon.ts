@@ -74,3 +74,21 @@ export const hygonDetector: VendorDetector = {
     );
   },
 };
+
+// ---- Telemetry: the DTK's `rocm-smi … --json` (shared with AMD), else the `hy-smi` table ----
+// (Imports hoist; kept with the section they serve, apart from detection's.)
+import { hygonTableReadings, rocmSmiReadings, ROCM_SMI_TELEMETRY_ARGS } from './rocm-smi.ts';
+import { readingsOf, type VendorTelemetry } from './readings.ts';
+
+export const parseRocmSmiTelemetryHygon = readingsOf('rocm-smi --json', (stdout) => rocmSmiReadings(stdout, 'hygon'));
+export const parseHySmiTelemetry = readingsOf('hy-smi', hygonTableReadings);
+
+export const hygonTelemetry: VendorTelemetry = {
+  vendor: 'hygon',
+  call: (cards) =>
+    cards.tool === 'rocm-smi'
+      ? { tool: 'rocm-smi', args: ROCM_SMI_TELEMETRY_ARGS, parse: parseRocmSmiTelemetryHygon }
+      : cards.tool === 'hy-smi'
+        ? { tool: 'hy-smi', args: [], parse: parseHySmiTelemetry }
+        : undefined,
+};

@@ -34,3 +34,41 @@ export const iluvatarDetector: VendorDetector = {
     return outcomeOf('ixsmi', await runStep(run, 'ixsmi', [], parseIxsmi));
   },
 };
+
+// ---- Telemetry: the `ixsmi` table (the detection call): Temp, Pwr:Usage/Cap, Memory-Usage, GPU-Util ----
+// (Imports hoist; kept with the section they serve, apart from detection's.)
+import { compact, reading, readingsOf, type CardReading, type VendorTelemetry } from './readings.ts';
+
+export const parseIxsmiTelemetry = readingsOf('ixsmi', (stdout) => {
+  if (!/IX-ML/.test(stdout)) throw new FormatError('no "IX-ML" banner');
+  const cards: CardReading[] = [];
+  for (const block of boxBlocks(stdout)) {
+    const head = block[0]?.[0]?.match(/^(\d+)\s+/);
+    const bus = block[0]?.[1];
+    if (!head || !bus || !/^[0-9A-Fa-f]+:[0-9A-Fa-f]{2}:/.test(bus)) continue;
+    // "0%   33C   P0    N/A / N/A": fan, temperature, perf state, power usage / cap.
+    const first = block[1]?.[0] ?? '';
+    const power = first.match(/(\S+)\s*\/\s*(\S+)\s*$/);
+    const memory = totalOfUsedTotal(block[1]?.[1]);
+    const failed = failureIn(block);
+    cards.push(
+      compact({
+        vendorIndex: Number(head[1]),
+        busId: bus,
+        utilPct: reading(block[1]?.[2]?.split(/\s+/)[0]),
+        memoryUsedMib: memory?.used,
+        memoryTotalMib: memory?.total,
+        temperatureC: reading(first.match(/(\d+(?:\.\d+)?)C\b/)?.[1]),
+        powerW: reading(power?.[1]),
+        powerLimitW: reading(power?.[2]),
+        health: failed ? 'error' : 'ok',
+      }),
+    );
+  }
+  return cards;
+});
+
+export const iluvatarTelemetry: VendorTelemetry = {
+  vendor: 'iluvatar',
+  call: (cards) => (cards.tool === 'ixsmi' ? { tool: 'ixsmi', args: [], parse: parseIxsmiTelemetry } : undefined),
+};

@@ -2,9 +2,9 @@
 // nominal FP16-eq from the catalogue; PCI devices no tool accounted for are still listed, with
 // what to install. Nothing here knows whether the tools are real or simulated.
 import type { Accelerator } from '../../protocol/messages.ts';
-import { unknownFp16, type Factors } from '../../protocol/fp16.ts';
+import { tflopsPerWatt, unknownFp16, type Factors } from '../../protocol/fp16.ts';
 import { isDomesticVendor, VENDORS, type VendorId } from '../../protocol/vendors.ts';
-import type { AcceleratorSource, DetectResult } from '../hardware.ts';
+import type { AcceleratorReadings, AcceleratorSource, DetectResult } from '../hardware.ts';
 import { loadCatalog, lookup, nominalFp16, type Catalog } from '../catalog/catalog.ts';
 import { amdDetector } from './amd.ts';
 import { cambriconDetector } from './cambricon.ts';
@@ -20,6 +20,7 @@ import { mthreadsDetector } from './mthreads.ts';
 import { nvidiaDetector } from './nvidia.ts';
 import { normalizeBusId, scanPci, type PciDevice } from './pci.ts';
 import type { ToolDevice, VendorDetector, VendorOutcome } from './types.ts';
+import { CardTelemetry, DEFAULT_TELEMETRY_TIMEOUT_MS, type TrackedCard } from './telemetry.ts';
 
 export type { DetectResult } from '../hardware.ts';
 export type { VendorDetector, ToolDevice } from './types.ts';
@@ -47,6 +48,8 @@ export interface DetectOptions {
   sysfsRoot?: string;
   /** Per tool invocation. Default: 3 s. */
   timeoutMs?: number;
+  /** Per telemetry tool call, each interval. Default: 2 s. */
+  telemetryTimeoutMs?: number;
   /** Site catalogue override file (same shape as agent/catalog/accelerators.json). */
   catalogOverridePath?: string;
   /** Site overrides of the FP16-equivalent conversion factors. */
@@ -57,6 +60,11 @@ export interface DetectOptions {
 }
 
 export async function detectAccelerators(opts: DetectOptions = {}): Promise<DetectResult> {
+  return (await detectWithToolIndexes(opts)).result;
+}
+
+/** Detection, plus each card's index in its own vendor tool (undefined for PCI-only cards): telemetry reads by it. */
+export async function detectWithToolIndexes(opts: DetectOptions = {}): Promise<{ result: DetectResult; toolIndexes: (number | undefined)[] }> {
   const detectors = opts.detectors ?? DETECTORS;
   const run = createToolRunner({ env: opts.env ?? process.env, timeoutMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS });
   const pciVendors = new Set(detectors.flatMap((d) => d.pciVendorIds));
@@ -67,6 +75,7 @@ export async function detectAccelerators(opts: DetectOptions = {}): Promise<Dete
   ]);
   const warnings: string[] = [...pci.warnings];
   const found: Omit<Accelerator, 'index'>[] = [];
+  const toolIndexes: (number | undefined)[] = [];
   const pciByBus = new Map(pci.devices.map((p) => [p.busId, p] as const));
   detectors.forEach((detector, i) => {
     const outcome = outcomes[i]!;
@@ -76,6 +85,7 @@ export async function detectAccelerators(opts: DetectOptions = {}): Promise<Dete
       const acc = fromTool(dev, detector, outcome.tool, pciByBus, catalog, opts.factors);
       if (acc.pciBusId) claimed.add(acc.pciBusId);
       found.push(acc);
+      toolIndexes.push(dev.vendorIndex);
     }
     const owned = pci.devices.filter((p) => detector.pciVendorIds.includes(p.vendorId) && !claimed.has(p.busId));
     // Devices the tool listed without a bus id account for that many unclaimed PCI functions.
@@ -93,8 +103,9 @@ export async function detectAccelerators(opts: DetectOptions = {}): Promise<Dete
       warnings.push(`${orphans.length} ${VENDORS[detector.vendor].name} device(s) on PCI that ${outcome.tool} did not list`);
     }
     for (const p of orphans) found.push(fromPci(p, detector.vendor, why, catalog));
+    toolIndexes.length = found.length; // PCI-only cards have no tool index
   });
-  return { accelerators: found.map((a, index) => ({ ...a, index })), warnings: [...new Set(warnings)] };
+  return { result: { accelerators: found.map((a, index) => ({ ...a, index })), warnings: [...new Set(warnings)] }, toolIndexes };
 }
 
 /** A detector's own bug must not stop the others: it becomes a warning naming the vendor. */
@@ -119,6 +130,8 @@ function fromTool(
   const deviceId = onBus ? `0x${onBus.deviceId}` : dev.pciDeviceId;
   const vendorHex = onBus?.vendorId ?? detector.pciVendorIds[0]!;
   const entry = lookup(catalog, { vendor: dev.vendor, model: dev.model, pciDeviceId: deviceId });
+  const nominal = nominalFp16(catalog, entry, dev.model, factors);
+  const perWatt = tflopsPerWatt(nominal.tflops, entry?.tdpW);
   return {
     vendor: dev.vendor,
     model: dev.model,
@@ -130,9 +143,11 @@ function fromTool(
     firmwareVersion: dev.firmwareVersion ?? '',
     health: dev.health,
     domestic: isDomesticVendor(dev.vendor),
-    nominal: nominalFp16(catalog, entry, dev.model, factors),
+    nominal,
     detectedBy: tool,
     note: dev.note ?? '',
+    ...(entry?.tdpW !== undefined ? { tdpW: entry.tdpW } : {}),
+    ...(perWatt !== undefined ? { nominalTflopsPerWatt: perWatt } : {}),
   };
 }
 
@@ -158,9 +173,28 @@ function fromPci(p: PciDevice, vendor: VendorId, why: string, catalog: Catalog):
 
 /** The agent's seam: detection with fixed options, run on demand. */
 export class ToolAcceleratorSource implements AcceleratorSource {
-  constructor(private readonly opts: DetectOptions = {}) {}
-  detect(): Promise<DetectResult> {
-    return detectAccelerators(this.opts);
+  private readonly telemetry: CardTelemetry;
+  private cards: TrackedCard[] = [];
+
+  constructor(private readonly opts: DetectOptions = {}) {
+    this.telemetry = new CardTelemetry({ env: opts.env ?? process.env, timeoutMs: opts.telemetryTimeoutMs ?? DEFAULT_TELEMETRY_TIMEOUT_MS });
+  }
+
+  async detect(): Promise<DetectResult> {
+    const { result, toolIndexes } = await detectWithToolIndexes(this.opts);
+    this.cards = result.accelerators.map((a, i) => ({
+      index: a.index,
+      vendor: a.vendor as VendorId,
+      tool: a.detectedBy,
+      ...(toolIndexes[i] === undefined ? {} : { vendorIndex: toolIndexes[i] }),
+      pciBusId: a.pciBusId,
+    }));
+    return result;
+  }
+
+  /** Readings of the cards found by the last detect(), one bounded call per vendor tool. */
+  sample(): Promise<AcceleratorReadings> {
+    return this.telemetry.sample(this.cards);
   }
 
   /** The accelerator functions on the PCI bus: a card added, removed or re-seated changes it. */

@@ -65,3 +65,56 @@ export const intelDetector: VendorDetector = {
     return outcomeOf('xpu-smi', json);
   },
 };
+
+// ---- Telemetry: `xpu-smi dump -d <ids> -m 0,1,3,18 -n 1`, one CSV row per device ----
+// (Imports hoist; kept with the section they serve, apart from detection's.)
+import { compact, reading, readingsOf, type CardReading, type VendorTelemetry } from './readings.ts';
+
+/** Metrics 0 GPU Utilization (%), 1 GPU Power (W), 3 GPU Core Temperature, 18 GPU Memory Used (MiB). */
+export const INTEL_DUMP_METRICS = '0,1,3,18';
+
+export function intelDumpArgs(deviceIds: readonly number[]): string[] {
+  return ['dump', '-d', deviceIds.join(','), '-m', INTEL_DUMP_METRICS, '-n', '1'];
+}
+
+/** `xpu-smi dump … -n 1`: "Timestamp, DeviceId, <metric (unit)>…" then one row per device; columns by header name. */
+export const parseXpuSmiDump = readingsOf('xpu-smi dump', (stdout) => {
+  const lines = stdout.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const at = lines.findIndex((l) => /^\s*Timestamp\s*,\s*DeviceId\b/.test(l));
+  if (at < 0) throw new FormatError('no "Timestamp, DeviceId, …" header');
+  const header = lines[at]!.split(',').map((h) => h.trim());
+  const col = (re: RegExp) => header.findIndex((h) => re.test(h));
+  const [id, util, power, temp, used] = [col(/^DeviceId$/), col(/^GPU Utilization/), col(/^GPU Power/), col(/^GPU Core Temperature/), col(/^GPU Memory Used/)];
+  const cards: CardReading[] = [];
+  for (const line of lines.slice(at + 1)) {
+    const cells = line.split(',').map((c) => c.trim());
+    if (cells.length !== header.length) throw new FormatError(`row "${line.slice(0, 60)}" has ${cells.length} cells, header has ${header.length}`);
+    const get = (i: number) => (i < 0 ? undefined : cells[i]);
+    cards.push(
+      compact({
+        vendorIndex: toNonNegativeInt(get(id)),
+        utilPct: reading(get(util)),
+        powerW: reading(get(power)),
+        temperatureC: reading(get(temp)),
+        memoryUsedMib: reading(get(used)),
+        // dump reports no health; `xpu-smi health` would be a second call per interval.
+        health: 'ok',
+      }),
+    );
+  }
+  return cards;
+});
+
+function toNonNegativeInt(s: string | undefined): number {
+  const n = Number(s);
+  if (s === undefined || s === '' || !Number.isInteger(n) || n < 0) throw new FormatError(`DeviceId "${s ?? ''}" is not a device index`);
+  return n;
+}
+
+export const intelTelemetry: VendorTelemetry = {
+  vendor: 'intel',
+  call: (cards) =>
+    cards.tool === 'xpu-smi' && cards.vendorIndexes.length
+      ? { tool: 'xpu-smi', args: intelDumpArgs(cards.vendorIndexes), parse: parseXpuSmiDump }
+      : undefined,
+};

@@ -97,3 +97,66 @@ export const kunlunxinDetector: VendorDetector = {
     return outcomeOf('xpu_smi', await runStep(run, 'xpu_smi', [], parseKunlunxinLegacy));
   },
 };
+
+// ---- Telemetry: `xpu-smi -q` (the detection call: it has utilisation, memory, temperature and
+// power per device), or the legacy `xpu_smi` table (utilisation and memory only) ----
+// (Imports hoist; kept with the section they serve, apart from detection's.)
+import { compact, reading, readingsOf, type CardReading, type VendorTelemetry } from './readings.ts';
+
+export const parseKunlunxinQueryTelemetry = readingsOf('xpu-smi -q', (stdout) => {
+  if (!/XPUSMI LOG/.test(stdout)) throw new FormatError('no "XPUSMI LOG" banner');
+  return stdout
+    .split(/^XPU (?=[0-9A-Fa-f]+:)/m)
+    .slice(1)
+    .map((section): CardReading => {
+      const lines = section.split(/\r?\n/);
+      const kv = keyValues(lines.slice(1));
+      const under = (heading: string, key: string) => {
+        const start = lines.findIndex((l) => l.trim() === heading);
+        return start < 0 ? undefined : keyValues(lines.slice(start + 1)).get(key);
+      };
+      const uncorrectable = Number(under('Volatile', 'DRAM Uncorrectable') ?? 0);
+      return compact({
+        vendorIndex: toInt(kv.get('Minor Number'), 'xpu-smi Minor Number'),
+        busId: present(kv.get('Bus Id')) ?? lines[0]?.trim(),
+        utilPct: reading(under('Utilization', 'Xpu')),
+        memoryUsedMib: reading(under('Memory Usage', 'Used')),
+        memoryTotalMib: reading(under('Memory Usage', 'Total')),
+        temperatureC: reading(under('Temperature', 'XPU Current Temp')),
+        powerW: reading(under('Power Readings', 'Power Draw')),
+        powerLimitW: reading(under('Power Readings', 'Enforced Power Limit')),
+        health: uncorrectable > 0 ? 'warning' : 'ok',
+      });
+    });
+});
+
+export const parseKunlunxinLegacyTelemetry = readingsOf('xpu_smi', (stdout) => {
+  if (!/DevID\s*\|\s*PCI Addr/.test(stdout)) throw new FormatError('no "DevID | PCI Addr" table');
+  const cards: CardReading[] = [];
+  for (const line of (stdout.split(/^\s*VIDEO\s*$/m)[0] ?? '').split(/\r?\n/)) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (!/^\d+$/.test(cells[1] ?? '') || !/:/.test(cells[2] ?? '')) continue;
+    const memory = totalOfUsedTotal(cells[8]);
+    cards.push(
+      compact({
+        vendorIndex: Number(cells[1]),
+        busId: cells[2],
+        utilPct: reading(cells[6]),
+        memoryUsedMib: memory?.used,
+        memoryTotalMib: memory?.total,
+        health: 'ok',
+      }),
+    );
+  }
+  return cards;
+});
+
+export const kunlunxinTelemetry: VendorTelemetry = {
+  vendor: 'kunlunxin',
+  call: (cards) =>
+    cards.tool === 'xpu-smi'
+      ? { tool: 'xpu-smi', args: KUNLUNXIN_QUERY_ARGS, parse: parseKunlunxinQueryTelemetry }
+      : cards.tool === 'xpu_smi'
+        ? { tool: 'xpu_smi', args: [], parse: parseKunlunxinLegacyTelemetry }
+        : undefined,
+};

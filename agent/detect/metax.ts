@@ -36,3 +36,38 @@ export const metaxDetector: VendorDetector = {
     return outcomeOf('mx-smi', await runStep(run, 'mx-smi', [], parseMxSmi));
   },
 };
+
+// ---- Telemetry: the `mx-smi` table (the detection call): GPU-Util, Temp, Power, Memory-Usage ----
+// (Imports hoist; kept with the section they serve, apart from detection's.)
+import { compact, reading, readingsOf, type CardReading, type VendorTelemetry } from './readings.ts';
+
+export const parseMxSmiTelemetry = readingsOf('mx-smi', (stdout) => {
+  if (!/MX-SMI/.test(stdout)) throw new FormatError('no "MX-SMI" banner');
+  const cards: CardReading[] = [];
+  for (const block of boxBlocks(stdout)) {
+    const head = block[0]?.[0]?.match(/^(\d+)\s+\S/);
+    const bus = block[0]?.[1];
+    if (!head || !bus || !/^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{2}:/.test(bus)) continue;
+    const [temp, power] = (block[1]?.[0] ?? '').split(/\s+/);
+    const memory = totalOfUsedTotal(block[1]?.[1]);
+    const failed = failureIn(block, /ERR!|Error/i);
+    cards.push(
+      compact({
+        vendorIndex: Number(head[1]),
+        busId: bus,
+        utilPct: reading(block[0]?.[2]),
+        memoryUsedMib: memory?.used,
+        memoryTotalMib: memory?.total,
+        temperatureC: reading(temp),
+        powerW: reading(power),
+        health: failed ? 'error' : 'ok',
+      }),
+    );
+  }
+  return cards;
+});
+
+export const metaxTelemetry: VendorTelemetry = {
+  vendor: 'metax',
+  call: (cards) => (cards.tool === 'mx-smi' ? { tool: 'mx-smi', args: [], parse: parseMxSmiTelemetry } : undefined),
+};

@@ -40,3 +40,38 @@ export const mthreadsDetector: VendorDetector = {
     return outcomeOf('mthreads-gmi', await runStep(run, 'mthreads-gmi', [], parseMthreadsGmi));
   },
 };
+
+// ---- Telemetry: the `mthreads-gmi` table (the detection call): %GPU, Mem used(total), Temp ----
+// (Imports hoist; kept with the section they serve, apart from detection's.)
+import { compact, reading, readingsOf, type CardReading, type VendorTelemetry } from './readings.ts';
+
+export const parseMthreadsGmiTelemetry = readingsOf('mthreads-gmi', (stdout) => {
+  if (!/mthreads-gmi:\s*\S+\s+Driver Version:/.test(stdout)) throw new FormatError('no "mthreads-gmi:<v> Driver Version:<v>" banner');
+  const cards: CardReading[] = [];
+  const lines = stdout.split(/\r?\n/);
+  lines.forEach((line, i) => {
+    const m = line.match(/^(\d+)\s+.+?\s*\|\s*([0-9A-Fa-f]+:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d)\s*\|\s*(\S+)\s+(\d+)MiB\((\d+)MiB\)/);
+    if (!m) return;
+    // The next line: "Physical |16x(16x) |65C YES".
+    const temp = lines[i + 1]?.split('|')[2]?.trim().split(/\s+/)[0];
+    const [used, total] = [Number(m[4]), Number(m[5])];
+    const failed = /ERR/i.test(m[3]!);
+    cards.push(
+      compact({
+        vendorIndex: Number(m[1]),
+        busId: m[2],
+        utilPct: reading(m[3]),
+        memoryUsedMib: used,
+        memoryTotalMib: total,
+        temperatureC: reading(temp),
+        health: failed ? 'error' : used > total ? 'warning' : 'ok',
+      }),
+    );
+  });
+  return cards;
+});
+
+export const mthreadsTelemetry: VendorTelemetry = {
+  vendor: 'mthreads',
+  call: (cards) => (cards.tool === 'mthreads-gmi' ? { tool: 'mthreads-gmi', args: [], parse: parseMthreadsGmiTelemetry } : undefined),
+};

@@ -112,3 +112,42 @@ export const nvidiaDetector: VendorDetector = {
     return outcomeOf('nvidia-smi', query);
   },
 };
+
+// ---- Telemetry: one `nvidia-smi --query-gpu` per interval, readings by position ----
+// (Imports hoist; kept with the section they serve, apart from detection's.)
+import { compact, reading, readingsOf, type CardReading, type VendorTelemetry } from './readings.ts';
+
+export const NVIDIA_TELEMETRY_FIELDS = ['index', 'utilization.gpu', 'memory.used', 'memory.total', 'temperature.gpu', 'power.draw', 'power.limit'] as const;
+export const NVIDIA_TELEMETRY_ARGS = [`--query-gpu=${NVIDIA_TELEMETRY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'] as const;
+
+/** `nvidia-smi --query-gpu=index,… --format=csv,noheader,nounits`; "[N/A]" and "[Not Supported]" are absent readings. */
+export const parseNvidiaTelemetry = readingsOf('nvidia-smi --query-gpu', (stdout) => {
+  const cards: CardReading[] = [];
+  for (const line of stdout.split(/\r?\n/)) {
+    if (line.trim() === '') continue;
+    const cells = csvCells(line);
+    if (cells.length !== NVIDIA_TELEMETRY_FIELDS.length) {
+      throw new FormatError(`row "${line.slice(0, 60)}" has ${cells.length} cells, expected ${NVIDIA_TELEMETRY_FIELDS.length}`);
+    }
+    const [index, util, used, total, temp, power, limit] = cells;
+    const failed = cells.some((c) => FAILED_VALUE.test(c));
+    cards.push(
+      compact({
+        vendorIndex: toInt(index, 'nvidia-smi index'),
+        utilPct: reading(util),
+        memoryUsedMib: reading(used),
+        memoryTotalMib: reading(total),
+        temperatureC: reading(temp),
+        powerW: reading(power),
+        powerLimitW: reading(limit),
+        health: failed ? 'error' : 'ok',
+      }),
+    );
+  }
+  return cards;
+});
+
+export const nvidiaTelemetry: VendorTelemetry = {
+  vendor: 'nvidia',
+  call: (cards) => (cards.tool === 'nvidia-smi' ? { tool: 'nvidia-smi', args: NVIDIA_TELEMETRY_ARGS, parse: parseNvidiaTelemetry } : undefined),
+};

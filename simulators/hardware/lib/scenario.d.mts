@@ -7,7 +7,16 @@ export type SimHealth = 'ok' | 'warning' | 'error';
 /** hang: never exits; driver-error: the vendor's driver failure message, non-zero exit; garbage: noise, exit 0. */
 export type SimFault = 'hang' | 'driver-error' | 'garbage';
 
-export interface SimDeviceSpec {
+/** What the fake tools print as a card's load; each defaults to the real sample the tool is templated on. */
+export interface SimReadings {
+  utilPct?: number;
+  memoryUsedMib?: number;
+  temperatureC?: number;
+  powerW?: number;
+  powerLimitW?: number;
+}
+
+export interface SimDeviceSpec extends SimReadings {
   model?: string;
   memoryMib?: number;
   health?: SimHealth;
@@ -15,7 +24,7 @@ export interface SimDeviceSpec {
   pciOnly?: boolean;
 }
 
-export interface SimVendorSpec {
+export interface SimVendorSpec extends SimReadings {
   count?: number;
   model?: string;
   memoryMib?: number;
@@ -53,6 +62,7 @@ export interface SimDevice {
   pciDevice: string;
   pciClass: string;
   pciOnly: boolean;
+  readings: SimReadings & { utilPct: number; memoryUsedMib: number };
 }
 
 export const VENDOR_ORDER: SimVendor[];

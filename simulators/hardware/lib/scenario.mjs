@@ -21,6 +21,24 @@ export const VENDOR_DEFAULTS = {
 
 export const VENDOR_ORDER = Object.keys(VENDOR_DEFAULTS);
 
+// Readings each fake tool prints by default, from the same real samples (absent where the real
+// tool prints none: ixsmi and mthreads-gmi show no power). Load and memory in use start at 0.
+export const READING_DEFAULTS = {
+  nvidia: { temperatureC: 28, powerW: 77.71, powerLimitW: 700 },
+  amd: { temperatureC: 45, powerW: 53, powerLimitW: 750 },
+  intel: { temperatureC: 36, powerW: 14.61 },
+  huawei: { temperatureC: 53, powerW: 89.9 },
+  cambricon: { temperatureC: 32, powerW: 106, powerLimitW: 250 },
+  hygon: { temperatureC: 61, powerW: 108, powerLimitW: 400 },
+  kunlunxin: { temperatureC: 46, powerW: 76, powerLimitW: 350 },
+  iluvatar: { temperatureC: 33 },
+  metax: { temperatureC: 54, powerW: 122 },
+  mthreads: { temperatureC: 65 },
+  enflame: { temperatureC: 39, powerW: 105, powerLimitW: 300 },
+};
+
+const READING_KEYS = ['utilPct', 'memoryUsedMib', 'temperatureC', 'powerW', 'powerLimitW'];
+
 export function loadScenario(env = process.env) {
   const path = env.BANYAN_HW_SCENARIO;
   if (!path) return { vendors: {} };
@@ -54,8 +72,19 @@ export function expandScenario(scenario) {
         pciClass: d.pciClass,
         // On the bus but not answered by the tool (driver not bound).
         pciOnly: own.pciOnly ?? false,
+        readings: readingsOf(vendor, spec, own),
       });
     }
   }
   return devices;
+}
+
+/** The device's own figure, else its vendor's in the scenario, else the real sample's. */
+function readingsOf(vendor, spec, own) {
+  const r = { utilPct: 0, memoryUsedMib: 0, ...READING_DEFAULTS[vendor] };
+  for (const k of READING_KEYS) {
+    const v = own[k] ?? spec[k];
+    if (v !== undefined) r[k] = v;
+  }
+  return r;
 }

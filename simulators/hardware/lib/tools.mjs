@@ -6,6 +6,8 @@ const pad = (v, n) => String(v).padEnd(n);
 const lpad = (v, n) => String(v).padStart(n);
 const shortBus = (busId) => `0000${busId}`; // "00000000:83:00.0", nvidia-smi style
 const upperBus = (busId) => busId.toUpperCase().replace(/^0000/, '0000');
+// A reading the real tool prints with this many decimals, or its "no value" word when the scenario has none.
+const fix = (v, digits, none = 'N/A') => (v === undefined ? none : Number(v).toFixed(digits));
 
 // What a broken driver makes each tool print (stderr) and exit with.
 const DRIVER_ERRORS = {
@@ -79,8 +81,13 @@ const NVIDIA_FIELDS = {
   vbios_version: (d) => d.firmware,
   'ecc.errors.uncorrected.volatile.total': (d) => (d.health === 'warning' ? '3' : '0'),
   'retired_pages.pending': () => 'No',
+  'utilization.gpu': (d, u) => (d.health === 'error' ? '[Unknown Error]' : u(d.readings.utilPct, '%')),
+  'memory.used': (d, u) => (d.health === 'error' ? '[Unknown Error]' : u(d.readings.memoryUsedMib, 'MiB')),
+  'temperature.gpu': (d) => fix(d.readings.temperatureC, 0, '[N/A]'),
+  'power.draw': (d, u) => (d.readings.powerW === undefined ? '[N/A]' : u(fix(d.readings.powerW, 2), 'W')),
+  'power.limit': (d, u) => (d.readings.powerLimitW === undefined ? '[N/A]' : u(fix(d.readings.powerLimitW, 2), 'W')),
 };
-const NVIDIA_UNITS = { 'memory.total': 'MiB' };
+const NVIDIA_UNITS = { 'memory.total': 'MiB', 'memory.used': 'MiB', 'utilization.gpu': '%', 'power.draw': 'W', 'power.limit': 'W' };
 
 function nvidiaSmi(args, all) {
   const gpus = of(all, 'nvidia');
@@ -111,9 +118,12 @@ function nvidiaSmi(args, all) {
   ];
   for (const d of gpus) {
     const err = d.health === 'error';
+    const r = d.readings;
+    // The table truncates watts: 77.71 W prints "77W".
+    const pwr = `${lpad(r.powerW === undefined ? 'N/A' : `${Math.trunc(r.powerW)}W`, 5)} / ${lpad(r.powerLimitW === undefined ? 'N/A' : `${Math.trunc(r.powerLimitW)}W`, 5)}`;
     lines.push(
       `| ${lpad(d.index, 3)}  ${pad(d.model, 31)}On  | ${lpad(shortBus(d.busId).toUpperCase(), 18)} Off | ${lpad(err ? 'ERR!' : d.health === 'warning' ? 3 : 0, 20)} |`,
-      `| N/A   28C    P0             77W /  700W | ${lpad(`0MiB / ${d.memoryMib}MiB`, 22)} |      0%      Default |`,
+      `| N/A   ${lpad(`${fix(r.temperatureC, 0)}C`, 3)}    P0           ${pwr} | ${lpad(`${r.memoryUsedMib}MiB / ${d.memoryMib}MiB`, 22)} | ${lpad(`${r.utilPct}%`, 7)}      Default |`,
       '|                                         |                        |             Disabled |',
       rule,
     );
@@ -145,9 +155,10 @@ function npuSmi(args, all) {
     rule,
   ];
   for (const d of npus) {
+    const r = d.readings;
     lines.push(
-      `| ${pad(d.index, 5)} ${pad(d.model, 19)} | ${pad(health[d.health], 13)} | 89.9        53                0    / 0             |`,
-      `| 0                         | ${pad(d.busId.toUpperCase(), 13)} | 0           0    / 0          ${pad(`3317 / ${d.memoryMib}`, 21)}|`,
+      `| ${pad(d.index, 5)} ${pad(d.model, 19)} | ${pad(health[d.health], 13)} | ${pad(fix(r.powerW, 1), 11)} ${pad(fix(r.temperatureC, 0), 17)} 0    / 0             |`,
+      `| 0                         | ${pad(d.busId.toUpperCase(), 13)} | ${pad(r.utilPct, 11)} 0    / 0          ${pad(`${r.memoryUsedMib} / ${d.memoryMib}`, 21)}|`,
       rule,
     );
   }
@@ -168,11 +179,12 @@ function cnmon(args, all) {
     '|===============================+======================+=======================|',
   ];
   for (const d of cards) {
-    const util = d.health === 'error' ? 'ERR!' : '0%';
+    const r = d.readings;
+    const util = d.health === 'error' ? 'ERR!' : `${r.utilPct}%`;
     const ecc = d.health === 'warning' ? '2' : 'N/A';
     lines.push(
       `| ${pad(d.index, 5)} /   ${pad(d.model, 13)}${lpad(d.firmware, 6)} | ${lpad(d.busId.toUpperCase(), 20)} | ${pad(util, 18)}${lpad(ecc, 3)} |`,
-      `|  0%   32C        106 W/ 250 W | ${lpad(`0 MiB/ ${d.memoryMib} MiB`, 20)} | N/A           Default |`,
+      `|  0%   ${pad(`${fix(r.temperatureC, 0)}C`, 4)}${lpad(`${fix(r.powerW, 0)} W/ ${fix(r.powerLimitW, 0)} W`, 19)} | ${lpad(`${r.memoryUsedMib} MiB/ ${d.memoryMib} MiB`, 20)} | N/A           Default |`,
       rule,
     );
   }
@@ -184,7 +196,10 @@ function rocmSmi(args, all) {
   const cards = all.filter((d) => d.vendor === 'amd' || d.vendor === 'hygon');
   if (!args.includes('--json')) {
     const lines = ['============System Management Interface ============', '====================================================', 'DCU  Temp   AvgPwr  Fan   Perf  PwrCap  VRAM%  DCU%'];
-    cards.forEach((_, i) => lines.push(`${pad(i, 5)}30.0c  38.0W   0.0%  auto  280.0W    0%   0%`));
+    cards.forEach((d, i) => {
+      const r = d.readings;
+      lines.push(`${pad(i, 5)}${pad(`${fix(r.temperatureC, 1)}c`, 7)}${pad(`${fix(r.powerW, 1)}W`, 8)}0.0%  auto  ${pad(`${fix(r.powerLimitW, 1)}W`, 8)}${lpad(`${Math.round((r.memoryUsedMib / d.memoryMib) * 100)}%`, 4)}${lpad(`${r.utilPct}%`, 5)}`);
+    });
     lines.push('====================================================', '===================End of SMI Log===================');
     return { stdout: lines.join('\n') + '\n' };
   }
@@ -198,7 +213,7 @@ function rocmSmi(args, all) {
             'Unique ID': `0x${(0x5c88007d760374f3n + BigInt(i)).toString(16)}`,
             'Serial Number': d.serial,
             'VRAM Total Memory (B)': String(d.memoryMib * 1048576),
-            'VRAM Total Used Memory (B)': '11615076352',
+            'VRAM Total Used Memory (B)': String(d.readings.memoryUsedMib * 1048576),
             'Card Series': d.model,
             'Card Vendor': 'Advanced Micro Devices, Inc. [AMD/ATI]',
           }
@@ -209,8 +224,14 @@ function rocmSmi(args, all) {
             'Serial Number': d.serial,
             'Unique ID': (0x7100fa8866904061n + BigInt(i)).toString(16),
             'vram Total Memory (MiB)': String(d.memoryMib),
-            'vram Total Used Memory (MiB)': '2',
+            'vram Total Used Memory (MiB)': String(d.readings.memoryUsedMib),
           };
+    const r = d.readings;
+    const use = d.vendor === 'amd' ? 'GPU use (%)' : 'DCU use (%)';
+    if (args.includes('--showuse')) card[use] = String(r.utilPct);
+    if (args.includes('--showtemp')) card['Temperature (Sensor edge) (C)'] = fix(r.temperatureC, 1);
+    if (args.includes('--showpower')) card['Average Graphics Package Power (W)'] = fix(r.powerW, 1);
+    if (args.includes('--showmaxpower')) card['Max Graphics Package Power (W)'] = fix(r.powerLimitW, 1);
     if (args.includes('--showbus')) card['PCI Bus'] = d.busId;
     doc[`card${i}`] = card;
   });
@@ -247,10 +268,14 @@ function amdSmi(args, all) {
 function hySmi(args, all) {
   const dcus = of(all, 'hygon');
   if (args.includes('--showmeminfo')) {
-    return { stdout: dcus.map((d) => `HCU[${d.index}]          : vram Total Memory (MiB): ${d.memoryMib}\nHCU[${d.index}]          : vram Total Used Memory (MiB): 2\n`).join('') };
+    return { stdout: dcus.map((d) => `HCU[${d.index}]          : vram Total Memory (MiB): ${d.memoryMib}\nHCU[${d.index}]          : vram Total Used Memory (MiB): ${d.readings.memoryUsedMib}\n`).join('') };
   }
   const lines = ['HCU     Temp     AvgPwr     Perf     PwrCap     VRAM%      HCU%      Mode'];
-  for (const d of dcus) lines.push(`${pad(d.index, 8)}61.0C    108.0W     auto     400.0W     0%         0.0%      ${d.health === 'ok' ? 'Normal' : 'Abnormal'}`);
+  for (const d of dcus) {
+    const r = d.readings;
+    const vram = `${Math.round((r.memoryUsedMib / d.memoryMib) * 100)}%`;
+    lines.push(`${pad(d.index, 8)}${pad(`${fix(r.temperatureC, 1)}C`, 9)}${pad(`${fix(r.powerW, 1)}W`, 11)}auto     ${pad(`${fix(r.powerLimitW, 1)}W`, 11)}${pad(vram, 11)}${pad(`${fix(r.utilPct, 1)}%`, 10)}${d.health === 'ok' ? 'Normal' : 'Abnormal'}`);
+  }
   return { stdout: lines.join('\n') + '\n' };
 }
 
@@ -262,6 +287,7 @@ function xpuSmi(args, all, scenario) {
 
 function intelXpuSmi(args, all) {
   const gpus = of(all, 'intel');
+  if (args[0] === 'dump') return intelDump(args, gpus);
   if (args[0] !== 'discovery') return { stdout: `The following argument was not expected: ${args[0] ?? ''}\nRun with --help for more information.\n`, code: 106 };
   if (args.includes('-j')) {
     const list = gpus.map((d) => ({
@@ -281,6 +307,28 @@ function intelXpuSmi(args, all) {
     const info = [`Device Name: ${d.model}`, 'Vendor Name: Intel(R) Corporation', `PCI BDF Address: ${d.busId}`, 'Function Type: physical'];
     info.forEach((t, i) => lines.push(`| ${pad(i === 0 ? d.index : '', 10)}| ${pad(t, 85)}|`));
     lines.push(rule);
+  }
+  return { stdout: lines.join('\n') + '\n' };
+}
+
+// Names as `xpu-smi dump -h` lists them (intel/xpumanager doc/smi_user_guide.md).
+const INTEL_DUMP_METRICS = {
+  0: ['GPU Utilization (%)', (r) => fix(r.utilPct, 2, '')],
+  1: ['GPU Power (W)', (r) => fix(r.powerW, 2, '')],
+  2: ['GPU Frequency (MHz)', () => '1400'],
+  3: ['GPU Core Temperature (Celsius Degree)', (r) => fix(r.temperatureC, 2, '')],
+  18: ['GPU Memory Used (MiB)', (r) => fix(r.memoryUsedMib, 2, '')],
+};
+
+function intelDump(args, gpus) {
+  const opt = (name) => args[args.indexOf(name) + 1] ?? '';
+  const metrics = opt('-m').split(',').map(Number);
+  const bad = metrics.find((m) => !(m in INTEL_DUMP_METRICS));
+  if (bad !== undefined) return { stderr: `Invalid metric type: ${bad}\n`, code: 1 };
+  const ids = opt('-d') === '-1' ? gpus.map((d) => d.index) : opt('-d').split(',').map(Number);
+  const lines = [['Timestamp', 'DeviceId', ...metrics.map((m) => INTEL_DUMP_METRICS[m][0])].join(', ')];
+  for (const d of gpus.filter((g) => ids.includes(g.index))) {
+    lines.push(['06:14:46.000', lpad(d.index, 5), ...metrics.map((m) => lpad(INTEL_DUMP_METRICS[m][1](d.readings), 6))].join(','));
   }
   return { stdout: lines.join('\n') + '\n' };
 }
@@ -307,7 +355,9 @@ function kunlunXpuSmi(args, all) {
         `        Bus Id                            : ${bus}`,
         '    Memory Usage',
         `        Total                             : ${d.memoryMib} MiB`,
-        '        Used                              : 0 MiB',
+        `        Used                              : ${d.readings.memoryUsedMib} MiB`,
+        '    Utilization',
+        `        Xpu                               : ${d.readings.utilPct} %`,
         '    ECC Errors',
         '        Volatile',
         '            DRAM Correctable              : 0',
@@ -315,6 +365,11 @@ function kunlunXpuSmi(args, all) {
         '        Aggregate',
         '            DRAM Correctable              : 0',
         '            DRAM Uncorrectable            : 0',
+        '    Temperature',
+        `        XPU Current Temp                  : ${fix(d.readings.temperatureC, 0)} C`,
+        '    Power Readings',
+        `        Enforced Power Limit              : ${fix(d.readings.powerLimitW, 2)} W`,
+        `        Power Draw                        : ${fix(d.readings.powerW, 2)} W`,
         '    Processes                             : None',
       );
     }
@@ -326,7 +381,7 @@ function kunlunXpuSmi(args, all) {
   for (const d of xpus) {
     lines.push(
       `| ${lpad(d.index, 3)}  ${pad(d.model, 18)}N/A   | ${shortBus(d.busId).toUpperCase()} N/A | ${lpad(d.health === 'ok' ? 0 : 2, 20)} |`,
-      `| N/A   35C  N/A     87W / 400W | ${lpad(`0MiB / ${d.memoryMib}MiB`, 20)} |      0%      Default |`,
+      `| N/A   ${pad(`${fix(d.readings.temperatureC, 0)}C`, 3)}  N/A${lpad(`${fix(d.readings.powerW, 0)}W / ${fix(d.readings.powerLimitW, 0)}W`, 15)} | ${lpad(`${d.readings.memoryUsedMib}MiB / ${d.memoryMib}MiB`, 20)} | ${lpad(`${d.readings.utilPct}%`, 7)}      Default |`,
       rule,
     );
   }
@@ -336,7 +391,7 @@ function kunlunXpuSmi(args, all) {
 function kunlunLegacy(args, all) {
   const xpus = of(all, 'kunlunxin');
   const lines = ['Runtime Version: 4.31', `Driver Version: ${xpus[0]?.driver ?? '4.0'}`, '  DEVICES', '-'.repeat(91), '| DevID |   PCI Addr   | Model |   SN   |    INODE   | UseRate |    L3     |    Memory    |', '-'.repeat(91)];
-  for (const d of xpus) lines.push(`| ${lpad(d.index, 5)} | ${d.busId.toUpperCase()} | ${pad(d.model, 5)} | 02Kxxx | /dev/xpu${d.index}  |     0 % | 0 / 63 MB | 0 / ${d.memoryMib} MB |`);
+  for (const d of xpus) lines.push(`| ${lpad(d.index, 5)} | ${d.busId.toUpperCase()} | ${pad(d.model, 5)} | 02Kxxx | /dev/xpu${d.index}  | ${lpad(d.readings.utilPct, 5)} % | 0 / 63 MB | ${d.readings.memoryUsedMib} / ${d.memoryMib} MB |`);
   lines.push('-'.repeat(91), '  VIDEO', '-'.repeat(83));
   return { stdout: lines.join('\n') + '\n' };
 }
@@ -349,7 +404,7 @@ function ixsmi(args, all) {
   for (const d of gpus) {
     lines.push(
       `| ${pad(d.index, 4)} ${pad(d.model, 24)} | ${pad(shortBus(d.busId).toUpperCase(), 20)} | 500MHz    1600MHz    |`,
-      `| 0%   33C   P0    N/A / N/A    | ${pad(`114MiB / ${d.memoryMib}MiB`, 20)} | ${pad(d.health === 'error' ? 'ERR!' : '0%', 9)} Default    |`,
+      `| 0%   ${pad(`${fix(d.readings.temperatureC, 0)}C`, 4)}  P0    ${pad(`${d.readings.powerW === undefined ? 'N/A' : `${fix(d.readings.powerW, 0)}W`} / ${d.readings.powerLimitW === undefined ? 'N/A' : `${fix(d.readings.powerLimitW, 0)}W`}`, 13)}| ${pad(`${d.readings.memoryUsedMib}MiB / ${d.memoryMib}MiB`, 20)} | ${pad(d.health === 'error' ? 'ERR!' : `${d.readings.utilPct}%`, 9)} Default    |`,
       rule,
     );
   }
@@ -362,8 +417,8 @@ function mxSmi(args, all) {
   const lines = ['=================== MetaX System Management Interface Log ===================', 'Timestamp                                         : Sat Feb 15 16:17:48 2025', '', `Attached GPUs                                     : ${gpus.length}`, '+---------------------------------------------------------------------------------+', `| MX-SMI 2.1.6                        Kernel Mode Driver Version: ${pad(gpus[0]?.driver ?? '2.5.014', 16)}|`, `| MACA Version: 2.23.0.1018           BIOS Version: ${pad(gpus[0]?.firmware ?? '1.13.5.0', 30)}|`, '|------------------------------------+---------------------+----------------------+', '| GPU         NAME                   | Bus-id              | GPU-Util             |', '| Temp        Power                  | Memory-Usage        |                      |', '|====================================+=====================+======================|'];
   for (const d of gpus) {
     lines.push(
-      `| ${pad(d.index, 11)} ${pad(d.model, 22)} | ${pad(d.busId, 19)} | ${pad(d.health === 'error' ? 'ERR!' : '36%', 20)} |`,
-      `| 54C         122W                   | ${pad(`60278/${d.memoryMib} MiB`, 19)} |                      |`,
+      `| ${pad(d.index, 11)} ${pad(d.model, 22)} | ${pad(d.busId, 19)} | ${pad(d.health === 'error' ? 'ERR!' : `${d.readings.utilPct}%`, 20)} |`,
+      `| ${pad(`${fix(d.readings.temperatureC, 0)}C`, 11)} ${pad(`${fix(d.readings.powerW, 0)}W`, 22)} | ${pad(`${d.readings.memoryUsedMib}/${d.memoryMib} MiB`, 19)} |                      |`,
       rule,
     );
   }
@@ -374,8 +429,8 @@ function mthreadsGmi(args, all) {
   const gpus = of(all, 'mthreads');
   const lines = ['Tue Nov 12 20:55:00 2024', '---------------------------------------------------------------', `    mthreads-gmi:1.12.2          Driver Version:${gpus[0]?.driver ?? '1.2.0'}`, '---------------------------------------------------------------', 'ID   Name           |PCIe                |%GPU  Mem', '     Device Type    |Pcie Lane Width     |Temp  MPC Capable', '                                         |      ECC Mode', '+-------------------------------------------------------------+'];
   for (const d of gpus) {
-    const used = d.health === 'warning' ? d.memoryMib + 11534 : 1024;
-    lines.push(`${pad(d.index, 5)}${pad(d.model, 15)}|${pad(shortBus(d.busId), 20)}|${pad(d.health === 'error' ? 'ERR!' : '88%', 6)}${used}MiB(${d.memoryMib}MiB)`, '     Physical       |16x(16x)            |65C   YES', '                                         |      N/A', '');
+    const used = d.health === 'warning' ? d.memoryMib + 11534 : d.readings.memoryUsedMib;
+    lines.push(`${pad(d.index, 5)}${pad(d.model, 15)}|${pad(shortBus(d.busId), 20)}|${pad(d.health === 'error' ? 'ERR!' : `${d.readings.utilPct}%`, 6)}${used}MiB(${d.memoryMib}MiB)`, `     Physical       |16x(16x)            |${pad(`${fix(d.readings.temperatureC, 0)}C`, 6)}YES`, '                                         |      N/A', '');
   }
   return { stdout: lines.join('\n') + '\n' };
 }
@@ -387,7 +442,7 @@ function efsmi(args, all) {
   for (const d of gcus) {
     lines.push(
       `| ${pad(d.index, 6)} ${pad(d.model, 19)} | ${pad(d.firmware, 15)} | ${pad(d.busId.slice(2), 11)} ${pad(d.health === 'error' ? 'ERR' : 'Enable', 13)} |`,
-      `| 39 C   Sleep    105W  300W | ${pad(`${d.memoryMib}MiB`, 8)} Disable|   0.0%      ${pad(d.serial, 13)} |`,
+      `| ${pad(`${fix(d.readings.temperatureC, 0)} C`, 6)} Sleep ${lpad(`${fix(d.readings.powerW, 0)}W`, 7)} ${lpad(`${fix(d.readings.powerLimitW, 0)}W`, 5)} | ${pad(`${d.memoryMib}MiB`, 8)} Disable| ${lpad(`${fix(d.readings.utilPct, 1)}%`, 6)}      ${pad(d.serial, 13)} |`,
       `+${'-'.repeat(74)}+`,
       `|${'-'.repeat(74)}|`,
     );
