@@ -4,6 +4,7 @@ import { runStep, outcomeOf } from './step.ts';
 import { identifier, present } from './text.ts';
 import { isHygonCard, parseRocmSmiJson, rocmCardToDevice, ROCM_SMI_ARGS } from './rocm-smi.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn, deviceIn } from './pci.ts';
 
 export function parseRocmSmiAmd(stdout: string): ParseResult {
   // Hygon DTK's plain table: not ours, and no AMD cards in it.
@@ -43,9 +44,14 @@ export function parseAmdSmiStatic(stdout: string): ParseResult {
   return { devices, warnings: [] };
 }
 
+// Radeon graphics built into Ryzen/EPYC APUs (device ids from pci.ids): display for the box, not
+// an accelerator to count. Instinct cards are 0380/1200, Radeon (Pro) cards 0300.
+const AMD_APU_GRAPHICS = ['13c0', '1435', '1506', '150e', '15bf', '15c8', '15d8', '15dd', '15e7', '1636', '1638', '163f', '164c', '164e', '1681'];
+
 export const amdDetector: VendorDetector = {
   vendor: 'amd',
   pciVendorIds: ['1002'],
+  isPciAccelerator: (fn) => classIn(fn, ['0300', '0380', '1200']) && !deviceIn(fn, AMD_APU_GRAPHICS),
   driverHint: 'install ROCm (amdgpu-dkms and rocm-smi-lib or amd-smi-lib)',
   async detect(run) {
     const rocm = await runStep(run, 'rocm-smi', ROCM_SMI_ARGS, parseRocmSmiAmd);

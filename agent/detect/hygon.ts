@@ -4,6 +4,7 @@ import type { Health } from '../../protocol/messages.ts';
 import { outcomeOf, runStep } from './step.ts';
 import { isHygonCard, parseRocmSmiJson, rocmCardToDevice, ROCM_SMI_ARGS } from './rocm-smi.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn } from './pci.ts';
 
 const UNNAMED = 'Hygon DCU (model not reported)';
 
@@ -54,6 +55,9 @@ export function parseHySmi(table: string, vram: string | undefined): ParseResult
 export const hygonDetector: VendorDetector = {
   vendor: 'hygon',
   pciVendorIds: ['1d94'],
+  // DCUs have no display output: 0380 or 1200. The vendor id is shared with Hygon CPUs' own
+  // functions, and a VGA (0300) with it is the board's display, not a DCU.
+  isPciAccelerator: (fn) => classIn(fn, ['0380', '1200']),
   driverHint: 'install the Hygon DTK (hydcu driver; ships hy-smi and rocm-smi)',
   async detect(run) {
     const rocm = await runStep(run, 'rocm-smi', ROCM_SMI_ARGS, parseRocmSmiHygon);

@@ -18,7 +18,7 @@ import { kunlunxinDetector } from './kunlunxin.ts';
 import { metaxDetector } from './metax.ts';
 import { mthreadsDetector } from './mthreads.ts';
 import { nvidiaDetector } from './nvidia.ts';
-import { normalizeBusId, scanPci, type PciDevice } from './pci.ts';
+import { normalizeBusId, scanPci, type PciAcceleratorRule, type PciDevice } from './pci.ts';
 import type { ToolDevice, VendorDetector, VendorOutcome } from './types.ts';
 
 export type { DetectResult } from '../hardware.ts';
@@ -59,10 +59,9 @@ export interface DetectOptions {
 export async function detectAccelerators(opts: DetectOptions = {}): Promise<DetectResult> {
   const detectors = opts.detectors ?? DETECTORS;
   const run = createToolRunner({ env: opts.env ?? process.env, timeoutMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS });
-  const pciVendors = new Set(detectors.flatMap((d) => d.pciVendorIds));
   const [catalog, pci, outcomes] = await Promise.all([
     opts.catalog ?? loadCatalog({ overridePath: opts.catalogOverridePath }),
-    scanPci(opts.sysfsRoot ?? '/sys', pciVendors),
+    scanPci(opts.sysfsRoot ?? '/sys', pciAcceleratorRule(detectors)),
     Promise.all(detectors.map((d) => detectSafely(d, run))),
   ]);
   const warnings: string[] = [...pci.warnings];
@@ -95,6 +94,11 @@ export async function detectAccelerators(opts: DetectOptions = {}): Promise<Dete
     for (const p of orphans) found.push(fromPci(p, detector.vendor, why, catalog));
   });
   return { accelerators: found.map((a, index) => ({ ...a, index })), warnings: [...new Set(warnings)] };
+}
+
+/** A PCI function is an accelerator when the detector owning its vendor id says so. */
+export function pciAcceleratorRule(detectors: readonly VendorDetector[] = DETECTORS): PciAcceleratorRule {
+  return (fn) => detectors.some((d) => d.pciVendorIds.includes(fn.vendorId) && d.isPciAccelerator(fn));
 }
 
 /** A detector's own bug must not stop the others: it becomes a warning naming the vendor. */
@@ -165,8 +169,7 @@ export class ToolAcceleratorSource implements AcceleratorSource {
 
   /** The accelerator functions on the PCI bus: a card added, removed or re-seated changes it. */
   async fingerprint(): Promise<string> {
-    const vendors = new Set((this.opts.detectors ?? DETECTORS).flatMap((d) => d.pciVendorIds));
-    const { devices } = await scanPci(this.opts.sysfsRoot ?? '/sys', vendors);
+    const { devices } = await scanPci(this.opts.sysfsRoot ?? '/sys', pciAcceleratorRule(this.opts.detectors));
     return devices.map((d) => `${d.busId}=${d.vendorId}:${d.deviceId}`).join(',');
   }
 }

@@ -4,6 +4,7 @@ import { runStep, outcomeOf } from './step.ts';
 import { INTEL_DISCOVERY_ARGS, xpuSmiFlavour } from './xpu-smi.ts';
 import { identifier, isRecord, parseJson, present, str } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn, deviceIn } from './pci.ts';
 
 export function parseXpuSmiDiscoveryJson(stdout: string): ParseResult {
   const doc = parseJson(stdout, 'xpu-smi discovery -j output');
@@ -50,9 +51,15 @@ export function parseXpuSmiDiscoveryTable(stdout: string): ParseResult {
   return { devices, warnings: [] };
 }
 
+// Intel's discrete and data-centre GPUs (device ids from pci.ids): Max (Ponte Vecchio), Flex, Arc
+// A (Alchemist), Arc B (Battlemage), DG1/SG1. Every other Intel display function is an integrated
+// GPU, whatever its class (an iGPU beside a discrete primary GPU shows as 0380).
+const INTEL_DISCRETE_GPUS = ['0bd0-0bdb', '4905-4908', '5690-56c2', 'e202-e21f'];
+
 export const intelDetector: VendorDetector = {
   vendor: 'intel',
   pciVendorIds: ['8086'],
+  isPciAccelerator: (fn) => classIn(fn, ['03', '12']) && deviceIn(fn, INTEL_DISCRETE_GPUS),
   driverHint: 'install Intel XPU Manager (xpumanager / xpu-smi) and the i915 or xe GPU driver',
   async detect(run) {
     if ((await xpuSmiFlavour(run)) === 'kunlunxin') return { devices: [], warnings: [], toolMissing: true, tool: 'xpu-smi' };

@@ -51,23 +51,29 @@ export interface SimulatedHost {
   scenarioPath: string;
 }
 
-// Functions every real box has that detection must ignore: an NVIDIA card's HDMI audio,
-// integrated Intel graphics, a Hygon CPU's host bridge.
-const UNRELATED_PCI = [
+// Functions real boxes have that detection must ignore: an NVIDIA card's HDMI audio, integrated
+// Intel graphics, a Hygon CPU's host bridge; and display or engine functions that share an
+// accelerator vendor's id: a Huawei board's Hi1711 BMC VGA, a Kunpeng CPU's ZIP engine (a
+// processing accelerator, but not an NPU), the Radeon graphics of an AMD APU.
+const UNRELATED_PCI: PciFunctionEntry[] = [
   { bdf: '0000:00:02.0', vendor: '8086', device: '4680', cls: '0x030000' },
   { bdf: '0000:00:18.0', vendor: '1d94', device: '1450', cls: '0x060000' },
   { bdf: '0000:00:1f.3', vendor: '8086', device: '7ad0', cls: '0x040300' },
+  { bdf: '0000:02:00.0', vendor: '19e5', device: '1711', cls: '0x030000' },
+  { bdf: '0000:03:00.0', vendor: '19e5', device: 'a250', cls: '0x120000' },
+  { bdf: '0000:04:00.0', vendor: '1002', device: '164e', cls: '0x030000' },
 ];
 
-/** Writes <root>/bus/pci/devices/<bdf>/{vendor,device,class} for every card of the scenario. */
-export async function writeFakeSysfs(sysfsRoot: string, scenario: HardwareScenario): Promise<void> {
-  const devices = expandScenario(scenario);
-  const entries = [
-    ...UNRELATED_PCI,
-    ...devices.map((d) => ({ bdf: d.busId, vendor: d.pciVendor, device: d.pciDevice, cls: d.pciClass })),
-    // The audio function of each NVIDIA card: same bus, function 1.
-    ...devices.filter((d) => d.vendor === 'nvidia').map((d) => ({ bdf: d.busId.replace(/\.0$/, '.1'), vendor: '10de', device: '22a3', cls: '0x040300' })),
-  ];
+/** One PCI function for a fake sysfs tree: "0000:02:00.0", "19e5", "1711", "0x030000". */
+export interface PciFunctionEntry {
+  bdf: string;
+  vendor: string;
+  device: string;
+  cls: string;
+}
+
+/** Writes <root>/bus/pci/devices/<bdf>/{vendor,device,class} for each entry. */
+export async function writePciFunctions(sysfsRoot: string, entries: readonly PciFunctionEntry[]): Promise<void> {
   await Promise.all(
     entries.map(async (e) => {
       const dir = join(sysfsRoot, 'bus', 'pci', 'devices', e.bdf);
@@ -79,6 +85,18 @@ export async function writeFakeSysfs(sysfsRoot: string, scenario: HardwareScenar
       ]);
     }),
   );
+}
+
+/** Writes <root>/bus/pci/devices/<bdf>/{vendor,device,class} for every card of the scenario. */
+export async function writeFakeSysfs(sysfsRoot: string, scenario: HardwareScenario): Promise<void> {
+  const devices = expandScenario(scenario);
+  const entries = [
+    ...UNRELATED_PCI,
+    ...devices.map((d) => ({ bdf: d.busId, vendor: d.pciVendor, device: d.pciDevice, cls: d.pciClass })),
+    // The audio function of each NVIDIA card: same bus, function 1.
+    ...devices.filter((d) => d.vendor === 'nvidia').map((d) => ({ bdf: d.busId.replace(/\.0$/, '.1'), vendor: '10de', device: '22a3', cls: '0x040300' })),
+  ];
+  await writePciFunctions(sysfsRoot, entries);
 }
 
 export async function prepareSimulatedHost(scenario: HardwareScenario, dir?: string): Promise<SimulatedHost> {

@@ -141,6 +141,28 @@ describe('faults', () => {
   });
 });
 
+describe('PCI functions that share an accelerator vendor id', () => {
+  // Every simulated board has a Hi1711 BMC VGA (19e5:1711), a Kunpeng ZIP engine (19e5:a250, 1200)
+  // and AMD APU graphics (1002:164e) on its bus.
+  it('a Huawei BMC VGA next to a real Ascend card: one card counted, no warning', async () => {
+    const r = await detectOn({ vendors: { huawei: { count: 1 } } });
+    expect(r.warnings).toEqual([]);
+    expect(r.accelerators.map((a) => [a.vendor, a.pciBusId, a.detectedBy])).toEqual([['huawei', '0000:10:00.0', 'npu-smi']]);
+  });
+
+  it('a box without Huawei or AMD cards or tools is not warned about its BMC VGA or APU graphics', async () => {
+    const r = await detectOn({ vendors: { nvidia: { count: 1 } } });
+    expect(r.warnings).toEqual([]);
+    expect(r.accelerators.map((a) => a.vendor)).toEqual(['nvidia']);
+  });
+
+  it('the hardware fingerprint leaves them out too', async () => {
+    const host = await prepareSimulatedHost({ vendors: { huawei: { count: 1 } } });
+    const source = createAcceleratorSource({ env: host.env, sysfsRoot: host.sysfsRoot });
+    expect(await source.fingerprint!()).toBe('0000:10:00.0=19e5:d802');
+  });
+});
+
 describe('xpu-smi: Intel or Kunlunxin, told apart by output', () => {
   it("Intel's xpu-smi gives no Kunlunxin warning", async () => {
     const r = await detectOn({ vendors: { intel: { count: 1 } } });
