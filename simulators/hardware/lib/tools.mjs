@@ -263,6 +263,7 @@ function xpuSmi(args, all, scenario) {
 function intelXpuSmi(args, all) {
   const gpus = of(all, 'intel');
   if (args[0] !== 'discovery') return { stdout: `The following argument was not expected: ${args[0] ?? ''}\nRun with --help for more information.\n`, code: 106 };
+  if (args.includes('-d')) return intelDiscoveryDetail(gpus, args[args.indexOf('-d') + 1]);
   if (args.includes('-j')) {
     const list = gpus.map((d) => ({
       device_id: d.index,
@@ -282,6 +283,18 @@ function intelXpuSmi(args, all) {
     info.forEach((t, i) => lines.push(`| ${pad(i === 0 ? d.index : '', 10)}| ${pad(t, 85)}|`));
     lines.push(rule);
   }
+  return { stdout: lines.join('\n') + '\n' };
+}
+
+// `xpu-smi discovery -d N`: the rows of the real capture that detection reads.
+function intelDiscoveryDetail(gpus, id) {
+  const d = gpus.find((g) => String(g.index) === id || g.busId === id);
+  if (!d) return { stdout: 'Error: Device not found\n', code: 1 };
+  const rule = '+-----------+--------------------------------------------------------------------------------------+';
+  const rows = ['Device Type: GPU', `Device Name: ${d.model}`, 'Vendor Name: Intel(R) Corporation', `Driver Version: ${d.driver}`, `PCI BDF Address: ${d.busId}`, `Memory Physical Size: ${d.memoryMib}.00 MiB`];
+  const lines = [rule, '| Device ID | Device Information                                                                   |', rule];
+  rows.forEach((t, i) => lines.push(`| ${pad(i === 0 ? d.index : '', 10)}| ${pad(t, 85)}|`));
+  lines.push(rule);
   return { stdout: lines.join('\n') + '\n' };
 }
 

@@ -18,7 +18,7 @@ describe('detection per vendor through the fake CLIs', () => {
   const cases = [
     ['nvidia', 'NVIDIA H200', 143771, 989.5, 'fp16', 'nvidia-smi'],
     ['amd', 'AMD Instinct MI300X', 196592, 1300, 'fp16', 'rocm-smi'],
-    ['intel', 'Intel(R) Data Center GPU Flex 170', 0, undefined, 'unknown', 'xpu-smi'],
+    ['intel', 'Intel(R) Data Center GPU Flex 170', 16384, undefined, 'unknown', 'xpu-smi'],
     ['huawei', 'Ascend 910B', 65536, 280, 'fp16', 'npu-smi'],
     ['cambricon', 'MLU370-X8', 23374, undefined, 'unknown', 'cnmon'],
     ['hygon', 'K100_AI', 65520, 196, 'fp16', 'rocm-smi'],
@@ -38,8 +38,7 @@ describe('detection per vendor through the fake CLIs', () => {
     ]);
     expect(r.accelerators.map((a) => a.index)).toEqual([0, 1]);
     for (const a of r.accelerators) {
-      // xpu-smi discovery does not report a driver version.
-      if (vendor !== 'intel') expect(a.driverVersion).not.toBe('');
+      expect(a.driverVersion).not.toBe('');
       expect(a.pciId).toMatch(/^[0-9a-f]{4}:[0-9a-f]{4}$/);
       expect(a.nominal.kind).toBe('nominal');
       expect(a.nominal.source).not.toBe('');
