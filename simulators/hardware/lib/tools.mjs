@@ -220,6 +220,7 @@ function rocmSmi(args, all) {
 
 function amdSmi(args, all) {
   if (args[0] !== 'static') return { stderr: 'usage: amd-smi [-h] ...\n', code: 2 };
+  if (args.includes('--json')) return { stdout: JSON.stringify({ gpu_data: of(all, 'amd').map(amdSmiStaticJson) }, null, 4) + '\n' };
   return {
     stdout: of(all, 'amd')
       .map((d) =>
@@ -241,6 +242,16 @@ function amdSmi(args, all) {
         ].join('\n'),
       )
       .join('\n'),
+  };
+}
+
+// One GPU of `amd-smi static --asic --bus --vram --json` (ROCm 6.3+ shape), as in the real capture.
+function amdSmiStaticJson(d) {
+  return {
+    gpu: d.index,
+    asic: { market_name: d.model, vendor_id: '0x1002', vendor_name: 'Advanced Micro Devices Inc. [AMD/ATI]', device_id: `0x${d.pciDevice}`, asic_serial: d.serial, oam_id: d.index },
+    bus: { bdf: d.busId, max_pcie_width: 16, max_pcie_speed: { value: 32, unit: 'GT/s' }, pcie_interface_version: 'Gen 5', slot_type: 'OAM' },
+    vram: { type: 'HBM3', vendor: 'HYNIX', size: { value: d.memoryMib, unit: 'MB' } },
   };
 }
 

@@ -204,6 +204,15 @@ describe('older tools', () => {
     ]);
   });
 
+  it('AMD whose rocm-smi fails: amd-smi names the cards with bus id and memory, no warning', async () => {
+    const r = await detectOn({ vendors: { amd: { count: 2 } }, faults: { 'rocm-smi': 'driver-error' } });
+    expect(r.warnings).toEqual([]);
+    expect(r.accelerators.map((a) => [a.model, a.detectedBy, a.pciBusId, a.memoryMib, a.nominal.tflops])).toEqual([
+      ['AMD Instinct MI300X', 'amd-smi', '0000:10:00.0', 196592, 1300],
+      ['AMD Instinct MI300X', 'amd-smi', '0000:11:00.0', 196592, 1300],
+    ]);
+  });
+
   it('AMD with amd-smi only', async () => {
     const r = await detectOn({ vendors: { amd: { count: 1 } }, missingTools: ['rocm-smi'] });
     expect(r.accelerators.map((a) => [a.model, a.detectedBy, a.nominal.tflops])).toEqual([['AMD Instinct MI300X', 'amd-smi', 1300]]);
