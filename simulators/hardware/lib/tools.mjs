@@ -257,12 +257,21 @@ function amdSmiStaticJson(d) {
 
 function hySmi(args, all) {
   const dcus = of(all, 'hygon');
+  if (args.includes('--json')) return { stdout: JSON.stringify(Object.fromEntries(dcus.map((d) => [`card${d.index}`, hySmiCardJson(d, args)])), null, 4) + '\n' };
   if (args.includes('--showmeminfo')) {
     return { stdout: dcus.map((d) => `HCU[${d.index}]          : vram Total Memory (MiB): ${d.memoryMib}\nHCU[${d.index}]          : vram Total Used Memory (MiB): 2\n`).join('') };
   }
   const lines = ['HCU     Temp     AvgPwr     Perf     PwrCap     VRAM%      HCU%      Mode'];
   for (const d of dcus) lines.push(`${pad(d.index, 8)}61.0C    108.0W     auto     400.0W     0%         0.0%      ${d.health === 'ok' ? 'Normal' : 'Abnormal'}`);
   return { stdout: lines.join('\n') + '\n' };
+}
+
+// The DTK rocm-smi JSON keys hy-smi prints; its "PCI Bus" carries the serial, as real hy-smi --showbus does.
+function hySmiCardJson(d, args) {
+  const card = {};
+  if (args.includes('--showproductname')) Object.assign(card, { 'Card Series': d.model, 'Card Model': `0x${d.pciDevice}`, 'Card Vendor': 'Chengdu Haiguang IC Design Co., Ltd.', 'Card SKU': d.model });
+  if (args.includes('--showbus')) card['PCI Bus'] = `${d.busId} --> SN: ${d.serial}`;
+  return card;
 }
 
 // ---- Intel or Kunlunxin: both ship `xpu-smi` ----

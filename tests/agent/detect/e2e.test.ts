@@ -195,13 +195,19 @@ describe('older tools', () => {
     ]);
   });
 
-  it('Hygon with hy-smi only: cards found, model unknown, memory from --showmeminfo', async () => {
+  it('Hygon with hy-smi only: cards named, bus ids, memory and the catalogue figure from hy-smi', async () => {
     const r = await detectOn({ vendors: { hygon: { count: 2 } }, missingTools: ['rocm-smi'] });
     expect(r.warnings).toEqual([]);
-    expect(r.accelerators.map((a) => [a.model, a.memoryMib, a.detectedBy, a.pciBusId])).toEqual([
-      ['Hygon DCU (model not reported)', 65520, 'hy-smi', ''],
-      ['Hygon DCU (model not reported)', 65520, 'hy-smi', ''],
+    expect(r.accelerators.map((a) => [a.model, a.memoryMib, a.detectedBy, a.pciBusId, a.pciId, a.nominal.tflops])).toEqual([
+      ['K100_AI', 65520, 'hy-smi', '0000:10:00.0', '1d94:6320', 196],
+      ['K100_AI', 65520, 'hy-smi', '0000:11:00.0', '1d94:6320', 196],
     ]);
+  });
+
+  it('Hygon whose DTK rocm-smi fails: the same from hy-smi; the broken rocm-smi is reported once', async () => {
+    const r = await detectOn({ vendors: { hygon: { count: 1 } }, faults: { 'rocm-smi': 'driver-error' } });
+    expect(r.accelerators.map((a) => [a.model, a.detectedBy, a.pciBusId, a.nominal.tflops])).toEqual([['K100_AI', 'hy-smi', '0000:10:00.0', 196]]);
+    expect(r.warnings).toEqual([expect.stringMatching(/^rocm-smi exited with code 1: /)]);
   });
 
   it('AMD whose rocm-smi fails: amd-smi names the cards with bus id and memory, no warning', async () => {
