@@ -70,7 +70,8 @@ export const huaweiDetector: VendorDetector = {
   isPciAccelerator: (fn) => classIn(fn, ['12']) && deviceIn(fn, ASCEND_NPUS),
   driverHint: 'install the Ascend NPU driver and firmware (Ascend-hdk-<chip>-npu-driver, which ships npu-smi)',
   async detect(run) {
-    const mapping = await run('npu-smi', ['info', '-m']);
+    // Both calls start now, in parallel; the runner hands the same `npu-smi info` to the step below.
+    const [mapping] = await Promise.all([run('npu-smi', ['info', '-m']), run('npu-smi', ['info'])]);
     let names = new Map<string, string>();
     const warnings: string[] = [];
     if (mapping.ok) {

@@ -9,7 +9,7 @@ import { loadCatalog, lookup, nominalFp16, type Catalog } from '../catalog/catal
 import { amdDetector } from './amd.ts';
 import { cambriconDetector } from './cambricon.ts';
 import { enflameDetector } from './enflame.ts';
-import { createToolRunner } from './exec.ts';
+import { createToolRunner, type ToolRunner } from './exec.ts';
 import { huaweiDetector } from './huawei.ts';
 import { hygonDetector } from './hygon.ts';
 import { iluvatarDetector } from './iluvatar.ts';
@@ -54,11 +54,13 @@ export interface DetectOptions {
   /** A catalogue already loaded (skips loading; the override path is then ignored). */
   catalog?: Catalog;
   detectors?: readonly VendorDetector[];
+  /** Runs the vendor tools (default: child processes with `env` and `timeoutMs`); the bench wraps it to time them. */
+  runner?: ToolRunner;
 }
 
 export async function detectAccelerators(opts: DetectOptions = {}): Promise<DetectResult> {
   const detectors = opts.detectors ?? DETECTORS;
-  const run = createToolRunner({ env: opts.env ?? process.env, timeoutMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS });
+  const run = opts.runner ?? createToolRunner({ env: opts.env ?? process.env, timeoutMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS });
   const [catalog, pci, outcomes] = await Promise.all([
     opts.catalog ?? loadCatalog({ overridePath: opts.catalogOverridePath }),
     scanPci(opts.sysfsRoot ?? '/sys', pciAcceleratorRule(detectors)),

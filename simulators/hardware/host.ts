@@ -1,7 +1,8 @@
 // A simulated host for detection: a scenario file, a PATH holding only the fake vendor CLIs the
 // scenario installs (plus `node` for their shebang), and a fake sysfs PCI tree describing the
 // same cards. The real detection code runs against it unchanged.
-import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,8 @@ export type FakeTool = (typeof FAKE_TOOLS)[number];
 
 export interface SimulatedHost {
   dir: string;
+  /** Where the fake tools keep what they printed (see writeToolWrapper). */
+  cacheDir: string;
   /** Environment for detection: PATH with only the installed fake tools, and the scenario. */
   env: NodeJS.ProcessEnv;
   sysfsRoot: string;
@@ -104,7 +107,8 @@ export async function prepareSimulatedHost(scenario: HardwareScenario, dir?: str
   const bin = join(root, 'bin');
   const sysfsRoot = join(root, 'sys');
   const scenarioPath = join(root, 'scenario.json');
-  await mkdir(bin, { recursive: true });
+  const cacheDir = join(root, 'tool-output');
+  await Promise.all([mkdir(bin, { recursive: true }), mkdir(cacheDir, { recursive: true })]);
   const missing = new Set(scenario.missingTools ?? []);
   const vendors = Object.keys(scenario.vendors) as SimVendor[];
   const installed = new Set<string>(scenario.tools ?? vendors.flatMap((v) => TOOLS_BY_VENDOR[v]));
@@ -112,7 +116,32 @@ export async function prepareSimulatedHost(scenario: HardwareScenario, dir?: str
     writeFile(scenarioPath, JSON.stringify(scenario, null, 2)),
     writeFakeSysfs(sysfsRoot, scenario),
     symlink(process.execPath, join(bin, 'node')),
-    ...FAKE_TOOLS.filter((t) => installed.has(t) && !missing.has(t)).map((t) => symlink(join(FAKE_BIN_DIR, t), join(bin, t))),
+    ...FAKE_TOOLS.filter((t) => installed.has(t) && !missing.has(t)).map((t) => writeToolWrapper(bin, t)),
   ]);
-  return { dir: root, env: { PATH: bin, BANYAN_HW_SCENARIO: scenarioPath }, sysfsRoot, scenarioPath };
+  return { dir: root, cacheDir, env: { PATH: bin, BANYAN_HW_SCENARIO: scenarioPath, BANYAN_HW_CACHE: cacheDir }, sysfsRoot, scenarioPath };
+}
+
+const CAT = ['/bin/cat', '/usr/bin/cat'].find((p) => existsSync(p));
+
+/**
+ * The fake tool on the simulated PATH. The fake CLIs are node scripts, and node's start-up (50 to
+ * 300 ms of CPU here) would dwarf what the real C tools and our own code cost. So the node fake
+ * runs once per invocation and scenario: it leaves its clean output (exit 0, nothing on stderr) in
+ * $BANYAN_HW_CACHE under "<tool> <args…>", and later calls with the same arguments are answered by
+ * `cat` while that file is newer than the scenario. Faults, other arguments and a rewritten scenario
+ * go to node. Without a `cat`, the wrapper is a plain link to the node fake.
+ */
+async function writeToolWrapper(bin: string, tool: FakeTool): Promise<void> {
+  const fake = join(FAKE_BIN_DIR, tool);
+  if (!CAT) return symlink(fake, join(bin, tool));
+  const script = [
+    '#!/bin/sh',
+    `f="$BANYAN_HW_CACHE/${tool}"`,
+    'for a in "$@"; do f="$f $a"; done',
+    `if [ -n "$BANYAN_HW_CACHE" ] && [ -n "$BANYAN_HW_SCENARIO" ] && [ -f "$f" ] && [ "$f" -nt "$BANYAN_HW_SCENARIO" ]; then exec ${CAT} "$f"; fi`,
+    `exec '${process.execPath}' '${fake}' "$@"`,
+    '',
+  ].join('\n');
+  await writeFile(join(bin, tool), script);
+  await chmod(join(bin, tool), 0o755);
 }
