@@ -2,11 +2,17 @@
 // scenario installs (plus `node` for their shebang), and a fake sysfs PCI tree describing the
 // same cards. The real detection code runs against it unchanged.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AMD_SMI_ARGS } from '../../agent/detect/amd.ts';
+import { HY_SMI_NAME_ARGS } from '../../agent/detect/hygon.ts';
+import { NVIDIA_QUERY_ARGS } from '../../agent/detect/nvidia.ts';
+import { ROCM_SMI_ARGS } from '../../agent/detect/rocm-smi.ts';
+import { INTEL_DISCOVERY_ARGS, KUNLUNXIN_QUERY_ARGS } from '../../agent/detect/xpu-smi.ts';
 import { expandScenario, type HardwareScenario, type SimVendor } from './lib/scenario.mjs';
+import { render } from './lib/tools.mjs';
 
 export type { HardwareScenario, SimDevice, SimFault, SimHealth, SimVendor } from './lib/scenario.mjs';
 
@@ -112,16 +118,45 @@ export async function prepareSimulatedHost(scenario: HardwareScenario, dir?: str
   const missing = new Set(scenario.missingTools ?? []);
   const vendors = Object.keys(scenario.vendors) as SimVendor[];
   const installed = new Set<string>(scenario.tools ?? vendors.flatMap((v) => TOOLS_BY_VENDOR[v]));
+  await writeFile(scenarioPath, JSON.stringify(scenario, null, 2));
+  // File times tick in jiffies: dated a second back, the scenario is surely older than the outputs.
+  const past = new Date(Date.now() - 1000);
+  await utimes(scenarioPath, past, past);
+  const tools = FAKE_TOOLS.filter((t) => installed.has(t) && !missing.has(t));
   await Promise.all([
-    writeFile(scenarioPath, JSON.stringify(scenario, null, 2)),
+    ...tools.filter((t) => !scenario.faults?.[t]).map((t) => prerender(cacheDir, t, scenario)),
     writeFakeSysfs(sysfsRoot, scenario),
     symlink(process.execPath, join(bin, 'node')),
-    ...FAKE_TOOLS.filter((t) => installed.has(t) && !missing.has(t)).map((t) => writeToolWrapper(bin, t)),
+    ...tools.map((t) => writeToolWrapper(bin, t)),
   ]);
   return { dir: root, cacheDir, env: { PATH: bin, BANYAN_HW_SCENARIO: scenarioPath, BANYAN_HW_CACHE: cacheDir }, sysfsRoot, scenarioPath };
 }
 
 const CAT = ['/bin/cat', '/usr/bin/cat'].find((p) => existsSync(p));
+
+// The invocations detection makes (telemetry and per-card calls go to node on first use).
+const DETECTION_CALLS: Partial<Record<FakeTool, readonly (readonly string[])[]>> = {
+  'nvidia-smi': [NVIDIA_QUERY_ARGS],
+  'rocm-smi': [ROCM_SMI_ARGS],
+  'amd-smi': [AMD_SMI_ARGS],
+  'xpu-smi': [INTEL_DISCOVERY_ARGS, KUNLUNXIN_QUERY_ARGS],
+  'npu-smi': [['info', '-m'], ['info']],
+  'hy-smi': [[], ['--showmeminfo', 'vram'], HY_SMI_NAME_ARGS],
+};
+
+/**
+ * Renders the fake's answers to the detection calls in this process, into the same cache the node
+ * fake fills (written after the scenario, so newer than it): the first detection on a simulated
+ * host then starts no node process either.
+ */
+async function prerender(cacheDir: string, tool: FakeTool, scenario: HardwareScenario): Promise<void> {
+  await Promise.all(
+    (DETECTION_CALLS[tool] ?? [[]]).map(async (args) => {
+      const r = render(tool, args, scenario);
+      if (r.code === 0 && !r.stderr) await writeFile(join(cacheDir, [tool, ...args].join(' ')), r.stdout);
+    }),
+  );
+}
 
 /**
  * The fake tool on the simulated PATH. The fake CLIs are node scripts, and node's start-up (50 to

@@ -59,12 +59,18 @@ export function main(tool) {
     process.stdout.write('\u0000\u00ff#%@ segfault at 0 ip 00007f error 4\n\x1b[31m???\n');
     return;
   }
-  const all = expandScenario(scenario).filter((d) => !d.pciOnly);
-  const { stdout = '', stderr = '', code = 0 } = TOOLS[tool](process.argv.slice(2), all, scenario);
+  const { stdout, stderr, code } = render(tool, process.argv.slice(2), scenario);
   process.stdout.write(stdout);
   if (stderr) process.stderr.write(stderr);
   process.exitCode = code;
   if (code === 0 && !stderr) rememberOutput(tool, process.argv.slice(2), stdout);
+}
+
+/** What `tool args` prints for a scenario, faults aside: { stdout, stderr, code }. */
+export function render(tool, args, scenario) {
+  const all = expandScenario(scenario).filter((d) => !d.pciOnly);
+  const { stdout = '', stderr = '', code = 0 } = TOOLS[tool](args, all, scenario);
+  return { stdout, stderr, code };
 }
 
 // Leaves a clean answer where the host's sh wrapper serves it from (see writeToolWrapper in
