@@ -3,6 +3,8 @@
 // invocation. Median of several runs after a warm-up. Beside it, where the time goes:
 //   detect.own_ms        our own work: the same detection with the tools' answers replayed from
 //                        memory (catalogue load, sysfs walk, parsing, joining), no process at all;
+//   detect.own_cpu_ms    the CPU time of that (user + system), which the machine's load does not
+//                        stretch; detect.cpu_ms: this process's CPU time in a real detection;
 //   detect.tools_ms      time spent waiting on tool processes (start to exit, summed over the
 //                        distinct invocations; they overlap, so the sum exceeds the wall time);
 //   detect.spawn_floor_ms  the same number of trivial processes (/bin/true) through the same
@@ -70,15 +72,25 @@ export default async function bench(): Promise<Figure[]> {
   const wall: number[] = [];
   const tools: number[] = [];
   const own: number[] = [];
+  const cpu: number[] = [];
+  const ownCpu: number[] = [];
+  const cpuMs = (since: NodeJS.CpuUsage) => {
+    const d = process.cpuUsage(since);
+    return (d.user + d.system) / 1000;
+  };
   for (let i = 0; i < RUNS; i++) {
     const timed = timedRunner(host.env);
     let t0 = performance.now();
+    let c0 = process.cpuUsage();
     await detectAccelerators({ ...opts, runner: timed.run });
     wall.push(performance.now() - t0);
+    cpu.push(cpuMs(c0));
     tools.push(timed.toolsMs());
     t0 = performance.now();
+    c0 = process.cpuUsage();
     await detectAccelerators({ ...opts, runner: replay });
     own.push(performance.now() - t0);
+    ownCpu.push(cpuMs(c0));
   }
 
   const floor: number[] = [];
@@ -104,6 +116,8 @@ export default async function bench(): Promise<Figure[]> {
   const figures: Figure[] = [
     { name: 'detect.wall_ms', value: median(wall), unit: 'ms', note: `median of ${RUNS}; ${SCOPE}; each fake answers like a C tool (sh + cat of its output); target ≤300` },
     { name: 'detect.own_ms', value: median(own), unit: 'ms', note: `median of ${RUNS}; the same detection with the ${answers.size} tool answers replayed from memory: our code only` },
+    { name: 'detect.own_cpu_ms', value: median(ownCpu), unit: 'ms', note: `median of ${RUNS}; CPU time (user + system) of detect.own_ms` },
+    { name: 'detect.cpu_ms', value: median(cpu), unit: 'ms', note: `median of ${RUNS}; this process's CPU time in a real detection (spawning ${answers.size} tools included)` },
     { name: 'detect.tools_ms', value: median(tools), unit: 'ms', note: `median of ${RUNS}; sum over the ${answers.size} tool invocations of call-to-answer time (they overlap)` },
   ];
   if (floor.length) {

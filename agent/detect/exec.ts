@@ -54,7 +54,8 @@ export function createToolRunner(opts: RunnerOptions): ToolRunner {
 /** The executable `tool` resolves to on the environment's PATH (a path with "/" is taken as is). */
 async function findOnPath(tool: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (tool.includes('/')) return tool;
-  const dirs = (env['PATH'] ?? '').split(delimiter).filter((d) => d !== '');
+  // Without PATH, libuv's spawn would search /usr/bin:/bin; so does this.
+  const dirs = (env['PATH'] ?? '/usr/bin:/bin').split(delimiter).filter((d) => d !== '');
   const hits = await Promise.all(
     dirs.map((d) =>
       access(join(d, tool), constants.X_OK).then(
