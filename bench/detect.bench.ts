@@ -10,7 +10,7 @@
 //   detect.spawn_floor_ms  the same number of trivial processes (/bin/true) through the same
 //                        runner: what starting that many processes costs on this machine now;
 //   detect.wall_ms.node_fakes  the wall time when every fake tool is a node process (node's
-//                        start-up in each), i.e. without the fake tools' output cache.
+//                        start-up in each), i.e. without the answers rendered at set-up.
 import { existsSync } from 'node:fs';
 import { DEFAULT_TOOL_TIMEOUT_MS, detectAccelerators } from '../agent/detect/index.ts';
 import { createToolRunner, type ToolResult, type ToolRunner } from '../agent/detect/exec.ts';
@@ -57,7 +57,7 @@ function timedRunner(env: NodeJS.ProcessEnv, answers?: Map<string, ToolResult>):
 export default async function bench(): Promise<Figure[]> {
   const host = await prepareSimulatedHost(ALL_VENDORS);
   const opts = { env: host.env, sysfsRoot: host.sysfsRoot };
-  // The warm-up runs every fake once (their output cache fills) and records the answers to replay.
+  // The warm-up records the tools' answers, to replay them for detect.own_ms.
   const answers = new Map<string, ToolResult>();
   const warm = await detectAccelerators({ ...opts, catalog: await loadCatalog(), runner: timedRunner(host.env, answers).run });
   if (warm.accelerators.length !== 20 || warm.warnings.length) {
@@ -114,7 +114,7 @@ export default async function bench(): Promise<Figure[]> {
   }
 
   const figures: Figure[] = [
-    { name: 'detect.wall_ms', value: median(wall), unit: 'ms', note: `median of ${RUNS}; ${SCOPE}; each fake answers like a C tool (sh + cat of its output); target ≤300` },
+    { name: 'detect.wall_ms', value: median(wall), unit: 'ms', note: `median of ${RUNS}; ${SCOPE}; each fake answers like a C tool (sh + cat of the answer rendered at set-up); target ≤300` },
     { name: 'detect.own_ms', value: median(own), unit: 'ms', note: `median of ${RUNS}; the same detection with the ${answers.size} tool answers replayed from memory: our code only` },
     { name: 'detect.own_cpu_ms', value: median(ownCpu), unit: 'ms', note: `median of ${RUNS}; CPU time (user + system) of detect.own_ms` },
     { name: 'detect.cpu_ms', value: median(cpu), unit: 'ms', note: `median of ${RUNS}; this process's CPU time in a real detection (spawning ${answers.size} tools included)` },

@@ -134,7 +134,7 @@ export async function prepareSimulatedHost(scenario: HardwareScenario, dir?: str
 
 const CAT = ['/bin/cat', '/usr/bin/cat'].find((p) => existsSync(p));
 
-// The invocations detection makes (telemetry and per-card calls go to node on first use).
+// The invocations detection makes; Intel's per-card `discovery -d N` is added per scenario.
 const DETECTION_CALLS: Partial<Record<FakeTool, readonly (readonly string[])[]>> = {
   'nvidia-smi': [NVIDIA_QUERY_ARGS],
   'rocm-smi': [ROCM_SMI_ARGS],
@@ -160,11 +160,11 @@ async function prerender(cacheDir: string, tool: FakeTool, scenario: HardwareSce
 
 /**
  * The fake tool on the simulated PATH. The fake CLIs are node scripts, and node's start-up (50 to
- * 300 ms of CPU here) would dwarf what the real C tools and our own code cost. So the node fake
- * runs once per invocation and scenario: it leaves its clean output (exit 0, nothing on stderr) in
- * $BANYAN_HW_CACHE under "<tool> <args…>", and later calls with the same arguments are answered by
- * `cat` while that file is newer than the scenario. Faults, other arguments and a rewritten scenario
- * go to node. Without a `cat`, the wrapper is a plain link to the node fake.
+ * 300 ms of CPU here) would dwarf what the real C tools and our own code cost. So the answers to
+ * the detection calls are rendered once, at set-up (see prerender), into $BANYAN_HW_CACHE under
+ * "<tool> <args…>", and the wrapper serves them with `cat` while they are newer than the
+ * scenario. Everything else (telemetry, other arguments, faults, a rewritten scenario) runs the
+ * node fake. Without a `cat`, the wrapper is a plain link to the node fake.
  */
 async function writeToolWrapper(bin: string, tool: FakeTool): Promise<void> {
   const fake = join(FAKE_BIN_DIR, tool);

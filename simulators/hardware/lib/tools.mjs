@@ -1,7 +1,5 @@
 // The fake vendor CLIs: each prints what the real tool prints (templated from the real samples
 // in tests/fixtures/vendors/) for the devices of the scenario in $BANYAN_HW_SCENARIO.
-import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expandScenario, loadScenario } from './scenario.mjs';
 
 const pad = (v, n) => String(v).padEnd(n);
@@ -63,7 +61,6 @@ export function main(tool) {
   process.stdout.write(stdout);
   if (stderr) process.stderr.write(stderr);
   process.exitCode = code;
-  if (code === 0 && !stderr) rememberOutput(tool, process.argv.slice(2), stdout);
 }
 
 /** What `tool args` prints for a scenario, faults aside: { stdout, stderr, code }. */
@@ -71,21 +68,6 @@ export function render(tool, args, scenario) {
   const all = expandScenario(scenario).filter((d) => !d.pciOnly);
   const { stdout = '', stderr = '', code = 0 } = TOOLS[tool](args, all, scenario);
   return { stdout, stderr, code };
-}
-
-// Leaves a clean answer where the host's sh wrapper serves it from (see writeToolWrapper in
-// host.ts): the key is the tool and its arguments joined by spaces, as the wrapper builds it.
-function rememberOutput(tool, args, stdout) {
-  const dir = process.env.BANYAN_HW_CACHE;
-  const key = [tool, ...args].join(' ');
-  if (!dir || key.length > 200 || /[/\0\n]/.test(key)) return;
-  const tmp = join(dir, `.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, stdout);
-    renameSync(tmp, join(dir, key));
-  } catch {
-    // no cache then; the next call runs the fake again
-  }
 }
 
 const of = (all, vendor) => all.filter((d) => d.vendor === vendor);
