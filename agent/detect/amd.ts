@@ -1,9 +1,11 @@
-// AMD: `rocm-smi --json` where ROCm ships it, else `amd-smi static --asic` (newer ROCm that
-// dropped rocm-smi). Hygon DCUs in rocm-smi's output belong to the Hygon detector.
+// AMD: `rocm-smi --json` where ROCm ships it; when rocm-smi is missing or fails (non-zero exit,
+// garbage, timeout), `amd-smi static --asic --bus --vram --json` (newer ROCm deprecates rocm-smi).
+// Hygon DCUs in rocm-smi's output belong to the Hygon detector.
 import { runStep, outcomeOf } from './step.ts';
-import { identifier, present } from './text.ts';
+import { identifier, isRecord, parseJson, present, str } from './text.ts';
 import { isHygonCard, parseRocmSmiJson, rocmCardToDevice, ROCM_SMI_ARGS } from './rocm-smi.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn, deviceIn } from './pci.ts';
 
 export function parseRocmSmiAmd(stdout: string): ParseResult {
   // Hygon DTK's plain table: not ours, and no AMD cards in it.
@@ -14,9 +16,50 @@ export function parseRocmSmiAmd(stdout: string): ParseResult {
   return { devices, warnings: [] };
 }
 
-export const AMD_SMI_ARGS = ['static', '--asic'] as const;
+export const AMD_SMI_ARGS = ['static', '--asic', '--bus', '--vram', '--json'] as const;
 
-/** `amd-smi static --asic`: "GPU: N" blocks of indented "KEY: value" lines. */
+/** `amd-smi static … --json`: an array of GPUs (ROCm ≤ 6.2) or `{"gpu_data": [...]}` (later). */
+export function parseAmdSmiStaticJson(stdout: string): ParseResult {
+  const doc = parseJson(stdout, 'amd-smi static --json output');
+  const list = Array.isArray(doc) ? doc : isRecord(doc) ? doc['gpu_data'] : undefined;
+  if (!Array.isArray(list)) throw new FormatError('neither a GPU array nor "gpu_data"');
+  const devices = list.map((g, i): ToolDevice => {
+    if (!isRecord(g)) throw new FormatError(`GPU entry ${i} is not an object`);
+    const asic = isRecord(g['asic']) ? g['asic'] : {};
+    const model = present(str(asic, 'market_name'));
+    if (!model) throw new FormatError(`GPU entry ${i} has no asic.market_name`);
+    const index = Number(str(g, 'gpu') ?? i);
+    return {
+      vendor: 'amd',
+      model,
+      vendorIndex: Number.isInteger(index) ? index : i,
+      serial: identifier(str(asic, 'asic_serial')),
+      pciBusId: isRecord(g['bus']) ? present(str(g['bus'], 'bdf')) : undefined,
+      pciDeviceId: present(str(asic, 'device_id'))?.toLowerCase(),
+      memoryMib: isRecord(g['vram']) ? mibOf(g['vram']['size']) : undefined,
+      health: 'ok',
+    };
+  });
+  return { devices, warnings: [] };
+}
+
+// amd-smi says "MB" for what are MiB (8176 on an 8 GiB card); older builds print "8176 MB".
+const TO_MIB: Record<string, number> = { B: 2 ** -20, KB: 2 ** -10, MB: 1, GB: 1024 };
+
+function mibOf(size: unknown): number | undefined {
+  const [value, unit] = isRecord(size)
+    ? [Number(str(size, 'value')), str(size, 'unit') ?? 'MB']
+    : [Number(String(size ?? '').match(/^\s*([\d.]+)/)?.[1]), String(size ?? '').match(/[A-Z]+\s*$/i)?.[0]?.trim() ?? 'MB'];
+  const mib = value * (TO_MIB[unit.toUpperCase()] ?? NaN);
+  return mib > 0 ? Math.round(mib) : undefined;
+}
+
+/** amd-smi's JSON, or its text form from builds that ignore --json. */
+export function parseAmdSmi(stdout: string): ParseResult {
+  return /^\s*[[{]/.test(stdout) ? parseAmdSmiStaticJson(stdout) : parseAmdSmiStatic(stdout);
+}
+
+/** `amd-smi static --asic [--bus --vram]` text: "GPU: N" blocks of indented "KEY: value" lines. */
 export function parseAmdSmiStatic(stdout: string): ParseResult {
   const devices: ToolDevice[] = [];
   const chunks = stdout.split(/^GPU:\s*/m).slice(1);
@@ -37,20 +80,30 @@ export function parseAmdSmiStatic(stdout: string): ParseResult {
       serial: identifier(fields.get('ASIC_SERIAL')),
       pciBusId: present(fields.get('BDF')),
       pciDeviceId: present(fields.get('DEVICE_ID'))?.toLowerCase(),
+      memoryMib: fields.has('SIZE') ? mibOf(fields.get('SIZE')) : undefined,
       health: 'ok',
     });
   }
   return { devices, warnings: [] };
 }
 
+// Radeon graphics built into Ryzen/EPYC APUs (device ids from pci.ids): display for the box, not
+// an accelerator to count. Instinct cards are 0380/1200, Radeon (Pro) cards 0300.
+const AMD_APU_GRAPHICS = ['13c0', '1435', '1506', '150e', '15bf', '15c8', '15d8', '15dd', '15e7', '1636', '1638', '163f', '164c', '164e', '1681'];
+
 export const amdDetector: VendorDetector = {
   vendor: 'amd',
   pciVendorIds: ['1002'],
+  isPciAccelerator: (fn) => classIn(fn, ['0300', '0380', '1200']) && !deviceIn(fn, AMD_APU_GRAPHICS),
   driverHint: 'install ROCm (amdgpu-dkms and rocm-smi-lib or amd-smi-lib)',
   async detect(run) {
     const rocm = await runStep(run, 'rocm-smi', ROCM_SMI_ARGS, parseRocmSmiAmd);
-    if (rocm.kind !== 'missing') return outcomeOf('rocm-smi', rocm);
-    return outcomeOf('amd-smi', await runStep(run, 'amd-smi', AMD_SMI_ARGS, parseAmdSmiStatic));
+    if (rocm.kind === 'ok') return outcomeOf('rocm-smi', rocm);
+    const amd = await runStep(run, 'amd-smi', AMD_SMI_ARGS, parseAmdSmi);
+    if (amd.kind === 'ok') return outcomeOf('amd-smi', amd);
+    if (amd.kind === 'missing') return outcomeOf('rocm-smi', rocm);
+    const out = outcomeOf('amd-smi', amd);
+    return rocm.kind === 'failed' ? { ...out, warnings: [rocm.warning, ...out.warnings] } : out;
   },
 };
 

@@ -3,6 +3,7 @@
 import { runStep, outcomeOf } from './step.ts';
 import { boxBlocks, failureIn, totalOfUsedTotal } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn } from './pci.ts';
 
 export function parseCnmon(stdout: string): ParseResult {
   const banner = stdout.match(/CNMON\s+v?(\S+)\s+Driver\s+v?(\S+)/);
@@ -33,6 +34,8 @@ export function parseCnmon(stdout: string): ParseResult {
 export const cambriconDetector: VendorDetector = {
   vendor: 'cambricon',
   pciVendorIds: ['cabc'],
+  // MLU cards are processing accelerators; Cambricon makes no other PCI functions.
+  isPciAccelerator: (fn) => classIn(fn, ['12', '0380']),
   driverHint: 'install the Cambricon MLU driver (cambricon-mlu-driver, which ships cnmon)',
   async detect(run) {
     return outcomeOf('cnmon', await runStep(run, 'cnmon', [], parseCnmon));

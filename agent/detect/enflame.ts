@@ -3,6 +3,7 @@
 import { runStep, outcomeOf } from './step.ts';
 import { boxBlocks, failureIn, identifier } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn } from './pci.ts';
 
 export function parseEfsmi(stdout: string): ParseResult {
   const banner = stdout.match(/EFSMI\s+V?(\S+)\s+Driver Ver:\s*(\S+)/);
@@ -33,6 +34,7 @@ export function parseEfsmi(stdout: string): ParseResult {
 export const enflameDetector: VendorDetector = {
   vendor: 'enflame',
   pciVendorIds: ['1e36'],
+  isPciAccelerator: (fn) => classIn(fn, ['12', '0380']),
   driverHint: 'install the Enflame GCU driver (enflame driver package / TopsRider, which ships efsmi)',
   async detect(run) {
     return outcomeOf('efsmi', await runStep(run, 'efsmi', [], parseEfsmi));

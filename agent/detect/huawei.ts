@@ -4,6 +4,7 @@ import type { Health } from '../../protocol/messages.ts';
 import { runStep, outcomeOf } from './step.ts';
 import { boxBlocks, isMasked } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn, deviceIn } from './pci.ts';
 
 const HEALTH: Record<string, Health> = { OK: 'ok', Warning: 'warning', Alarm: 'error', Critical: 'error' };
 
@@ -58,12 +59,19 @@ export function parseNpuSmiInfo(stdout: string, names: ReadonlyMap<string, strin
   return { devices, warnings };
 }
 
+// Ascend NPUs: 310 (d100), 310B (d105), 310P (d500), 910 (d801), 910B (d802), 910 93 (d803).
+// Huawei boards also carry the Hi171x BMC's VGA (19e5:1711, 0300) and Kunpeng CPU engines
+// (ZIP, SEC, HPRE) under the same vendor id: only these device ids are NPUs.
+const ASCEND_NPUS = ['d100', 'd105', 'd500', 'd801', 'd802', 'd803'];
+
 export const huaweiDetector: VendorDetector = {
   vendor: 'huawei',
   pciVendorIds: ['19e5'],
+  isPciAccelerator: (fn) => classIn(fn, ['12']) && deviceIn(fn, ASCEND_NPUS),
   driverHint: 'install the Ascend NPU driver and firmware (Ascend-hdk-<chip>-npu-driver, which ships npu-smi)',
   async detect(run) {
-    const mapping = await run('npu-smi', ['info', '-m']);
+    // Both calls start now, in parallel; the runner hands the same `npu-smi info` to the step below.
+    const [mapping] = await Promise.all([run('npu-smi', ['info', '-m']), run('npu-smi', ['info'])]);
     let names = new Map<string, string>();
     const warnings: string[] = [];
     if (mapping.ok) {

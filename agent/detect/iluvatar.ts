@@ -2,6 +2,7 @@
 import { runStep, outcomeOf } from './step.ts';
 import { boxBlocks, failureIn, totalOfUsedTotal } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn } from './pci.ts';
 
 export function parseIxsmi(stdout: string): ParseResult {
   if (!/IX-ML/.test(stdout)) throw new FormatError('no "IX-ML" banner');
@@ -29,6 +30,7 @@ export function parseIxsmi(stdout: string): ParseResult {
 export const iluvatarDetector: VendorDetector = {
   vendor: 'iluvatar',
   pciVendorIds: ['1e3e'],
+  isPciAccelerator: (fn) => classIn(fn, ['0302', '0380', '12']),
   driverHint: 'install the Iluvatar CoreX driver and SDK (corex, which ships ixsmi)',
   async detect(run) {
     return outcomeOf('ixsmi', await runStep(run, 'ixsmi', [], parseIxsmi));

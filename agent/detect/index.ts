@@ -9,7 +9,7 @@ import { loadCatalog, lookup, nominalFp16, type Catalog } from '../catalog/catal
 import { amdDetector } from './amd.ts';
 import { cambriconDetector } from './cambricon.ts';
 import { enflameDetector } from './enflame.ts';
-import { createToolRunner } from './exec.ts';
+import { createToolRunner, type ToolRunner } from './exec.ts';
 import { huaweiDetector } from './huawei.ts';
 import { hygonDetector } from './hygon.ts';
 import { iluvatarDetector } from './iluvatar.ts';
@@ -18,7 +18,7 @@ import { kunlunxinDetector } from './kunlunxin.ts';
 import { metaxDetector } from './metax.ts';
 import { mthreadsDetector } from './mthreads.ts';
 import { nvidiaDetector } from './nvidia.ts';
-import { normalizeBusId, scanPci, type PciDevice } from './pci.ts';
+import { normalizeBusId, scanPci, type PciAcceleratorRule, type PciDevice } from './pci.ts';
 import type { ToolDevice, VendorDetector, VendorOutcome } from './types.ts';
 import { CardTelemetry, DEFAULT_TELEMETRY_TIMEOUT_MS, type TrackedCard } from './telemetry.ts';
 
@@ -57,6 +57,8 @@ export interface DetectOptions {
   /** A catalogue already loaded (skips loading; the override path is then ignored). */
   catalog?: Catalog;
   detectors?: readonly VendorDetector[];
+  /** Runs the vendor tools (default: child processes with `env` and `timeoutMs`); the bench wraps it to time them. */
+  runner?: ToolRunner;
 }
 
 export async function detectAccelerators(opts: DetectOptions = {}): Promise<DetectResult> {
@@ -66,11 +68,10 @@ export async function detectAccelerators(opts: DetectOptions = {}): Promise<Dete
 /** Detection, plus each card's index in its own vendor tool (undefined for PCI-only cards): telemetry reads by it. */
 export async function detectWithToolIndexes(opts: DetectOptions = {}): Promise<{ result: DetectResult; toolIndexes: (number | undefined)[] }> {
   const detectors = opts.detectors ?? DETECTORS;
-  const run = createToolRunner({ env: opts.env ?? process.env, timeoutMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS });
-  const pciVendors = new Set(detectors.flatMap((d) => d.pciVendorIds));
+  const run = opts.runner ?? createToolRunner({ env: opts.env ?? process.env, timeoutMs: opts.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS });
   const [catalog, pci, outcomes] = await Promise.all([
     opts.catalog ?? loadCatalog({ overridePath: opts.catalogOverridePath }),
-    scanPci(opts.sysfsRoot ?? '/sys', pciVendors),
+    scanPci(opts.sysfsRoot ?? '/sys', pciAcceleratorRule(detectors)),
     Promise.all(detectors.map((d) => detectSafely(d, run))),
   ]);
   const warnings: string[] = [...pci.warnings];
@@ -106,6 +107,11 @@ export async function detectWithToolIndexes(opts: DetectOptions = {}): Promise<{
     toolIndexes.length = found.length; // PCI-only cards have no tool index
   });
   return { result: { accelerators: found.map((a, index) => ({ ...a, index })), warnings: [...new Set(warnings)] }, toolIndexes };
+}
+
+/** A PCI function is an accelerator when the detector owning its vendor id says so. */
+export function pciAcceleratorRule(detectors: readonly VendorDetector[] = DETECTORS): PciAcceleratorRule {
+  return (fn) => detectors.some((d) => d.pciVendorIds.includes(fn.vendorId) && d.isPciAccelerator(fn));
 }
 
 /** A detector's own bug must not stop the others: it becomes a warning naming the vendor. */
@@ -199,8 +205,7 @@ export class ToolAcceleratorSource implements AcceleratorSource {
 
   /** The accelerator functions on the PCI bus: a card added, removed or re-seated changes it. */
   async fingerprint(): Promise<string> {
-    const vendors = new Set((this.opts.detectors ?? DETECTORS).flatMap((d) => d.pciVendorIds));
-    const { devices } = await scanPci(this.opts.sysfsRoot ?? '/sys', vendors);
+    const { devices } = await scanPci(this.opts.sysfsRoot ?? '/sys', pciAcceleratorRule(this.opts.detectors));
     return devices.map((d) => `${d.busId}=${d.vendorId}:${d.deviceId}`).join(',');
   }
 }

@@ -3,7 +3,9 @@
 import { runStep, outcomeOf } from './step.ts';
 import { INTEL_DISCOVERY_ARGS, xpuSmiFlavour } from './xpu-smi.ts';
 import { identifier, isRecord, parseJson, present, str } from './text.ts';
+import type { ToolRunner } from './exec.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn, deviceIn } from './pci.ts';
 
 export function parseXpuSmiDiscoveryJson(stdout: string): ParseResult {
   const doc = parseJson(stdout, 'xpu-smi discovery -j output');
@@ -50,19 +52,79 @@ export function parseXpuSmiDiscoveryTable(stdout: string): ParseResult {
   return { devices, warnings: [] };
 }
 
+// Intel's discrete and data-centre GPUs (device ids from pci.ids): Max (Ponte Vecchio), Flex, Arc
+// A (Alchemist), Arc B (Battlemage), DG1/SG1. Every other Intel display function is an integrated
+// GPU, whatever its class (an iGPU beside a discrete primary GPU shows as 0380).
+const INTEL_DISCRETE_GPUS = ['0bd0-0bdb', '4905-4908', '5690-56c2', 'e202-e21f'];
+
+/** What `xpu-smi discovery -d N` adds to the discovery list: memory, driver and firmware. */
+export interface XpuSmiDeviceDetail {
+  memoryMib?: number;
+  driverVersion?: string;
+  firmwareVersion?: string;
+}
+
+/** The per-device table of `xpu-smi discovery -d N` ("| | Memory Physical Size: 32768.00 MiB |"). */
+export function parseXpuSmiDiscoveryDetail(stdout: string): XpuSmiDeviceDetail {
+  const fields = new Map<string, string>();
+  for (const line of stdout.split(/\r?\n/)) {
+    const m = line.match(/^\|\s*\d*\s*\|\s*([^:|]+):\s*(.*?)\s*\|$/);
+    if (m && !fields.has(m[1]!.trim())) fields.set(m[1]!.trim(), m[2]!);
+  }
+  if (!fields.has('Device Name')) throw new FormatError('no "Device Name" row');
+  const size = fields.get('Memory Physical Size')?.match(/^([\d.]+)\s*(MiB|GiB)$/);
+  const mib = size ? Number(size[1]) * (size[2] === 'GiB' ? 1024 : 1) : NaN;
+  return {
+    memoryMib: mib > 0 ? Math.round(mib) : undefined,
+    driverVersion: present(fields.get('Driver Version')),
+    firmwareVersion: present(fields.get('Firmware Version')),
+  };
+}
+
+/** Memory is only in the per-device view: one bounded call per card, all in parallel. */
+async function withDetails(run: ToolRunner, devices: readonly ToolDevice[]): Promise<{ devices: ToolDevice[]; warnings: string[] }> {
+  const warnings: string[] = [];
+  const out = await Promise.all(
+    devices.map(async (d) => {
+      const args = ['discovery', '-d', String(d.vendorIndex)];
+      const r = await run('xpu-smi', args);
+      if (!r.ok) {
+        warnings.push(`${r.message}; memory left to the catalogue`);
+        return d;
+      }
+      try {
+        return { ...d, ...definedOnly(parseXpuSmiDiscoveryDetail(r.stdout)) };
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw e;
+        warnings.push(`xpu-smi ${args.join(' ')}: output not understood (${e.message}); memory left to the catalogue`);
+      }
+      return d;
+    }),
+  );
+  return { devices: out, warnings };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export const intelDetector: VendorDetector = {
   vendor: 'intel',
   pciVendorIds: ['8086'],
+  isPciAccelerator: (fn) => classIn(fn, ['03', '12']) && deviceIn(fn, INTEL_DISCRETE_GPUS),
   driverHint: 'install Intel XPU Manager (xpumanager / xpu-smi) and the i915 or xe GPU driver',
   async detect(run) {
     if ((await xpuSmiFlavour(run)) === 'kunlunxin') return { devices: [], warnings: [], toolMissing: true, tool: 'xpu-smi' };
-    const json = await runStep(run, 'xpu-smi', INTEL_DISCOVERY_ARGS, parseXpuSmiDiscoveryJson);
+    let listed = await runStep(run, 'xpu-smi', INTEL_DISCOVERY_ARGS, parseXpuSmiDiscoveryJson);
     // Builds without -j print the table anyway (or reject -j): read the table then.
-    if (json.kind === 'failed' && /not JSON|exited with code/.test(json.warning)) {
+    if (listed.kind === 'failed' && /not JSON|exited with code/.test(listed.warning)) {
       const table = await runStep(run, 'xpu-smi', ['discovery'], parseXpuSmiDiscoveryTable);
-      if (table.kind === 'ok' && table.result.devices.length) return outcomeOf('xpu-smi', table);
+      if (table.kind === 'ok' && table.result.devices.length) listed = table;
     }
-    return outcomeOf('xpu-smi', json);
+    const out = outcomeOf('xpu-smi', listed);
+    if (out.devices.length === 0) return out;
+    const detailed = await withDetails(run, out.devices);
+    return { ...out, devices: detailed.devices, warnings: [...out.warnings, ...detailed.warnings] };
   },
 };
 

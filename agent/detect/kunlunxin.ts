@@ -5,6 +5,7 @@ import { runStep, outcomeOf } from './step.ts';
 import { KUNLUNXIN_QUERY_ARGS, xpuSmiFlavour } from './xpu-smi.ts';
 import { boxBlocks, deviceIdOfCombined, identifier, keyValues, present, toInt, totalOfUsedTotal } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn } from './pci.ts';
 
 /** `xpu-smi -q`: a "XPU <bus id>" section per device with indented "Key : value" lines. */
 export function parseKunlunxinQuery(stdout: string): ParseResult {
@@ -89,6 +90,7 @@ export function parseKunlunxinLegacy(stdout: string): ParseResult {
 export const kunlunxinDetector: VendorDetector = {
   vendor: 'kunlunxin',
   pciVendorIds: ['1d22', '2057'],
+  isPciAccelerator: (fn) => classIn(fn, ['12', '0380']),
   driverHint: 'install the Kunlunxin XPU driver package (kunlun driver with xpu-smi, or xpu_smi on R200/R300)',
   async detect(run) {
     const flavour = await xpuSmiFlavour(run);

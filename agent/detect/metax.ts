@@ -2,6 +2,7 @@
 import { runStep, outcomeOf } from './step.ts';
 import { boxBlocks, failureIn, totalOfUsedTotal } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn } from './pci.ts';
 
 export function parseMxSmi(stdout: string): ParseResult {
   if (!/MX-SMI/.test(stdout)) throw new FormatError('no "MX-SMI" banner');
@@ -31,6 +32,7 @@ export function parseMxSmi(stdout: string): ParseResult {
 export const metaxDetector: VendorDetector = {
   vendor: 'metax',
   pciVendorIds: ['9999'],
+  isPciAccelerator: (fn) => classIn(fn, ['0302', '0380', '12']),
   driverHint: 'install the MetaX driver and MACA (metax-driver, which ships mx-smi)',
   async detect(run) {
     return outcomeOf('mx-smi', await runStep(run, 'mx-smi', [], parseMxSmi));

@@ -3,6 +3,7 @@
 import type { Health } from '../../protocol/messages.ts';
 import { runStep, outcomeOf } from './step.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn } from './pci.ts';
 
 export function parseMthreadsGmi(stdout: string): ParseResult {
   const banner = stdout.match(/mthreads-gmi:\s*(\S+)\s+Driver Version:\s*(\S+)/);
@@ -35,6 +36,8 @@ export function parseMthreadsGmi(stdout: string): ParseResult {
 export const mthreadsDetector: VendorDetector = {
   vendor: 'mthreads',
   pciVendorIds: ['1ed5'],
+  // MTT cards are VGA functions (they drive displays); their HD audio (0403) is not a card.
+  isPciAccelerator: (fn) => classIn(fn, ['0300', '0302', '0380', '12']),
   driverHint: 'install the Moore Threads MUSA driver (musa driver package, which ships mthreads-gmi)',
   async detect(run) {
     return outcomeOf('mthreads-gmi', await runStep(run, 'mthreads-gmi', [], parseMthreadsGmi));

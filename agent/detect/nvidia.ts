@@ -5,6 +5,7 @@ import type { Health } from '../../protocol/messages.ts';
 import { outcomeOf, runStep } from './step.ts';
 import { boxBlocks, deviceIdOfCombined, failureIn, csvCells, identifier, present, toInt, totalOfUsedTotal } from './text.ts';
 import { FormatError, type ParseResult, type ToolDevice, type VendorDetector } from './types.ts';
+import { classIn } from './pci.ts';
 
 export const NVIDIA_QUERY_FIELDS = [
   'index',
@@ -97,6 +98,8 @@ export function parseNvidiaSmiTable(stdout: string): ParseResult {
 export const nvidiaDetector: VendorDetector = {
   vendor: 'nvidia',
   pciVendorIds: ['10de'],
+  // GPUs are VGA (0300) or 3D (0302) functions; the card's audio (0403) and NVSwitch (0680) are not.
+  isPciAccelerator: (fn) => classIn(fn, ['0300', '0302']),
   driverHint: 'install the NVIDIA driver (nvidia-driver-<version>, which ships nvidia-smi)',
   async detect(run) {
     const query = await runStep(run, 'nvidia-smi', NVIDIA_QUERY_ARGS, parseNvidiaSmiCsv);

@@ -3,6 +3,7 @@
 import type { Health } from '../../protocol/messages.ts';
 import type { VendorId } from '../../protocol/vendors.ts';
 import type { ToolRunner } from './exec.ts';
+import type { PciFunction } from './pci.ts';
 
 /** One device as a vendor tool describes it, before the catalogue adds the nominal figure. */
 export interface ToolDevice {
@@ -44,6 +45,11 @@ export interface VendorDetector {
   vendor: VendorId;
   /** Lower-case hex without 0x: "10de". */
   pciVendorIds: readonly string[];
+  /**
+   * Which of the vendor's PCI functions are accelerators, by class and device id: a BMC's VGA, an
+   * integrated GPU or a CPU engine can carry the same vendor id and must not be counted.
+   */
+  isPciAccelerator(fn: PciFunction): boolean;
   /** What to install when the tool is missing but the PCI bus shows the vendor's cards. */
   driverHint: string;
   detect(run: ToolRunner): Promise<VendorOutcome>;

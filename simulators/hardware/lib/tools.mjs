@@ -59,11 +59,17 @@ export function main(tool) {
     process.stdout.write('\u0000\u00ff#%@ segfault at 0 ip 00007f error 4\n\x1b[31m???\n');
     return;
   }
-  const all = expandScenario(scenario).filter((d) => !d.pciOnly);
-  const { stdout = '', stderr = '', code = 0 } = TOOLS[tool](process.argv.slice(2), all, scenario);
+  const { stdout, stderr, code } = render(tool, process.argv.slice(2), scenario);
   process.stdout.write(stdout);
   if (stderr) process.stderr.write(stderr);
   process.exitCode = code;
+}
+
+/** What `tool args` prints for a scenario, faults aside: { stdout, stderr, code }. */
+export function render(tool, args, scenario) {
+  const all = expandScenario(scenario).filter((d) => !d.pciOnly);
+  const { stdout = '', stderr = '', code = 0 } = TOOLS[tool](args, all, scenario);
+  return { stdout, stderr, code };
 }
 
 const of = (all, vendor) => all.filter((d) => d.vendor === vendor);
@@ -241,6 +247,7 @@ function rocmSmi(args, all) {
 
 function amdSmi(args, all) {
   if (args[0] !== 'static') return { stderr: 'usage: amd-smi [-h] ...\n', code: 2 };
+  if (args.includes('--json')) return { stdout: JSON.stringify({ gpu_data: of(all, 'amd').map(amdSmiStaticJson) }, null, 4) + '\n' };
   return {
     stdout: of(all, 'amd')
       .map((d) =>
@@ -265,8 +272,19 @@ function amdSmi(args, all) {
   };
 }
 
+// One GPU of `amd-smi static --asic --bus --vram --json` (ROCm 6.3+ shape), as in the real capture.
+function amdSmiStaticJson(d) {
+  return {
+    gpu: d.index,
+    asic: { market_name: d.model, vendor_id: '0x1002', vendor_name: 'Advanced Micro Devices Inc. [AMD/ATI]', device_id: `0x${d.pciDevice}`, asic_serial: d.serial, oam_id: d.index },
+    bus: { bdf: d.busId, max_pcie_width: 16, max_pcie_speed: { value: 32, unit: 'GT/s' }, pcie_interface_version: 'Gen 5', slot_type: 'OAM' },
+    vram: { type: 'HBM3', vendor: 'HYNIX', size: { value: d.memoryMib, unit: 'MB' } },
+  };
+}
+
 function hySmi(args, all) {
   const dcus = of(all, 'hygon');
+  if (args.includes('--json')) return { stdout: JSON.stringify(Object.fromEntries(dcus.map((d) => [`card${d.index}`, hySmiCardJson(d, args)])), null, 4) + '\n' };
   if (args.includes('--showmeminfo')) {
     return { stdout: dcus.map((d) => `HCU[${d.index}]          : vram Total Memory (MiB): ${d.memoryMib}\nHCU[${d.index}]          : vram Total Used Memory (MiB): ${d.readings.memoryUsedMib}\n`).join('') };
   }
@@ -279,6 +297,14 @@ function hySmi(args, all) {
   return { stdout: lines.join('\n') + '\n' };
 }
 
+// The DTK rocm-smi JSON keys hy-smi prints; its "PCI Bus" carries the serial, as real hy-smi --showbus does.
+function hySmiCardJson(d, args) {
+  const card = {};
+  if (args.includes('--showproductname')) Object.assign(card, { 'Card Series': d.model, 'Card Model': `0x${d.pciDevice}`, 'Card Vendor': 'Chengdu Haiguang IC Design Co., Ltd.', 'Card SKU': d.model });
+  if (args.includes('--showbus')) card['PCI Bus'] = `${d.busId} --> SN: ${d.serial}`;
+  return card;
+}
+
 // ---- Intel or Kunlunxin: both ship `xpu-smi` ----
 function xpuSmi(args, all, scenario) {
   const flavour = scenario.xpuSmi ?? (of(all, 'kunlunxin').length ? 'kunlunxin' : 'intel');
@@ -289,6 +315,7 @@ function intelXpuSmi(args, all) {
   const gpus = of(all, 'intel');
   if (args[0] === 'dump') return intelDump(args, gpus);
   if (args[0] !== 'discovery') return { stdout: `The following argument was not expected: ${args[0] ?? ''}\nRun with --help for more information.\n`, code: 106 };
+  if (args.includes('-d')) return intelDiscoveryDetail(gpus, args[args.indexOf('-d') + 1]);
   if (args.includes('-j')) {
     const list = gpus.map((d) => ({
       device_id: d.index,
@@ -330,6 +357,18 @@ function intelDump(args, gpus) {
   for (const d of gpus.filter((g) => ids.includes(g.index))) {
     lines.push(['06:14:46.000', lpad(d.index, 5), ...metrics.map((m) => lpad(INTEL_DUMP_METRICS[m][1](d.readings), 6))].join(','));
   }
+  return { stdout: lines.join('\n') + '\n' };
+}
+
+// `xpu-smi discovery -d N`: the rows of the real capture that detection reads.
+function intelDiscoveryDetail(gpus, id) {
+  const d = gpus.find((g) => String(g.index) === id || g.busId === id);
+  if (!d) return { stdout: 'Error: Device not found\n', code: 1 };
+  const rule = '+-----------+--------------------------------------------------------------------------------------+';
+  const rows = ['Device Type: GPU', `Device Name: ${d.model}`, 'Vendor Name: Intel(R) Corporation', `Driver Version: ${d.driver}`, `PCI BDF Address: ${d.busId}`, `Memory Physical Size: ${d.memoryMib}.00 MiB`];
+  const lines = [rule, '| Device ID | Device Information                                                                   |', rule];
+  rows.forEach((t, i) => lines.push(`| ${pad(i === 0 ? d.index : '', 10)}| ${pad(t, 85)}|`));
+  lines.push(rule);
   return { stdout: lines.join('\n') + '\n' };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseAmdSmiStatic, parseRocmSmiAmd } from '../../../agent/detect/amd.ts';
+import { amdDetector, parseAmdSmi, parseAmdSmiStatic, parseAmdSmiStaticJson, parseRocmSmiAmd } from '../../../agent/detect/amd.ts';
+import type { ToolResult } from '../../../agent/detect/exec.ts';
 import { FormatError } from '../../../agent/detect/types.ts';
 import { fixture } from './fixture.ts';
 
@@ -55,5 +56,72 @@ describe('amd-smi static --asic', () => {
 
   it('text without GPU blocks is a format error', () => {
     expect(() => parseAmdSmiStatic('usage: amd-smi')).toThrow(FormatError);
+  });
+});
+
+describe('amd-smi static --asic --bus --vram --json', () => {
+  const RX6600 = {
+    vendor: 'amd',
+    model: 'Navi 23 [Radeon RX 6600/6600 XT',
+    vendorIndex: 0,
+    serial: undefined,
+    pciBusId: '0000:0b:00.0',
+    pciDeviceId: '0x73ff',
+    memoryMib: 8176,
+    health: 'ok',
+  };
+
+  it('reads bus id and memory from the real RX 6600 output (array shape of ROCm 6.2 and before)', () => {
+    expect(parseAmdSmiStaticJson(fixture('amd_amd-smi_static_json_RX6600.json')).devices).toEqual([RX6600]);
+  });
+
+  it('reads the {"gpu_data": [...]} shape of later releases, byte and string sizes', () => {
+    const gpu = JSON.parse(fixture('amd_amd-smi_static_json_RX6600.json'))[0];
+    const second = { ...gpu, gpu: 1, bus: { bdf: '0000:0c:00.0' }, vram: { size: { value: 8573157376, unit: 'B' } } };
+    const third = { ...gpu, gpu: 2, vram: { size: '8176 MB' } };
+    const r = parseAmdSmi(JSON.stringify({ gpu_data: [gpu, second, third] }));
+    expect(r.devices.map((d) => [d.vendorIndex, d.pciBusId, d.memoryMib])).toEqual([
+      [0, '0000:0b:00.0', 8176],
+      [1, '0000:0c:00.0', 8176],
+      [2, '0000:0b:00.0', 8176],
+    ]);
+  });
+
+  it('text output is still read; garbage is a format error', () => {
+    expect(parseAmdSmi(fixture('amd_amd-smi_static_asic_MI308X.txt')).devices.map((d) => d.model)).toEqual(['MI308X']);
+    expect(() => parseAmdSmiStaticJson('{"gpus": []}')).toThrow(FormatError);
+    expect(() => parseAmdSmiStaticJson('[{"gpu": 0, "asic": {}}]')).toThrow(/market_name/);
+  });
+});
+
+describe('AMD detector: rocm-smi first, amd-smi when rocm-smi is missing or fails', () => {
+  const AMD_SMI = fixture('amd_amd-smi_static_json_RX6600.json');
+  const detect = (rocm: ToolResult) => {
+    const calls: string[] = [];
+    const run = async (tool: string): Promise<ToolResult> => {
+      calls.push(tool);
+      return tool === 'rocm-smi' ? rocm : { ok: true, stdout: AMD_SMI, stderr: '' };
+    };
+    return amdDetector.detect(run).then((r) => ({ ...r, calls }));
+  };
+  const failures: [string, ToolResult][] = [
+    ['exits non-zero', { ok: false, missing: false, message: 'rocm-smi exited with code 1: ERROR:root:Driver not initialized', stdout: '' }],
+    ['prints garbage', { ok: true, stdout: 'Segmentation fault (core dumped)', stderr: '' }],
+    ['times out', { ok: false, missing: false, message: 'rocm-smi timed out after 3 s; is the driver loaded, or is a device hung?', stdout: '' }],
+    ['is missing', { ok: false, missing: true, message: 'rocm-smi not found on PATH', stdout: '' }],
+  ];
+
+  it.each(failures)('rocm-smi %s: the cards come from amd-smi, with bus id and memory', async (_why, rocm) => {
+    const r = await detect(rocm);
+    expect(r.calls).toEqual(['rocm-smi', 'amd-smi']);
+    expect(r).toMatchObject({ tool: 'amd-smi', warnings: [], toolMissing: false });
+    expect(r.devices.map((d) => [d.model, d.pciBusId, d.memoryMib])).toEqual([['Navi 23 [Radeon RX 6600/6600 XT', '0000:0b:00.0', 8176]]);
+  });
+
+  it('both failing: both reasons are warned', async () => {
+    const run = async (tool: string): Promise<ToolResult> => ({ ok: false, missing: false, message: `${tool} exited with code 1: driver not loaded`, stdout: '' });
+    const r = await amdDetector.detect(run);
+    expect(r.devices).toEqual([]);
+    expect(r.warnings).toEqual(['rocm-smi exited with code 1: driver not loaded', 'amd-smi exited with code 1: driver not loaded']);
   });
 });

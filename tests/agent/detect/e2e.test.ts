@@ -18,7 +18,7 @@ describe('detection per vendor through the fake CLIs', () => {
   const cases = [
     ['nvidia', 'NVIDIA H200', 143771, 989.5, 'fp16', 'nvidia-smi'],
     ['amd', 'AMD Instinct MI300X', 196592, 1300, 'fp16', 'rocm-smi'],
-    ['intel', 'Intel(R) Data Center GPU Flex 170', 0, undefined, 'unknown', 'xpu-smi'],
+    ['intel', 'Intel(R) Data Center GPU Flex 170', 16384, undefined, 'unknown', 'xpu-smi'],
     ['huawei', 'Ascend 910B', 65536, 280, 'fp16', 'npu-smi'],
     ['cambricon', 'MLU370-X8', 23374, undefined, 'unknown', 'cnmon'],
     ['hygon', 'K100_AI', 65520, 196, 'fp16', 'rocm-smi'],
@@ -38,8 +38,7 @@ describe('detection per vendor through the fake CLIs', () => {
     ]);
     expect(r.accelerators.map((a) => a.index)).toEqual([0, 1]);
     for (const a of r.accelerators) {
-      // xpu-smi discovery does not report a driver version.
-      if (vendor !== 'intel') expect(a.driverVersion).not.toBe('');
+      expect(a.driverVersion).not.toBe('');
       expect(a.pciId).toMatch(/^[0-9a-f]{4}:[0-9a-f]{4}$/);
       expect(a.nominal.kind).toBe('nominal');
       expect(a.nominal.source).not.toBe('');
@@ -141,6 +140,28 @@ describe('faults', () => {
   });
 });
 
+describe('PCI functions that share an accelerator vendor id', () => {
+  // Every simulated board has a Hi1711 BMC VGA (19e5:1711), a Kunpeng ZIP engine (19e5:a250, 1200)
+  // and AMD APU graphics (1002:164e) on its bus.
+  it('a Huawei BMC VGA next to a real Ascend card: one card counted, no warning', async () => {
+    const r = await detectOn({ vendors: { huawei: { count: 1 } } });
+    expect(r.warnings).toEqual([]);
+    expect(r.accelerators.map((a) => [a.vendor, a.pciBusId, a.detectedBy])).toEqual([['huawei', '0000:10:00.0', 'npu-smi']]);
+  });
+
+  it('a box without Huawei or AMD cards or tools is not warned about its BMC VGA or APU graphics', async () => {
+    const r = await detectOn({ vendors: { nvidia: { count: 1 } } });
+    expect(r.warnings).toEqual([]);
+    expect(r.accelerators.map((a) => a.vendor)).toEqual(['nvidia']);
+  });
+
+  it('the hardware fingerprint leaves them out too', async () => {
+    const host = await prepareSimulatedHost({ vendors: { huawei: { count: 1 } } });
+    const source = createAcceleratorSource({ env: host.env, sysfsRoot: host.sysfsRoot });
+    expect(await source.fingerprint!()).toBe('0000:10:00.0=19e5:d802');
+  });
+});
+
 describe('xpu-smi: Intel or Kunlunxin, told apart by output', () => {
   it("Intel's xpu-smi gives no Kunlunxin warning", async () => {
     const r = await detectOn({ vendors: { intel: { count: 1 } } });
@@ -174,12 +195,27 @@ describe('older tools', () => {
     ]);
   });
 
-  it('Hygon with hy-smi only: cards found, model unknown, memory from --showmeminfo', async () => {
+  it('Hygon with hy-smi only: cards named, bus ids, memory and the catalogue figure from hy-smi', async () => {
     const r = await detectOn({ vendors: { hygon: { count: 2 } }, missingTools: ['rocm-smi'] });
     expect(r.warnings).toEqual([]);
-    expect(r.accelerators.map((a) => [a.model, a.memoryMib, a.detectedBy, a.pciBusId])).toEqual([
-      ['Hygon DCU (model not reported)', 65520, 'hy-smi', ''],
-      ['Hygon DCU (model not reported)', 65520, 'hy-smi', ''],
+    expect(r.accelerators.map((a) => [a.model, a.memoryMib, a.detectedBy, a.pciBusId, a.pciId, a.nominal.tflops])).toEqual([
+      ['K100_AI', 65520, 'hy-smi', '0000:10:00.0', '1d94:6320', 196],
+      ['K100_AI', 65520, 'hy-smi', '0000:11:00.0', '1d94:6320', 196],
+    ]);
+  });
+
+  it('Hygon whose DTK rocm-smi fails: the same from hy-smi; the broken rocm-smi is reported once', async () => {
+    const r = await detectOn({ vendors: { hygon: { count: 1 } }, faults: { 'rocm-smi': 'driver-error' } });
+    expect(r.accelerators.map((a) => [a.model, a.detectedBy, a.pciBusId, a.nominal.tflops])).toEqual([['K100_AI', 'hy-smi', '0000:10:00.0', 196]]);
+    expect(r.warnings).toEqual([expect.stringMatching(/^rocm-smi exited with code 1: /)]);
+  });
+
+  it('AMD whose rocm-smi fails: amd-smi names the cards with bus id and memory, no warning', async () => {
+    const r = await detectOn({ vendors: { amd: { count: 2 } }, faults: { 'rocm-smi': 'driver-error' } });
+    expect(r.warnings).toEqual([]);
+    expect(r.accelerators.map((a) => [a.model, a.detectedBy, a.pciBusId, a.memoryMib, a.nominal.tflops])).toEqual([
+      ['AMD Instinct MI300X', 'amd-smi', '0000:10:00.0', 196592, 1300],
+      ['AMD Instinct MI300X', 'amd-smi', '0000:11:00.0', 196592, 1300],
     ]);
   });
 

@@ -1,3 +1,6 @@
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createToolRunner } from '../../../agent/detect/exec.ts';
 
@@ -43,5 +46,33 @@ describe('tool runner', () => {
     const run = createToolRunner({ env: process.env, timeoutMs: 5000, maxOutputBytes: 1000 });
     const r = await run(node, ['-e', 'process.stdout.write("x".repeat(100000))']);
     expect(!r.ok && r.message).toMatch(/printed more than 1000 bytes/);
+  });
+
+  it('a tool on PATH is found and run; one missing from PATH costs no process', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'banyan-path-'));
+    await writeFile(join(dir, 'fake-smi'), '#!/bin/sh\necho "$0 $1"\n');
+    await chmod(join(dir, 'fake-smi'), 0o755);
+    // Not executable: not a tool.
+    await writeFile(join(dir, 'plain-file'), 'x');
+    const run = createToolRunner({ env: { PATH: `/nonexistent:${dir}` }, timeoutMs: 5000 });
+    expect(await run('fake-smi', ['-q'])).toEqual({ ok: true, stdout: `${join(dir, 'fake-smi')} -q\n`, stderr: '' });
+    expect(await run('plain-file', [])).toEqual({ ok: false, missing: true, message: 'plain-file not found on PATH', stdout: '' });
+  });
+
+  it('runs at most maxParallel tools at once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'banyan-par-'));
+    const log = join(dir, 'log');
+    await writeFile(log, '');
+    const run = createToolRunner({ env: process.env, timeoutMs: 10000, maxParallel: 2 });
+    // Each tool writes "+" when it starts and "-" when it ends; the log shows how many overlapped.
+    await Promise.all([0, 1, 2, 3, 4].map((i) => run('/bin/sh', ['-c', `echo + >> ${log}; sleep 0.3; echo - >> ${log}`, String(i)])));
+    let now = 0;
+    let most = 0;
+    for (const c of (await readFile(log, 'utf8')).split('\n').filter(Boolean)) {
+      now += c === '+' ? 1 : -1;
+      most = Math.max(most, now);
+    }
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2);
   });
 });

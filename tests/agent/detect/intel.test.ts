@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ToolRunner } from '../../../agent/detect/exec.ts';
-import { intelDetector, parseXpuSmiDiscoveryJson, parseXpuSmiDiscoveryTable } from '../../../agent/detect/intel.ts';
+import { intelDetector, parseXpuSmiDiscoveryDetail, parseXpuSmiDiscoveryJson, parseXpuSmiDiscoveryTable } from '../../../agent/detect/intel.ts';
 import { FormatError } from '../../../agent/detect/types.ts';
 import { fixture } from './fixture.ts';
 
@@ -39,13 +39,43 @@ describe('xpu-smi discovery (Intel)', () => {
   });
 });
 
+const DETAIL = fixture('intel_xpu-smi_discovery_-d_0000-4d-00.0.txt');
+
+describe('xpu-smi discovery -d N (Intel)', () => {
+  it('reads memory, driver and firmware from the real per-device output', () => {
+    expect(parseXpuSmiDiscoveryDetail(DETAIL)).toEqual({ memoryMib: 32768, driverVersion: '16929133', firmwareVersion: 'ATS0_1.1' });
+  });
+
+  it('a size in GiB, or none, is handled; garbage is a format error', () => {
+    expect(parseXpuSmiDiscoveryDetail(DETAIL.replace('32768.00 MiB', '  48.00 GiB  ')).memoryMib).toBe(49152);
+    expect(parseXpuSmiDiscoveryDetail(DETAIL.replace(/.*Memory Physical Size.*\n/, '')).memoryMib).toBeUndefined();
+    expect(() => parseXpuSmiDiscoveryDetail('Segmentation fault')).toThrow(FormatError);
+  });
+});
+
 describe('Intel detector', () => {
+  const answers = (table: Record<string, string>): ToolRunner => async (_tool, args) => {
+    const out = table[args.join(' ')];
+    return out !== undefined ? { ok: true, stdout: out, stderr: '' } : { ok: false, missing: false, message: `xpu-smi exited with code 1: unknown option ${args.join(' ')}`, stdout: '' };
+  };
+
+  it('each listed card gets its memory from one discovery -d call', async () => {
+    const calls: string[] = [];
+    const table = answers({ 'discovery -j': fixture('intel_xpu-smi_discovery_-j.json'), 'discovery -d 0': DETAIL });
+    const r = await intelDetector.detect((tool, args) => (calls.push(args.join(' ')), table(tool, args)));
+    expect(r.warnings).toEqual([]);
+    expect(r.devices).toEqual([{ ...DEVICE, pciDeviceId: '0x020a', memoryMib: 32768, driverVersion: '16929133', firmwareVersion: 'ATS0_1.1' }]);
+    expect(calls.filter((c) => c.startsWith('discovery -d'))).toEqual(['discovery -d 0']);
+  });
+
+  it('a failing discovery -d is a warning; the card stays, memory left to the catalogue', async () => {
+    const r = await intelDetector.detect(answers({ 'discovery -j': fixture('intel_xpu-smi_discovery_-j.json') }));
+    expect(r.devices).toEqual([{ ...DEVICE, pciDeviceId: '0x020a' }]);
+    expect(r.warnings).toEqual(['xpu-smi exited with code 1: unknown option discovery -d 0; memory left to the catalogue']);
+  });
+
   it('an xpu-smi that rejects -j is read through its discovery table', async () => {
-    const run: ToolRunner = async (_tool, args) =>
-      args.join(' ') === 'discovery'
-        ? { ok: true, stdout: fixture('intel_xpu-smi_discovery.txt'), stderr: '' }
-        : { ok: false, missing: false, message: `xpu-smi exited with code 1: unknown option ${args.join(' ')}`, stdout: '' };
-    const r = await intelDetector.detect(run);
-    expect(r).toEqual({ devices: [DEVICE], warnings: [], toolMissing: false, tool: 'xpu-smi' });
+    const r = await intelDetector.detect(answers({ discovery: fixture('intel_xpu-smi_discovery.txt'), 'discovery -d 0': DETAIL }));
+    expect(r).toEqual({ devices: [{ ...DEVICE, memoryMib: 32768, driverVersion: '16929133', firmwareVersion: 'ATS0_1.1' }], warnings: [], toolMissing: false, tool: 'xpu-smi' });
   });
 });

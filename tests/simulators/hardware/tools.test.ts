@@ -1,7 +1,7 @@
 // The fake vendor CLIs print what the real tools print: the real parsers read them, and their
 // fixed rows match the real samples character for character where the values agree.
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { parseCnmon } from '../../../agent/detect/cambricon.ts';
 import { parseNpuSmiInfo, parseNpuSmiMapping } from '../../../agent/detect/huawei.ts';
 import { parseNvidiaSmiTable } from '../../../agent/detect/nvidia.ts';
-import { FAKE_BIN_DIR, FAKE_TOOLS, type HardwareScenario } from '../../../simulators/hardware/host.ts';
+import { NVIDIA_QUERY_ARGS } from '../../../agent/detect/nvidia.ts';
+import { FAKE_BIN_DIR, FAKE_TOOLS, prepareSimulatedHost, type HardwareScenario } from '../../../simulators/hardware/host.ts';
 import { expandScenario } from '../../../simulators/hardware/lib/scenario.mjs';
 import { fixture } from '../../agent/detect/fixture.ts';
 
@@ -64,6 +65,46 @@ describe('fake vendor CLIs', () => {
     );
     // nvidia-smi says "No devices were found" with exit 6, as the real one does.
     expect(Object.fromEntries(FAKE_TOOLS.map((t, i) => [t, codes[i]]))).toEqual({ ...Object.fromEntries(FAKE_TOOLS.map((t) => [t, 0])), 'nvidia-smi': 6 });
+  });
+});
+
+describe("the fake tools' output cache on a simulated host", () => {
+  const onHost = (host: { dir: string; env: NodeJS.ProcessEnv }, tool: string, args: readonly string[]) =>
+    exec(join(host.dir, 'bin', tool), [...args], { env: host.env });
+
+  it('a cached answer is what the node fake prints; the detection calls are cached before the first one', async () => {
+    const scenario: HardwareScenario = { vendors: { nvidia: { count: 2 }, huawei: { count: 1 } } };
+    const host = await prepareSimulatedHost(scenario);
+    expect((await readdir(join(host.dir, 'tool-output'))).sort()).toEqual(['npu-smi info', 'npu-smi info -m', `nvidia-smi ${NVIDIA_QUERY_ARGS.join(' ')}`]);
+    for (const [tool, args] of [['nvidia-smi', NVIDIA_QUERY_ARGS], ['npu-smi', ['info', '-m']]] as const) {
+      const cached = await onHost(host, tool, args);
+      const node = await runFake(tool, [...args], scenario);
+      expect(cached.stdout).toBe(node.stdout);
+    }
+  });
+
+  it('other arguments (telemetry, say) always run the node fake: nothing of theirs is kept', async () => {
+    const host = await prepareSimulatedHost({ vendors: { nvidia: { count: 1 } } });
+    const before = await readdir(join(host.dir, 'tool-output'));
+    expect((await onHost(host, 'nvidia-smi', ['-L'])).stdout).toMatch(/^GPU 0: NVIDIA H200/);
+    expect(await readdir(join(host.dir, 'tool-output'))).toEqual(before);
+  });
+
+  it('a rewritten scenario is answered afresh', async () => {
+    const host = await prepareSimulatedHost({ vendors: { nvidia: { count: 1 } } });
+    const rows = async () => (await onHost(host, 'nvidia-smi', NVIDIA_QUERY_ARGS)).stdout.trim().split('\n').length - 1;
+    expect(await rows()).toBe(1);
+    await writeFile(host.scenarioPath, JSON.stringify({ vendors: { nvidia: { count: 3 } } }));
+    expect(await rows()).toBe(3);
+  });
+
+  it('a faulty tool is never served from the cache', async () => {
+    const host = await prepareSimulatedHost({ vendors: { metax: { count: 1 } }, faults: { 'mx-smi': 'driver-error' } });
+    for (let i = 0; i < 2; i++) {
+      const err = await onHost(host, 'mx-smi', []).catch((e: { code: number; stderr: string }) => e);
+      expect(err).toMatchObject({ code: 1, stderr: 'mx-smi: failed to initialize: driver not loaded\n' });
+    }
+    expect(await readdir(join(host.dir, 'tool-output'))).toEqual([]);
   });
 });
 
