@@ -8,22 +8,12 @@
 // Built on the orchestrator's public surface (events, registry, command): attach one per instance.
 import { EventEmitter } from 'node:events';
 import type { Envelope } from '../protocol/messages.ts';
-import type { NodeRecord, StatusChange } from './registry.ts';
-import type { Orchestrator } from './orchestrator.ts';
+import type { LossCause, LossVerdict, NodeRecord, StatusChange } from './registry.ts';
+import type { OrchestratorCore } from './core.ts';
 import { peerOf, peerTarget } from './peers.ts';
 
-export type LossCause = 'crashed' | 'partitioned' | 'hung' | 'unknown';
-
-export interface LossVerdict {
-  nodeId: string;
-  cause: LossCause;
-  /** When the orchestrator saw it go (orchestrator clock). */
-  lostAtMs: number;
-  decidedAtMs: number | null;
-  evidence: string;
-  /** Set when it came back. */
-  backAtMs: number | null;
-}
+// The verdict's shape lives with the node record that keeps it.
+export type { LossCause, LossVerdict };
 
 export interface LossCauseOptions {
   /** Peers asked to probe a lost node. */
@@ -52,7 +42,7 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
   private readonly witnessing = new Map<string, Set<string>>();
 
   constructor(
-    private readonly orch: Pick<Orchestrator, 'events' | 'registry' | 'command'>,
+    private readonly orch: Pick<OrchestratorCore, 'events' | 'registry' | 'command'>,
     opts: LossCauseOptions = {},
   ) {
     super();

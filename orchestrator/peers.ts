@@ -5,7 +5,7 @@
 //
 // A peer is addressed by its node id: simulated peers resolve it directly; a real deployment gives
 // nodes resolvable host names (the agent's default node id is its hostname) and an open port.
-import type { Orchestrator } from './orchestrator.ts';
+import type { OrchestratorCore } from './core.ts';
 
 export const DEFAULT_PEER_PORT = 22;
 
@@ -36,7 +36,7 @@ export class PeerProbeScheduler {
   asked = 0;
 
   constructor(
-    private readonly orch: Pick<Orchestrator, 'registry' | 'command'>,
+    private readonly orch: Pick<OrchestratorCore, 'registry' | 'command'>,
     private readonly opts: PeerProbeOptions = {},
   ) {
     this.random = opts.random ?? Math.random;
