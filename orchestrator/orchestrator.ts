@@ -21,6 +21,7 @@ import { LatencyModel } from './latency/model.ts';
 import { LossClassifier } from './loss-cause.ts';
 import { PeerProbeScheduler, type PeerProbeOptions } from './peers.ts';
 import { FleetView } from './fleet/view.ts';
+import type { KnownPlace } from './geo/place.ts';
 import { WorkloadManager } from './workloads/manager.ts';
 import { workloadRoutes } from './api/workloads.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
@@ -28,13 +29,7 @@ import { MemoryStore, type PersistedState, type StateStore } from './store/store
 
 export const ORCHESTRATOR_ID = '_orchestrator';
 
-/** A fixed place the latency model knows: a landmark agents probe, or a named site. */
-export interface KnownPlace {
-  kind: 'landmark' | 'site';
-  id: string;
-  lat: number;
-  lon: number;
-}
+export type { KnownPlace };
 
 /**
  * Where node messages come from and commands go, instead of an MQTT client: an in-process bus for

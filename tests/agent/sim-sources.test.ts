@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimBenchSource, SIM_EFFICIENCY } from '../../simulators/fleet/sim-bench.ts';
 import { SimProbeSource } from '../../simulators/fleet/sim-probe.ts';
-import { LANDMARKS, siteById } from '../../simulators/fleet/geography.ts';
+import { LANDMARKS, siteById } from '../../orchestrator/geo/city.ts';
 import { NetworkModel, netPointAt } from '../../simulators/fleet/network.ts';
 import { accelerator } from '../helpers/envelopes.ts';
 

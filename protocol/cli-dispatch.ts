@@ -1,5 +1,6 @@
-// Sub-command dispatch shared by `banyan` (cli.ts) and the edge agent's bundle
-// (agent/cli/main.ts): the help listing, unknown commands and the exit codes for usage errors.
+// Sub-command dispatch shared by `banyan` (cli.ts), the edge agent's bundle (agent/cli/main.ts) and
+// the orchestrator's own entry (orchestrator/cli/main.ts): the help listing, unknown commands and
+// the exit codes for usage errors. In protocol/ because agent and orchestrator share nothing else.
 export type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 
 export async function dispatch(program: string, title: string, commands: Record<string, Command>, argv: string[]): Promise<number> {
