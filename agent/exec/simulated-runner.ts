@@ -1,6 +1,6 @@
 // A workload that only pretends: it runs for durationMs on the injected clock, then ends with
 // spec.exitCode. Simulated fleets run thousands of these without a process each.
-import type { Clock, ExitInfo, LaunchContext, RunHandle, Runner, RunSpec } from './types.ts';
+import type { Clock, ExitInfo, LaunchContext, RunHandle, Runner, ExecSpec } from './types.ts';
 import { systemClock } from './types.ts';
 
 export class SimulatedRunner implements Runner {
@@ -8,12 +8,12 @@ export class SimulatedRunner implements Runner {
 
   constructor(private readonly clock: Clock = systemClock) {}
 
-  launch(spec: RunSpec, _ctx: LaunchContext): RunHandle {
+  launch(spec: ExecSpec, _ctx: LaunchContext): RunHandle {
     return this.run(spec, spec.durationMs);
   }
 
   /** Continues a simulated run after an agent restart with the time it had left. */
-  resume(spec: RunSpec, startedAtMs: number): RunHandle {
+  resume(spec: ExecSpec, startedAtMs: number): RunHandle {
     return this.run(spec, Math.max(0, startedAtMs + spec.durationMs - this.clock.now()));
   }
 
@@ -24,7 +24,7 @@ export class SimulatedRunner implements Runner {
     return sum;
   }
 
-  private run(spec: RunSpec, remainingMs: number): RunHandle {
+  private run(spec: ExecSpec, remainingMs: number): RunHandle {
     const token = {};
     this.loads.set(token, spec.nominalLoadPct);
     let finish: (e: ExitInfo) => void = () => {};

@@ -2,6 +2,7 @@
 // ack. Each run gets a fresh correlation id; an ack (or a workload event) clears its timer, and
 // silence past the timeout is reported so the lifecycle can try the next candidate.
 import { randomUUID } from 'node:crypto';
+import { encodeSpecJson } from '../../protocol/run-spec.ts';
 import type { NodeCommander } from '../core.ts';
 import type { Workload } from './workload.ts';
 
@@ -31,7 +32,7 @@ export class Dispatch {
     const timer = setTimeout(() => failed(`node ${nodeId} did not ack within ${this.ackTimeoutMs} ms`), this.ackTimeoutMs);
     timer.unref();
     this.ackTimers.set(w.id, timer);
-    const run = { workloadId: w.id, specJson: JSON.stringify(w.spec), acceleratorIndexes: w.acceleratorIndexes };
+    const run = { workloadId: w.id, specJson: encodeSpecJson(w.spec), acceleratorIndexes: w.acceleratorIndexes };
     this.commander.command(nodeId, { action: 'run', run }, correlationId).catch((e: Error) => {
       failed(`could not send to ${nodeId}: ${e.message}`);
     });
