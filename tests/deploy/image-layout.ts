@@ -1,9 +1,9 @@
-// Lays out what a Dockerfile's final stage would hold, without a Docker engine: its COPY lines
-// (parsed with dockerfile-ast, the parser dockerfile-utils is built on) copied from the repo into
-// a scratch root, node_modules as `npm ci --omit=dev` leaves them (only packages in
-// `dependencies`, linked to the repo's install), its ENV, and its ENTRYPOINT + CMD with the
-// image's absolute paths mapped into the scratch root. RUN lines are not run: a layout that needs
-// one (other than the npm ci) fails here, saying so.
+// Lays out what a Dockerfile stage would hold, without a Docker engine: its COPY lines (parsed
+// with dockerfile-ast, the parser dockerfile-utils is built on) copied from the repo (or from an
+// earlier stage laid out the same way) into a scratch root, node_modules as `npm ci --omit=dev`
+// leaves them (only packages in `dependencies`, linked to the repo's install), its ENV, and its
+// ENTRYPOINT + CMD with the image's absolute paths mapped into the scratch root. Other RUN lines
+// are listed, not run: the test decides which it can run (e.g. a build step with node).
 import { cpSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
@@ -18,6 +18,15 @@ export interface ImageLayout {
   command: string[];
   /** Image paths (dest of each COPY), for the test to show what the image holds. */
   copied: string[];
+  /** The stage's RUN lines other than the npm ci (which is laid out), in order, as written. */
+  runs: string[];
+}
+
+export interface LayoutOptions {
+  /** Which stage (by its AS name); the last one when absent. */
+  stage?: string;
+  /** Roots where earlier stages were laid out (and built), for COPY --from=<name>. */
+  stages?: Record<string, string>;
 }
 
 interface Stage {
@@ -63,13 +72,14 @@ function linkProductionModules(repo: string, into: string): void {
   }
 }
 
-export function layOutImage(dockerfile: string, repo: string, root: string): ImageLayout {
+export function layOutImage(dockerfile: string, repo: string, root: string, opts: LayoutOptions = {}): ImageLayout {
   const all = stages(readFileSync(dockerfile, 'utf8'));
-  const final = all.at(-1);
-  if (!final) throw new Error(`${dockerfile} has no FROM`);
+  const final = opts.stage === undefined ? all.at(-1) : all.find((s) => s.name === opts.stage);
+  if (!final) throw new Error(`${dockerfile} has no stage ${opts.stage ?? '(no FROM)'}`);
   let wd = '/';
   const env: Record<string, string> = {};
   const copied: string[] = [];
+  const runs: string[] = [];
   let entrypoint: string[] = [];
   let cmd: string[] = [];
   const inRoot = (imagePath: string) => join(root, imagePath);
@@ -92,6 +102,12 @@ export function layOutImage(dockerfile: string, repo: string, root: string): Ima
       case 'CMD':
         cmd = jsonArgs(i);
         break;
+      case 'RUN': {
+        const text = i.getArgumentsContent() ?? '';
+        if (/\bnpm ci\b.*--omit=dev/.test(text)) linkProductionModules(repo, inRoot(posix.join(wd, 'node_modules')));
+        else runs.push(text);
+        break;
+      }
       case 'ADD':
         throw new Error(`ADD is not laid out; use COPY (${i.getTextContent()})`);
       case 'COPY': {
@@ -100,8 +116,14 @@ export function layOutImage(dockerfile: string, repo: string, root: string): Ima
         if (from !== undefined) {
           const stage = all.find((s) => s.name === from);
           const src = args[0]!;
+          const built = opts.stages?.[from];
+          if (built !== undefined && args.length === 2) {
+            cpSync(join(built, src), inRoot(dest), { recursive: true });
+            copied.push(dest);
+            break;
+          }
           if (!stage || !isProductionInstall(stage) || args.length !== 2 || src !== posix.join(workdirOf(stage), 'node_modules')) {
-            throw new Error(`cannot lay out COPY --from=${from} ${args.join(' ')}: only a stage's npm ci --omit=dev node_modules is understood`);
+            throw new Error(`cannot lay out COPY --from=${from} ${args.join(' ')}: lay out stage ${from} first and pass it in stages, or copy its npm ci --omit=dev node_modules`);
           }
           linkProductionModules(repo, inRoot(dest));
           copied.push(dest);
@@ -121,5 +143,5 @@ export function layOutImage(dockerfile: string, repo: string, root: string): Ima
     }
   }
   const mapped = (a: string) => (a.startsWith('/') && a !== '/' ? inRoot(a) : a);
-  return { root, cwd: inRoot(wd), env, command: [...entrypoint, ...cmd].map(mapped), copied };
+  return { root, cwd: inRoot(wd), env, command: [...entrypoint, ...cmd].map(mapped), copied, runs };
 }
