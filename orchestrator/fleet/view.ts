@@ -36,6 +36,15 @@ export class FleetView {
     this.version++;
   }
 
+  /** One node alone, as if `workloadId` held nothing there: for checking an operator's move. */
+  alone(nodeId: string, workloadId: string): PlacementIndex | undefined {
+    const node = this.index.get(nodeId);
+    if (!node) return undefined;
+    const only = new PlacementIndex([structuredClone(node)]);
+    only.release(workloadId, nodeId);
+    return only;
+  }
+
   /** Any message from a node: it is fresh for placement. */
   touch(nodeId: string, lastSeenMs: number): void {
     const v = this.index.get(nodeId);

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Event as AgentEvent } from '../../protocol/messages.ts';
 import type { FleetView } from '../fleet/view.ts';
 import type { LatencyModel } from '../latency/model.ts';
-import { PlacementIndex, place } from '../placement/pipeline.ts';
+import { place } from '../placement/pipeline.ts';
 import type { Decision } from '../placement/types.ts';
 import type { NodeRecord } from '../registry.ts';
 import { Dispatch, type Dispatcher } from './dispatch.ts';
@@ -97,11 +97,9 @@ export class WorkloadManager {
     const w = this.workloads.get(id);
     if (!w) return { ok: false, status: 404, message: `no workload "${id}"` };
     if (TERMINAL.has(w.state)) return { ok: false, status: 409, message: `workload ${id} is ${w.state}; submit it again instead` };
-    const target = this.fleet.get(toNode);
-    if (!target) return { ok: false, status: 404, message: `no node "${toNode}"` };
-    const only = new PlacementIndex([structuredClone(target)]);
     // Its own reservation on the target must not count against it.
-    only.release(w.id, toNode);
+    const only = this.fleet.alone(toNode, w.id);
+    if (!only) return { ok: false, status: 404, message: `no node "${toNode}"` };
     const d = place(w.spec, only, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, topN: 1 });
     if (d.nodeId === null || d.evict.length) {
       return { ok: false, status: 409, message: `node ${toNode} cannot take ${id}: ${d.explain.filters.find((f) => f.removed)?.reasons[0] ?? 'it does not fit'}`, explain: d.explain };
