@@ -29,7 +29,8 @@ import { MemoryStore, type PersistedState, type StateStore } from './store/store
 
 export const ORCHESTRATOR_ID = '_orchestrator';
 
-export type { KnownPlace };
+// Where they were declared before core.ts and geo/ existed; importers keep working.
+export type { KnownPlace, OrchestratorEvents };
 
 /**
  * Where node messages come from and commands go, instead of an MQTT client: an in-process bus for
@@ -81,8 +82,6 @@ export interface OrchestratorOptions {
   /** Extra HTTP routes (dashboard, metrics, workloads), registered before the server listens. */
   plugins?: ((app: FastifyInstance, orchestrator: Orchestrator) => void | Promise<void>)[];
 }
-
-export type { OrchestratorEvents };
 
 export class Orchestrator implements OrchestratorCore {
   readonly registry: Registry;
