@@ -12,7 +12,7 @@ import { loadCatalog } from './agent/catalog/catalog.ts';
 import { Fleet } from './simulators/fleet/fleet.ts';
 import { DEMO_SCENARIO_PATH, loadScenario } from './simulators/fleet/scenario.ts';
 import { CatalogAcceleratorSource } from './simulators/fleet/sim-accelerators.ts';
-import { KNOWN_PLACES } from './simulators/fleet/geography.ts';
+import { KNOWN_PLACES } from './orchestrator/geo/city.ts';
 import { dashboardPlugin } from './orchestrator/dashboard/plugin.ts';
 import { metricsPlugin } from './orchestrator/metrics.ts';
 

@@ -22,7 +22,7 @@ import { Outbox, type OutboxKind, type OutboxStats } from './outbox.ts';
 import { parseHostPort, UdpProbeResponder, type ProbeResponderHandle } from './probe/index.ts';
 import { NodeProbeSource, type ProbeRound, type ProbeSource } from './probe-source.ts';
 import { ReportPipeline, type PipelineStats } from './report-pipeline.ts';
-import { runSpecFromCommand } from './run-cmd.ts';
+import { execSpecFromCommand } from './run-cmd.ts';
 import { BANYAN_VERSION } from '../protocol/version.ts';
 
 export const AGENT_VERSION = BANYAN_VERSION;
@@ -385,7 +385,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.handle('run', async (cmd) => {
       if (cmd.action !== 'run') return undefined;
       const { workloadId, specJson, acceleratorIndexes } = cmd.run;
-      const spec = runSpecFromCommand(specJson, acceleratorIndexes, this.accelerators);
+      const spec = execSpecFromCommand(specJson, acceleratorIndexes, this.accelerators);
       if (!spec.ok) {
         return { kind: 'workload', workload: { workloadId, state: 'failed', exitCode: -1, pid: 0, message: `invalid run spec: ${spec.error}`, attempt: 0, outputTail: '' } };
       }

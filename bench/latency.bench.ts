@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { median, type Figure } from './figures.ts';
 import { LatencyModel } from '../orchestrator/latency/model.ts';
-import { LANDMARKS, SITES } from '../simulators/fleet/geography.ts';
+import { LANDMARKS, SITES } from '../orchestrator/geo/city.ts';
 import { NetworkModel, netPointAt, type NetPoint } from '../simulators/fleet/network.ts';
 import { Rng } from '../simulators/fleet/rng.ts';
 

@@ -8,7 +8,7 @@ import { PlacementIndex, place } from '../orchestrator/placement/pipeline.ts';
 import type { PlacementNode } from '../orchestrator/placement/types.ts';
 import { parseWorkloadSpec, type WorkloadSpec } from '../orchestrator/workloads/spec.ts';
 import type { WorkloadClass } from '../orchestrator/workloads/presets.ts';
-import { SITES, LANDMARKS, sitesOfKind, type SiteKind } from '../simulators/fleet/geography.ts';
+import { SITES, LANDMARKS, sitesOfKind, type SiteKind } from '../orchestrator/geo/city.ts';
 import { NetworkModel, netPointAt, type NetPoint } from '../simulators/fleet/network.ts';
 import { Rng } from '../simulators/fleet/rng.ts';
 

@@ -39,7 +39,7 @@ async function measure(nodes: number): Promise<Measured> {
     import('../agent/catalog/catalog.ts'),
     import('../simulators/fleet/sim-accelerators.ts'),
     import('../simulators/fleet/scenario.ts'),
-    import('../simulators/fleet/geography.ts'),
+    import('../orchestrator/geo/city.ts'),
   ]);
   const log = pino({ level: 'silent' });
   const scenario = { ...loadScenario(fileURLToPath(new URL('../simulators/fleet/scenarios/fuzhou-city.json', import.meta.url))), telemetryIntervalMs: TELEMETRY_MS };

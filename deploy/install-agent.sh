@@ -96,7 +96,7 @@ install_app() {
   run mkdir -p "$dest"
   # The runtime tree: bin/banyan.js runs the sources through tsx; the bundled agent (build_agent)
   # reads its assets from agent/ and protocol/ here.
-  local parts=(bin cli.ts cli-dispatch.ts main.ts package.json package-lock.json tsconfig.json protocol agent orchestrator simulators deploy)
+  local parts=(bin cli.ts main.ts package.json package-lock.json tsconfig.json protocol agent orchestrator simulators deploy)
   local present=()
   for p in "${parts[@]}"; do [ -e "$SRC_DIR/$p" ] && present+=("$p"); done
   if [ "$DRY_RUN" = 1 ]; then

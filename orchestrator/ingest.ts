@@ -1,10 +1,14 @@
 // Everything nodes publish passes through here: decode (= validate), then the envelope rules of
 // DESIGN.md — topic node, envelope node and MQTT identity agree; no duplicate msg_id; seq never
 // goes backwards within a session. A rejected message is counted by reason and logged, never thrown.
+// Accepted facts go to the registry, and the ones about distance (where a node stands, the RTTs it
+// measured) to the latency model.
 import type { Logger } from 'pino';
 import { decode, type DecodeReason } from '../protocol/codec.ts';
-import type { Envelope } from '../protocol/messages.ts';
+import type { Envelope, RttStats } from '../protocol/messages.ts';
 import { parseNodeTopic } from '../protocol/topics.ts';
+import type { LatencyModel } from './latency/model.ts';
+import { peerOf } from '../protocol/peers.ts';
 import type { Registry, NodeRecord } from './registry.ts';
 
 export type RejectReason =
@@ -27,6 +31,9 @@ export interface IngestHooks {
   rejected?: (reason: RejectReason, detail: string, topic: string) => void;
 }
 
+/** What ingest feeds the latency model: nodes' and sites' locations, and measured RTTs. */
+export type LatencySink = Pick<LatencyModel, 'setLocation' | 'observe'>;
+
 const DEDUP_WINDOW = 512;
 const SESSIONS_KEPT = 4;
 
@@ -47,6 +54,7 @@ export class Ingest {
     private readonly registry: Registry,
     private readonly log?: Logger,
     private readonly hooks: IngestHooks = {},
+    private readonly latency?: LatencySink,
   ) {}
 
   /** clientId: the publisher's MQTT identity when the broker tells us (embedded broker). */
@@ -99,6 +107,8 @@ export class Ingest {
     const now = node.lastSeenMs;
     switch (env.body) {
       case 'birth':
+        // Located before the status change, so whoever hears the node come online can place near it.
+        this.locate({ id: node.id, birth: env.birth });
         r.setBirth(node, env.birth);
         break;
       case 'state':
@@ -116,6 +126,7 @@ export class Ingest {
         break;
       case 'latency':
         node.latency = { ...env.latency, atMs: now };
+        this.observe(node.id, env.latency.targets);
         r.markAlive(node);
         break;
       case 'event':
@@ -124,6 +135,25 @@ export class Ingest {
         break;
     }
     return node;
+  }
+
+  /** A node's location (from its birth) and its site's, for the latency model; also for nodes restored from disk. */
+  locate(node: Pick<NodeRecord, 'id' | 'birth'>): void {
+    const loc = node.birth?.location;
+    if (!loc || !this.latency) return;
+    this.latency.setLocation(node.id, { lat: loc.lat, lon: loc.lon });
+    // The latency model names places and landmarks by their bare ids.
+    if (loc.site) this.latency.setLocation(loc.site, { lat: loc.lat, lon: loc.lon }, { place: true });
+  }
+
+  private observe(nodeId: string, targets: readonly RttStats[]): void {
+    if (!this.latency) return;
+    for (const t of targets) {
+      if (t.received === 0) continue;
+      // A peer is named host:port; the model knows it by node id.
+      const other = t.targetKind === 'peer' ? peerOf(t) : t.target;
+      if (other) this.latency.observe(nodeId, other, t.p50Ms);
+    }
   }
 
   private window(nodeId: string): NodeWindow {

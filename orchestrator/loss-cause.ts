@@ -12,21 +12,11 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Envelope } from '../protocol/messages.ts';
 import { peerOf, peerTarget, whyNotPeerTarget } from '../protocol/peers.ts';
-import type { NodeRecord, StatusChange } from './registry.ts';
-import type { Orchestrator } from './orchestrator.ts';
+import type { LossCause, LossVerdict, NodeRecord, StatusChange } from './registry.ts';
+import type { OrchestratorCore } from './core.ts';
 
-export type LossCause = 'crashed' | 'partitioned' | 'hung' | 'unknown';
-
-export interface LossVerdict {
-  nodeId: string;
-  cause: LossCause;
-  /** When the orchestrator saw it go (orchestrator clock). */
-  lostAtMs: number;
-  decidedAtMs: number | null;
-  evidence: string;
-  /** Set when it came back. */
-  backAtMs: number | null;
-}
+// The verdict's shape lives with the node record that keeps it.
+export type { LossCause, LossVerdict };
 
 export interface LossCauseOptions {
   /** Peers asked to probe a lost node. */
@@ -58,7 +48,7 @@ export class LossClassifier extends EventEmitter<{ verdict: [v: LossVerdict] }> 
   unprobeable = 0;
 
   constructor(
-    private readonly orch: Pick<Orchestrator, 'events' | 'registry' | 'command'>,
+    private readonly orch: Pick<OrchestratorCore, 'events' | 'registry' | 'command'>,
     private readonly opts: LossCauseOptions = {},
   ) {
     super();

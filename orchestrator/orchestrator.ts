@@ -16,10 +16,12 @@ import { passwordFileAuth } from './creds/embedded-auth.ts';
 import { banyanAclPolicy, DEFAULT_ORCHESTRATOR_USER } from './creds/acl.ts';
 import { Ingest, type IngestHooks } from './ingest.ts';
 import { Registry, type NodeRecord, type StatusChange } from './registry.ts';
+import type { OrchestratorCore, OrchestratorEvents } from './core.ts';
 import { LatencyModel } from './latency/model.ts';
 import { LossClassifier } from './loss-cause.ts';
 import { PeerProbeScheduler, type PeerProbeOptions } from './peers.ts';
-import { peerOf } from '../protocol/peers.ts';
+import { FleetView } from './fleet/view.ts';
+import type { KnownPlace } from './geo/place.ts';
 import { WorkloadManager, type Workload } from './workloads/manager.ts';
 import { workloadRoutes } from './api/workloads.ts';
 import { ledgerRoutes } from './api/ledger.ts';
@@ -31,23 +33,8 @@ import { MemoryStore, type PersistedState, type StateStore } from './store/store
 
 export const ORCHESTRATOR_ID = '_orchestrator';
 
-/** What happens in the orchestrator, for live views (dashboard, metrics) to follow. */
-export interface OrchestratorEvents {
-  status: [change: StatusChange];
-  rejected: [reason: string, detail: string, topic: string];
-  accepted: [env: Envelope];
-  workload: [w: Workload];
-  /** One placement decision: how long it took and whether a node was found. */
-  decision: [ms: number, placed: boolean];
-}
-
-/** A fixed place the latency model knows: a landmark agents probe, or a named site. */
-export interface KnownPlace {
-  kind: 'landmark' | 'site';
-  id: string;
-  lat: number;
-  lon: number;
-}
+// Where they were declared before core.ts and geo/ existed; importers keep working.
+export type { KnownPlace, OrchestratorEvents };
 
 /**
  * Where node messages come from and commands go, instead of an MQTT client: an in-process bus for
@@ -104,7 +91,7 @@ export interface OrchestratorOptions {
   plugins?: ((app: FastifyInstance, orchestrator: Orchestrator) => void | Promise<void>)[];
 }
 
-export class Orchestrator {
+export class Orchestrator implements OrchestratorCore {
   readonly registry: Registry;
   readonly ingest: Ingest;
   readonly api: FastifyInstance;
@@ -119,6 +106,8 @@ export class Orchestrator {
   readonly clientId: string;
   readonly events = new EventEmitter<OrchestratorEvents>();
   readonly latency = new LatencyModel();
+  /** The capacity placement reads: nodes' accelerators, freshness and reservations. */
+  readonly fleet = new FleetView();
   readonly workloads: WorkloadManager;
   /** Tells a crash from a partition or a hang by asking a lost node's peers to probe it. */
   readonly losses: LossClassifier;
@@ -150,6 +139,7 @@ export class Orchestrator {
       onChange: (c) => {
         this.log.info({ node: c.node.id, from: c.from, to: c.to, reason: c.reason }, 'node status changed');
         opts.onStatusChange?.(c);
+        this.fleet.update(c.node);
         this.workloads?.nodeChanged(c.node);
         this.events.emit('status', c);
       },
@@ -164,9 +154,10 @@ export class Orchestrator {
         opts.hooks?.rejected?.(reason, detail, topic);
         this.events.emit('rejected', reason, detail, topic);
       },
-    });
+    }, this.latency);
     this.workloads = new WorkloadManager({
       dispatcher: this,
+      fleet: this.fleet,
       latency: this.latency,
       log: this.log,
       ackTimeoutMs: opts.ackTimeoutMs,
@@ -213,7 +204,11 @@ export class Orchestrator {
     this.registry.restore(state.nodes);
     const restored = this.workloads.restore(state.workloads);
     for (const p of restored.problems) this.log.warn(p);
-    for (const n of this.registry.all()) this.workloads.nodeChanged(n);
+    for (const n of this.registry.all()) {
+      this.ingest.locate(n);
+      this.fleet.update(n);
+      this.workloads.nodeChanged(n);
+    }
     this.books = await this.openBooks();
     if (state.nodes.length) this.log.info({ nodes: state.nodes.length }, 'restored known nodes; they show as unknown until they speak');
     if (this.opts.bus) {
@@ -276,22 +271,15 @@ export class Orchestrator {
   }
 
   private onAccepted(env: Envelope, node: NodeRecord): void {
-    this.workloads.touch(node.id, node.lastSeenMs);
+    this.fleet.touch(node.id, node.lastSeenMs);
     switch (env.body) {
       case 'birth':
+        this.fleet.update(node);
         this.workloads.nodeChanged(node);
         this.workloads.reconcile(node);
         break;
       case 'bench':
-        this.workloads.nodeChanged(node);
-        break;
-      case 'latency':
-        for (const t of env.latency.targets) {
-          if (t.received === 0) continue;
-          // A peer RTT names the peer by node id, as the model knows it.
-          const other = t.targetKind === 'peer' ? peerOf(t) : t.target;
-          if (other) this.latency.observe(node.id, other, t.p50Ms);
-        }
+        this.fleet.update(node);
         break;
       case 'event':
         this.workloads.onEvent(node.id, env.event);

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { PeerTarget } from '../protocol/messages.ts';
 import { peerTarget, whyNotPeerTarget } from '../protocol/peers.ts';
-import type { Orchestrator } from './orchestrator.ts';
+import type { OrchestratorCore } from './core.ts';
 
 export interface PeerProbeOptions {
   intervalMs?: number;
@@ -29,7 +29,7 @@ export class PeerProbeScheduler {
   unaddressable = 0;
 
   constructor(
-    private readonly orch: Pick<Orchestrator, 'registry' | 'command'>,
+    private readonly orch: Pick<OrchestratorCore, 'registry' | 'command'>,
     private readonly opts: PeerProbeOptions = {},
   ) {
     this.random = opts.random ?? Math.random;

@@ -2,7 +2,20 @@
 // alive. A node is ONLINE after birth/state, OFFLINE after its Last Will, a clean goodbye, or
 // silence past its telemetry timeout; nodes restored from disk are "unknown" until they speak.
 import type { Birth, BenchReport, LatencyReport, Telemetry } from '../protocol/messages.ts';
-import type { LossVerdict } from './loss-cause.ts';
+
+/** Why a node was lost, as loss-cause.ts judges it from peers' probes and district correlation. */
+export type LossCause = 'crashed' | 'partitioned' | 'hung' | 'unknown';
+
+export interface LossVerdict {
+  nodeId: string;
+  cause: LossCause;
+  /** When the orchestrator saw it go (orchestrator clock). */
+  lostAtMs: number;
+  decidedAtMs: number | null;
+  evidence: string;
+  /** Set when it came back. */
+  backAtMs: number | null;
+}
 
 export type NodeStatus = 'online' | 'offline' | 'unknown';
 export type StatusReason = 'birth' | 'state' | 'will' | 'goodbye' | 'silent' | 'restored';

@@ -1,6 +1,7 @@
 // What the API, the dashboard and the CLI show of the registry: one shape, computed in one place.
 import { sumFp16, type FleetFp16Totals } from '../protocol/fp16.ts';
 import type { Accelerator, BenchResult, Fp16Figure, Location, Host, RttStats, Telemetry } from '../protocol/messages.ts';
+import { benchTarget, CPU_BENCH_TARGET } from '../protocol/targets.ts';
 import type { NodeRecord } from './registry.ts';
 
 export interface AcceleratorView extends Accelerator {
@@ -29,7 +30,7 @@ function measuredFor(results: BenchResult[], target: string): BenchResult | unde
 export function nodeView(n: NodeRecord): NodeView {
   const results = n.bench?.results ?? [];
   const accelerators: AcceleratorView[] = (n.birth?.accelerators ?? []).map((a) => {
-    const r = measuredFor(results, `acc:${a.index}`);
+    const r = measuredFor(results, benchTarget(a.index));
     return {
       ...a,
       measured: r
@@ -46,7 +47,7 @@ export function nodeView(n: NodeRecord): NodeView {
   });
   const nominal = accelerators.reduce((s, a) => s + (a.nominal.tflops ?? 0), 0);
   const measuredAll = accelerators.filter((a) => a.measured?.tflops !== undefined);
-  const cpu = measuredFor(results, 'cpu');
+  const cpu = measuredFor(results, CPU_BENCH_TARGET);
   return {
     id: n.id,
     site: n.site,

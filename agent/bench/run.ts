@@ -3,6 +3,7 @@
 // target stop the others.
 import { availableParallelism } from 'node:os';
 import type { Accelerator, BenchResult } from '../../protocol/messages.ts';
+import { CPU_BENCH_TARGET } from '../../protocol/targets.ts';
 import type { BenchCache } from './cache.ts';
 import { startPowerMeter, withPower } from './power.ts';
 import { cpuBackend } from './cpu/backend.ts';
@@ -56,7 +57,7 @@ export function defaultBackends(): BenchBackend[] {
 /** The host CPU as a target; its model and core count key the cache. */
 export async function cpuTarget(): Promise<CpuTarget> {
   const facts = await readCpuFacts();
-  return { id: 'cpu', kind: 'cpu', model: facts.model, cores: availableParallelism() };
+  return { id: CPU_BENCH_TARGET, kind: 'cpu', model: facts.model, cores: availableParallelism() };
 }
 
 /**

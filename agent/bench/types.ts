@@ -1,13 +1,14 @@
 // The contract every benchmark backend implements, and what the runner hands them.
 import type { Accelerator, BenchResult } from '../../protocol/messages.ts';
+import { benchTarget, type AcceleratorBenchTarget, type CPU_BENCH_TARGET } from '../../protocol/targets.ts';
 
 export type BackendName = 'cpu' | 'torch' | 'command';
 export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'torch', 'command'];
 
 /** What gets benchmarked: the host CPU ("cpu") or one accelerator ("acc:<index>"). */
 export type BenchTarget =
-  | { id: 'cpu'; kind: 'cpu'; model: string; cores: number }
-  | { id: `acc:${number}`; kind: 'accelerator'; accelerator: Accelerator };
+  | { id: typeof CPU_BENCH_TARGET; kind: 'cpu'; model: string; cores: number }
+  | { id: AcceleratorBenchTarget; kind: 'accelerator'; accelerator: Accelerator };
 
 export type CpuTarget = Extract<BenchTarget, { kind: 'cpu' }>;
 
@@ -50,7 +51,7 @@ export class BenchError extends Error {
 }
 
 export function targetOf(acc: Accelerator): BenchTarget {
-  return { id: `acc:${acc.index}`, kind: 'accelerator', accelerator: acc };
+  return { id: benchTarget(acc.index), kind: 'accelerator', accelerator: acc };
 }
 
 /** The version whose change invalidates a cached result. */

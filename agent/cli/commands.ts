@@ -1,5 +1,5 @@
 // The agent's commands, shared by `banyan` and the bundled `banyan-agent`; each loads only when used.
-import type { Command } from '../../cli-dispatch.ts';
+import type { Command } from '../../protocol/cli-dispatch.ts';
 
 export const AGENT_COMMANDS: Record<string, Command> = {
   agent: { summary: 'run the agent for this machine', run: async (argv) => (await import('./agent.ts')).agentCommand(argv) },

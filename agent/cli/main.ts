@@ -1,6 +1,6 @@
 // The edge agent's own entry (bundled to dist/banyan-agent.mjs by deploy/bundle/agent-bundle.mjs):
 // only the commands an edge box runs, so it carries none of the orchestrator or the simulators.
-import { dispatch } from '../../cli-dispatch.ts';
+import { dispatch } from '../../protocol/cli-dispatch.ts';
 import { AGENT_COMMANDS } from './commands.ts';
 
 /** The launcher's allocator settings are for this process; what it spawns gets none of them. */

@@ -6,7 +6,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { VendorId } from '../../protocol/vendors.ts';
 import { failedHandle, spawnGroup } from './process-runner.ts';
-import type { LaunchContext, RunHandle, Runner, RunSpec } from './types.ts';
+import type { LaunchContext, RunHandle, Runner, ExecSpec } from './types.ts';
 import { visibilityEnv } from './visibility.ts';
 
 export type ContainerRuntimeName = 'docker' | 'podman';
@@ -98,7 +98,7 @@ export function containerName(workloadId: string): string {
 /** The argv after the runtime's name, for `docker|podman <args>`. Pure, so it is testable. */
 export function buildContainerArgs(
   runtime: ContainerRuntimeName,
-  spec: RunSpec,
+  spec: ExecSpec,
   acceleratorIndexes: readonly number[],
   workloadId: string,
 ): string[] {
@@ -123,7 +123,7 @@ export class ContainerRunner implements Runner {
     private readonly baseEnv: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  launch(spec: RunSpec, ctx: LaunchContext): RunHandle {
+  launch(spec: ExecSpec, ctx: LaunchContext): RunHandle {
     const runtime = detectContainerRuntime(this.pathEnv);
     if (!runtime) {
       return failedHandle(

@@ -1,12 +1,10 @@
 // Decode-and-validate for what the supervisor reads back from disk (and what a cmd's spec maps
 // to): anything malformed becomes a reason, never a half-typed object.
+import { decodeRun, type Decoded } from '../../protocol/run-spec.ts';
 import { isVendorId } from '../../protocol/vendors.ts';
-import type { RestartMode, RestartPolicy, RunnerKind, RunSpec } from './types.ts';
+import type { ExecSpec } from './types.ts';
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; error: string };
-
-const RUNNERS: readonly RunnerKind[] = ['process', 'container', 'simulated'];
-const MODES: readonly RestartMode[] = ['never', 'on-failure', 'always'];
+export type { Decoded };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -19,38 +17,13 @@ function need(cond: boolean, what: string): asserts cond {
   if (!cond) throw new Invalid(what);
 }
 
-function restartOf(v: unknown): RestartPolicy {
-  need(isObj(v), 'restart must be an object');
-  const { mode, maxAttempts, initialDelayMs, maxDelayMs, factor } = v;
-  need(isStr(mode) && (MODES as readonly string[]).includes(mode), `restart.mode must be one of ${MODES.join(', ')}`);
-  need(isNonNeg(maxAttempts) && Number.isInteger(maxAttempts), 'restart.maxAttempts must be a whole number ≥ 0');
-  need(isNonNeg(initialDelayMs) && isNonNeg(maxDelayMs), 'restart delays must be numbers ≥ 0');
-  need(isNum(factor) && factor >= 1, 'restart.factor must be ≥ 1');
-  return { mode: mode as RestartMode, maxAttempts, initialDelayMs, maxDelayMs, factor };
-}
-
-function runSpecOf(v: unknown): RunSpec {
-  need(isObj(v), 'spec must be an object');
-  const { runner, command, args, env, cwd, image, durationMs, exitCode, nominalLoadPct, vendor } = v;
-  need(isStr(runner) && (RUNNERS as readonly string[]).includes(runner), `spec.runner must be one of ${RUNNERS.join(', ')}`);
-  need(isStr(command) && isStr(cwd) && isStr(image), 'spec.command, cwd and image must be strings');
-  need(Array.isArray(args) && args.every(isStr), 'spec.args must be a list of strings');
-  need(isObj(env) && Object.values(env).every(isStr), 'spec.env must map names to strings');
-  need(isNonNeg(durationMs) && isNum(exitCode) && isNonNeg(nominalLoadPct), 'spec.durationMs, exitCode, nominalLoadPct must be numbers');
+/** The run section by the protocol's rules, plus the vendor the agent chose for the assigned accelerators. */
+function execSpecOf(v: unknown): ExecSpec {
+  const run = decodeRun(v);
+  if (!run.ok) throw new Invalid(run.error);
+  const vendor = (v as Obj).vendor ?? '';
   need(isStr(vendor) && (vendor === '' || isVendorId(vendor)), `spec.vendor "${String(vendor)}" is not a known vendor id`);
-  return {
-    runner: runner as RunnerKind,
-    command,
-    args: [...args] as string[],
-    env: { ...(env as Record<string, string>) },
-    cwd,
-    image,
-    durationMs,
-    exitCode,
-    nominalLoadPct,
-    restart: restartOf(v.restart),
-    vendor: vendor as RunSpec['vendor'],
-  };
+  return { ...run.value, vendor };
 }
 
 function decodeWith<T>(f: (v: unknown) => T, v: unknown): Decoded<T> {
@@ -62,8 +35,8 @@ function decodeWith<T>(f: (v: unknown) => T, v: unknown): Decoded<T> {
   }
 }
 
-export function decodeRunSpec(v: unknown): Decoded<RunSpec> {
-  return decodeWith(runSpecOf, v);
+export function decodeExecSpec(v: unknown): Decoded<ExecSpec> {
+  return decodeWith(execSpecOf, v);
 }
 
 /** What the state directory keeps per workload, enough to adopt or restart it. */
@@ -71,7 +44,7 @@ export interface WorkloadRecord {
   version: 1;
   workloadId: string;
   correlationId: string;
-  spec: RunSpec;
+  spec: ExecSpec;
   acceleratorIndexes: number[];
   /** 0 while no process runs (simulated, or waiting to restart). */
   pid: number;
@@ -96,7 +69,7 @@ function recordOf(v: unknown): WorkloadRecord {
     version: 1,
     workloadId,
     correlationId,
-    spec: runSpecOf(v.spec),
+    spec: execSpecOf(v.spec),
     acceleratorIndexes: [...acceleratorIndexes] as number[],
     pid: pid as number,
     startTime,

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { readProcStat, readTail } from './proc.ts';
-import type { ExitInfo, LaunchContext, RunHandle, Runner, RunSpec } from './types.ts';
+import type { ExitInfo, LaunchContext, RunHandle, Runner, ExecSpec } from './types.ts';
 import { visibilityEnv } from './visibility.ts';
 
 export interface ChildCommand {
@@ -16,7 +16,7 @@ export interface ChildCommand {
 export class ProcessRunner implements Runner {
   constructor(private readonly baseEnv: NodeJS.ProcessEnv = process.env) {}
 
-  launch(spec: RunSpec, ctx: LaunchContext): RunHandle {
+  launch(spec: ExecSpec, ctx: LaunchContext): RunHandle {
     if (!spec.command) return failedHandle('the process spec has no command; set spec.command');
     return spawnGroup(
       {

@@ -2,7 +2,7 @@
 // spec.exitCode. Simulated fleets run thousands of these without a process each. Standing in for a
 // real runner (a `process` or `container` spec on a simulated node), it runs until stopped, as the
 // real thing would: its spec has no duration to script.
-import type { Clock, ExitInfo, LaunchContext, RunHandle, Runner, RunSpec } from './types.ts';
+import type { Clock, ExitInfo, LaunchContext, RunHandle, Runner, ExecSpec } from './types.ts';
 import { systemClock } from './types.ts';
 
 export class SimulatedRunner implements Runner {
@@ -10,12 +10,12 @@ export class SimulatedRunner implements Runner {
 
   constructor(private readonly clock: Clock = systemClock) {}
 
-  launch(spec: RunSpec, _ctx: LaunchContext): RunHandle {
+  launch(spec: ExecSpec, _ctx: LaunchContext): RunHandle {
     return this.run(spec, scriptedMs(spec));
   }
 
   /** Continues a simulated run after an agent restart with the time it had left. */
-  resume(spec: RunSpec, startedAtMs: number): RunHandle {
+  resume(spec: ExecSpec, startedAtMs: number): RunHandle {
     return this.run(spec, Math.max(0, startedAtMs + scriptedMs(spec) - this.clock.now()));
   }
 
@@ -26,7 +26,7 @@ export class SimulatedRunner implements Runner {
     return sum;
   }
 
-  private run(spec: RunSpec, remainingMs: number): RunHandle {
+  private run(spec: ExecSpec, remainingMs: number): RunHandle {
     const token = {};
     this.loads.set(token, spec.nominalLoadPct);
     let finish: (e: ExitInfo) => void = () => {};
@@ -55,6 +55,6 @@ export class SimulatedRunner implements Runner {
 }
 
 /** How long the run lasts: its scripted duration, or until stopped when it stands in for a real runner. */
-function scriptedMs(spec: RunSpec): number {
+function scriptedMs(spec: ExecSpec): number {
   return spec.runner === 'simulated' ? spec.durationMs : Infinity;
 }

@@ -5,13 +5,13 @@ import { EventEmitter } from 'node:events';
 import type { WorkloadState, WorkloadStatus } from '../../protocol/messages.ts';
 import { UNKNOWN_EXIT_MESSAGE, watchAdopted } from './adopted.ts';
 import { ContainerRunner } from './container-runner.ts';
-import { decodeRunSpec, WORKLOAD_ID, type WorkloadRecord } from './decode.ts';
+import { decodeExecSpec, WORKLOAD_ID, type WorkloadRecord } from './decode.ts';
 import { isSameProcessAlive } from './proc.ts';
 import { ProcessRunner } from './process-runner.ts';
 import { restartDelayMs, shouldRestart } from './restart-policy.ts';
 import { SimulatedRunner } from './simulated-runner.ts';
 import { StateDir } from './state-dir.ts';
-import { systemClock, type Clock, type ExitInfo, type RunHandle, type Runner, type RunnerKind, type RunSpec, type WorkloadEvent } from './types.ts';
+import { systemClock, type Clock, type ExitInfo, type RunHandle, type Runner, type RunnerKind, type ExecSpec, type WorkloadEvent } from './types.ts';
 
 export interface SupervisorOptions {
   stateDir: string;
@@ -33,7 +33,7 @@ export interface RecoverReport {
 interface Entry {
   id: string;
   correlationId: string;
-  spec: RunSpec;
+  spec: ExecSpec;
   indexes: number[];
   attempt: number;
   streak: number;
@@ -87,7 +87,7 @@ export class WorkloadSupervisor extends EventEmitter<SupervisorEvents> {
     return this.simulated?.loadPct() ?? 0;
   }
 
-  start(workloadId: string, spec: RunSpec, acceleratorIndexes: number[], correlationId: string): void {
+  start(workloadId: string, spec: ExecSpec, acceleratorIndexes: number[], correlationId: string): void {
     const existing = this.entries.get(workloadId);
     if (existing) {
       // A redelivered run cmd (QoS 1): answer with where it stands, never run it twice.
@@ -176,7 +176,7 @@ export class WorkloadSupervisor extends EventEmitter<SupervisorEvents> {
     return null;
   }
 
-  private newEntry(id: string, spec: RunSpec, indexes: number[], correlationId: string, attempt: number): Entry {
+  private newEntry(id: string, spec: ExecSpec, indexes: number[], correlationId: string, attempt: number): Entry {
     return {
       id,
       correlationId,
@@ -288,10 +288,10 @@ function describeExit(exit: ExitInfo): string {
   return `exited with code ${exit.code ?? 'unknown'}`;
 }
 
-function invalidStart(workloadId: string, spec: RunSpec, indexes: number[]): string | null {
+function invalidStart(workloadId: string, spec: ExecSpec, indexes: number[]): string | null {
   if (!WORKLOAD_ID.test(workloadId)) return `workload id "${workloadId}" must be 1-128 of [A-Za-z0-9._:-]`;
   if (!indexes.every((i) => Number.isInteger(i) && i >= 0)) return 'accelerator indexes must be whole numbers ≥ 0';
-  const decoded = decodeRunSpec(spec);
+  const decoded = decodeExecSpec(spec);
   return decoded.ok ? null : `invalid run spec: ${decoded.error}`;
 }
 

@@ -1,61 +1,20 @@
-// What the agent needs to run one workload. The orchestrator's richer spec is mapped to this at
-// the cmd boundary; everything below the supervisor sees only RunSpec.
+// What the agent needs to run one workload: the workload's `run` section as protocol/run-spec.ts
+// resolves it, plus whose accelerators were assigned (it decides how they are made visible).
+// Everything below the supervisor sees only ExecSpec.
 import type { WorkloadStatus } from '../../protocol/messages.ts';
+import { resolveRun, type ResolvedRun, type RunSpec } from '../../protocol/run-spec.ts';
 import type { VendorId } from '../../protocol/vendors.ts';
 
-export type RunnerKind = 'process' | 'container' | 'simulated';
-export type RestartMode = 'never' | 'on-failure' | 'always';
+export { DEFAULT_RESTART, type RestartMode, type RestartPolicy, type RunnerKind } from '../../protocol/run-spec.ts';
 
-export interface RestartPolicy {
-  mode: RestartMode;
-  /** Attempts in total, the first run included; 0 means no limit. */
-  maxAttempts: number;
-  initialDelayMs: number;
-  maxDelayMs: number;
-  factor: number;
-}
-
-export interface RunSpec {
-  runner: RunnerKind;
-  /** process: the executable; container: the command inside the image (optional). */
-  command: string;
-  args: string[];
-  env: Record<string, string>;
-  cwd: string;
-  /** container only. */
-  image: string;
-  /** simulated only: how long it runs, how it ends, what load it reports. */
-  durationMs: number;
-  exitCode: number;
-  nominalLoadPct: number;
-  restart: RestartPolicy;
+export interface ExecSpec extends ResolvedRun {
   /** Whose accelerators the indexes refer to; decides how they are made visible. */
   vendor: VendorId | '';
 }
 
-export const DEFAULT_RESTART: RestartPolicy = {
-  mode: 'on-failure',
-  maxAttempts: 0,
-  initialDelayMs: 1_000,
-  maxDelayMs: 60_000,
-  factor: 2,
-};
-
-/** Fills what a caller left out, so a partial spec from a cmd is always complete. */
-export function runSpec(partial: Partial<RunSpec> & { runner: RunnerKind }): RunSpec {
-  return {
-    command: '',
-    args: [],
-    env: {},
-    cwd: '',
-    image: '',
-    durationMs: 0,
-    exitCode: 0,
-    nominalLoadPct: 0,
-    vendor: '',
-    ...partial,
-    restart: { ...DEFAULT_RESTART, ...partial.restart },
-  };
+/** Fills what a caller left out, so a partial spec is always complete. */
+export function execSpec(partial: RunSpec & { vendor?: VendorId | '' }): ExecSpec {
+  return { ...resolveRun(partial), vendor: partial.vendor ?? '' };
 }
 
 /** How one run of a workload ended. `code` is null when a signal ended it or it is unknown. */
@@ -93,7 +52,7 @@ export interface LaunchContext {
 }
 
 export interface Runner {
-  launch(spec: RunSpec, ctx: LaunchContext): RunHandle;
+  launch(spec: ExecSpec, ctx: LaunchContext): RunHandle;
 }
 
 /** A state change, as the supervisor emits it: the protocol's WorkloadStatus plus routing. */

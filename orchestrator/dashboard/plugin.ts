@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Orchestrator } from '../orchestrator.ts';
-import { DISTRICTS, SITES } from '../../simulators/fleet/geography.ts';
+import { DISTRICTS, SITES } from '../geo/city.ts';
 import { LiveFeed, type LiveFeedOptions } from './live-feed.ts';
 
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));

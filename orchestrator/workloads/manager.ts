@@ -1,57 +1,29 @@
 // The workload lifecycle: pending → placed → running → (completed | failed | stopped | evicted).
-// Placement reserves capacity, dispatch sends a `cmd` and waits for the agent's ack, and a
-// placed workload is pinned: it moves only when its node is lost past the grace period (policy
-// `replace`), when its measured RTT breaks the SLO for a sustained window, or when an operator
-// moves it. Every transition is timestamped and kept.
-import { randomUUID } from 'node:crypto';
+// Placement reserves capacity in the fleet view, dispatch sends a `cmd` and waits for the agent's
+// ack, and a placed workload is pinned: it moves only when its node is lost past the grace period
+// (policy `replace`), when its measured RTT breaks the SLO for a sustained window, or when an
+// operator moves it. Every transition is timestamped and kept.
 import type { Logger } from 'pino';
-import type { Event as AgentEvent, CommandAction } from '../../protocol/messages.ts';
+import type { Event as AgentEvent } from '../../protocol/messages.ts';
+import type { FleetView } from '../fleet/view.ts';
 import type { LatencyModel } from '../latency/model.ts';
-import { PlacementIndex, place } from '../placement/pipeline.ts';
-import type { Decision, PlacementNode } from '../placement/types.ts';
+import { place } from '../placement/pipeline.ts';
+import type { Decision } from '../placement/types.ts';
 import type { NodeRecord } from '../registry.ts';
-import { parseWorkloadSpec, type SpecError, type WorkloadSpec } from './spec.ts';
+import { Dispatch, type Dispatcher } from './dispatch.ts';
+import { restoreWorkloads, snapshotWorkloads } from './persist.ts';
+import { checkSlo } from './slo.ts';
+import { parseWorkloadSpec, type SpecError } from './spec.ts';
+import { TERMINAL, holderOf, holdsCapacity, newWorkload, type Workload, type WorkloadState } from './workload.ts';
 
-export type WorkloadState = 'pending' | 'placed' | 'running' | 'completed' | 'failed' | 'stopped' | 'evicted';
-export const TERMINAL: ReadonlySet<WorkloadState> = new Set(['completed', 'failed', 'stopped', 'evicted']);
-
-export interface Transition {
-  state: WorkloadState;
-  atMs: number;
-  reason: string;
-  nodeId: string | null;
-}
-
-export interface Workload {
-  id: string;
-  /** What the client sent, kept so a restart re-validates it with the current rules. */
-  input: unknown;
-  spec: WorkloadSpec;
-  state: WorkloadState;
-  nodeId: string | null;
-  acceleratorIndexes: number[];
-  rttMs: number | null;
-  rttMeasured: boolean;
-  correlationId: string | null;
-  createdAtMs: number;
-  history: Transition[];
-  explain: Decision['explain'] | null;
-  /** When its node was lost (orchestrator clock); null while the node is fine. */
-  nodeLostAtMs: number | null;
-  /** Since when measured RTT has broken the SLO; null while it holds. */
-  sloBreachSinceMs: number | null;
-  /** Nodes that did not ack a dispatch in time: skipped when re-placing. */
-  excluded: string[];
-  exitCode: number | null;
-  message: string;
-}
-
-export interface Dispatcher {
-  command(nodeId: string, action: CommandAction, correlationId?: string): Promise<string>;
-}
+export { TERMINAL, type Transition, type Workload, type WorkloadState } from './workload.ts';
+export type { Dispatcher } from './dispatch.ts';
 
 export interface ManagerOptions {
   dispatcher: Dispatcher;
+  /** The capacity placement reads and reservations go to; kept current by whoever hears the nodes. */
+  fleet: FleetView;
+  /** Read for placement and SLO checks; ingest feeds it. */
   latency: LatencyModel;
   log?: Logger;
   clock?: () => number;
@@ -69,21 +41,18 @@ export interface ManagerOptions {
 export type SubmitResult = { ok: true; workload: Workload } | { ok: false; errors: SpecError[] };
 
 export class WorkloadManager {
-  readonly index = new PlacementIndex();
   private readonly workloads = new Map<string, Workload>();
   private readonly clock: () => number;
-  private readonly ackTimers = new Map<string, NodeJS.Timeout>();
-  private readonly byCorrelationId = new Map<string, string>();
-  /** Bumped whenever the fleet's capacity or membership changes: a pending retry needs a change. */
-  private fleetVersion = 0;
+  private readonly fleet: FleetView;
+  private readonly dispatch: Dispatch;
   /** The fleet (and latency model) a pending workload last failed to fit, so it is not re-tried in vain. */
   private readonly failedAt = new Map<string, string>();
-  private readonly ackTimeoutMs: number;
   private readonly sloWindowMs: number;
 
   constructor(private readonly opts: ManagerOptions) {
     this.clock = opts.clock ?? Date.now;
-    this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
+    this.fleet = opts.fleet;
+    this.dispatch = new Dispatch(opts.dispatcher, opts.ackTimeoutMs ?? 5000);
     this.sloWindowMs = opts.sloWindowMs ?? 10_000;
   }
 
@@ -98,26 +67,7 @@ export class WorkloadManager {
   submit(input: unknown): SubmitResult {
     const parsed = parseWorkloadSpec(input);
     if (!parsed.ok) return parsed;
-    const now = this.clock();
-    const w: Workload = {
-      id: `w-${randomUUID().slice(0, 12)}`,
-      input,
-      spec: parsed.spec,
-      state: 'pending',
-      nodeId: null,
-      acceleratorIndexes: [],
-      rttMs: null,
-      rttMeasured: false,
-      correlationId: null,
-      createdAtMs: now,
-      history: [{ state: 'pending', atMs: now, reason: 'submitted', nodeId: null }],
-      explain: null,
-      nodeLostAtMs: null,
-      sloBreachSinceMs: null,
-      excluded: [],
-      exitCode: null,
-      message: '',
-    };
+    const w = newWorkload(input, parsed.spec, this.clock());
     this.workloads.set(w.id, w);
     this.tryPlace(w, 'submitted');
     return { ok: true, workload: w };
@@ -147,11 +97,9 @@ export class WorkloadManager {
     const w = this.workloads.get(id);
     if (!w) return { ok: false, status: 404, message: `no workload "${id}"` };
     if (TERMINAL.has(w.state)) return { ok: false, status: 409, message: `workload ${id} is ${w.state}; submit it again instead` };
-    const target = this.index.get(toNode);
-    if (!target) return { ok: false, status: 404, message: `no node "${toNode}"` };
-    const only = new PlacementIndex([structuredClone(target)]);
     // Its own reservation on the target must not count against it.
-    only.release(w.id, toNode);
+    const only = this.fleet.alone(toNode, w.id);
+    if (!only) return { ok: false, status: 404, message: `no node "${toNode}"` };
     const d = place(w.spec, only, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, topN: 1 });
     if (d.nodeId === null || d.evict.length) {
       return { ok: false, status: 409, message: `node ${toNode} cannot take ${id}: ${d.explain.filters.find((f) => f.removed)?.reasons[0] ?? 'it does not fit'}`, explain: d.explain };
@@ -161,22 +109,9 @@ export class WorkloadManager {
     return { ok: true, workload: w };
   }
 
-  /** The registry's view of a node changed (birth, bench, status): refresh its placement view. */
+  /** A node's status changed: start (or end) the grace period of what is pinned to it. */
   nodeChanged(n: NodeRecord): void {
     if (!n.birth) return;
-    const view = placementNode(n);
-    for (const w of this.workloads.values()) {
-      if (w.nodeId !== n.id || TERMINAL.has(w.state)) continue;
-      for (const a of view.accelerators) {
-        if (w.acceleratorIndexes.includes(a.index)) a.allocatedTo = { workload: w.id, priority: w.spec.priority, preemptible: w.spec.preemptible };
-      }
-    }
-    this.index.upsert(view);
-    this.fleetVersion++;
-    const { lat, lon } = n.birth.location;
-    this.opts.latency.setLocation(n.id, { lat, lon });
-    // The latency model names places and landmarks by their bare ids.
-    if (n.birth.location.site) this.opts.latency.setLocation(n.birth.location.site, { lat, lon }, { place: true });
     const now = this.clock();
     for (const w of this.workloads.values()) {
       if (w.nodeId !== n.id || TERMINAL.has(w.state)) continue;
@@ -190,12 +125,6 @@ export class WorkloadManager {
     }
   }
 
-  /** Any message from a node: it is fresh for placement. */
-  touch(nodeId: string, lastSeenMs: number): void {
-    const v = this.index.get(nodeId);
-    if (v) v.lastSeenMs = lastSeenMs;
-  }
-
   /** A node announced what it runs: pin what matches, stop what was re-placed elsewhere. */
   reconcile(n: NodeRecord): void {
     const running = new Set(n.birth?.runningWorkloads ?? []);
@@ -207,7 +136,7 @@ export class WorkloadManager {
       } else {
         // It was re-placed (or ended) while this node was away: the copy here is stale.
         this.opts.log?.info({ workload: id, node: n.id, now: w.nodeId, state: w.state }, 'stopping a stale copy on a returning node');
-        void this.opts.dispatcher.command(n.id, { action: 'stop', stop: { workloadId: id, graceMs: 5000 } }).catch(() => undefined);
+        this.dispatch.stop(n.id, id);
         this.note(w, `stale copy on returning node ${n.id} told to stop`);
       }
     }
@@ -215,7 +144,7 @@ export class WorkloadManager {
       if (w.nodeId === n.id && w.state === 'running' && !running.has(w.id) && n.birth) {
         // The node came back without it (e.g. rebooted with a lost state dir): run it again there.
         this.note(w, `node ${n.id} no longer runs it; dispatching again`);
-        this.dispatch(w);
+        this.send(w);
       }
     }
   }
@@ -225,14 +154,14 @@ export class WorkloadManager {
     if (e.kind === 'ack') {
       const w = this.byCorrelation(e.correlationId);
       if (!w || w.nodeId !== nodeId) return;
-      this.clearAck(w.id);
+      this.dispatch.clearAck(w.id);
       if (!e.ack.ok) this.failDispatch(w, `node ${nodeId} refused: ${e.ack.error}`);
       return;
     }
     if (e.kind !== 'workload') return;
     const w = this.workloads.get(e.workload.workloadId);
     if (!w || w.nodeId !== nodeId || TERMINAL.has(w.state)) return;
-    this.clearAck(w.id);
+    this.dispatch.clearAck(w.id);
     const s = e.workload;
     w.exitCode = s.state === 'completed' || s.state === 'failed' ? s.exitCode : w.exitCode;
     w.message = s.message || w.message;
@@ -272,26 +201,17 @@ export class WorkloadManager {
         }
         continue;
       }
-      this.checkSlo(w, now);
+      this.applySlo(w, now);
     }
   }
 
-  private checkSlo(w: Workload, now: number): void {
-    if (!w.spec.latency || !w.nodeId) return;
-    const est = this.opts.latency.estimateTo(w.nodeId, w.spec.latency.to);
-    if (!est) return;
-    w.rttMs = est.rttMs;
-    w.rttMeasured = est.measured;
-    if (!est.measured || est.rttMs <= w.spec.latency.maxRttMs) {
-      w.sloBreachSinceMs = null;
-      return;
-    }
-    if (w.sloBreachSinceMs === null) {
-      w.sloBreachSinceMs = now;
-      this.opts.onSloViolation?.(w, est.rttMs);
-      this.note(w, `measured RTT ${est.rttMs.toFixed(2)} ms breaks the ${w.spec.latency.maxRttMs} ms SLO`);
-    } else if (now - w.sloBreachSinceMs >= this.sloWindowMs) {
-      const from = w.nodeId;
+  private applySlo(w: Workload, now: number): void {
+    const v = checkSlo(w, this.opts.latency, now, this.sloWindowMs);
+    if (v.kind === 'breached') {
+      this.opts.onSloViolation?.(w, v.rttMs);
+      this.note(w, `measured RTT ${v.rttMs.toFixed(2)} ms breaks the ${w.spec.latency!.maxRttMs} ms SLO`);
+    } else if (v.kind === 'sustained') {
+      const from = w.nodeId!;
       this.unpin(w, `SLO broken for ${this.sloWindowMs} ms on ${from}`);
       w.excluded.push(from);
       this.tryPlace(w, 're-placed after a sustained SLO breach');
@@ -299,7 +219,7 @@ export class WorkloadManager {
   }
 
   private decide(w: Workload): Decision {
-    return place(w.spec, this.index, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, exclude: new Set(w.excluded) });
+    return place(w.spec, this.fleet.index, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, exclude: new Set(w.excluded) });
   }
 
   private tryPlace(w: Workload, why: string): void {
@@ -332,12 +252,11 @@ export class WorkloadManager {
     w.explain = d.explain;
     w.sloBreachSinceMs = null;
     w.nodeLostAtMs = null;
-    this.index.allocate(d.nodeId!, d.acceleratorIndexes, { workload: w.id, priority: w.spec.priority, preemptible: w.spec.preemptible });
-    this.fleetVersion++;
+    this.fleet.reserve(d.nodeId!, d.acceleratorIndexes, holderOf(w));
     this.failedAt.delete(w.id);
     const rtt = d.rttMs === null ? '' : `, RTT ${d.rttMs.toFixed(2)} ms ${d.rttMeasured ? 'measured' : 'estimated'}`;
     this.transition(w, 'placed', `${why}: on ${d.nodeId}${rtt}`);
-    this.dispatch(w);
+    this.send(w);
   }
 
   /** Evicted work goes back in the queue as a new pending workload with the same spec. */
@@ -348,24 +267,12 @@ export class WorkloadManager {
     this.note(v, `re-queued as ${r.workload.id}`);
   }
 
-  private dispatch(w: Workload): void {
-    const nodeId = w.nodeId!;
-    const correlationId = randomUUID();
-    if (w.correlationId) this.byCorrelationId.delete(w.correlationId);
-    w.correlationId = correlationId;
-    this.byCorrelationId.set(correlationId, w.id);
-    this.clearAck(w.id);
-    const timer = setTimeout(() => this.failDispatch(w, `node ${nodeId} did not ack within ${this.ackTimeoutMs} ms`), this.ackTimeoutMs);
-    timer.unref();
-    this.ackTimers.set(w.id, timer);
-    const run = { workloadId: w.id, specJson: JSON.stringify(w.spec), acceleratorIndexes: w.acceleratorIndexes };
-    this.opts.dispatcher.command(nodeId, { action: 'run', run }, correlationId).catch((e: Error) => {
-      this.failDispatch(w, `could not send to ${nodeId}: ${e.message}`);
-    });
+  private send(w: Workload): void {
+    this.dispatch.run(w, (why) => this.failDispatch(w, why));
   }
 
   private failDispatch(w: Workload, why: string): void {
-    this.clearAck(w.id);
+    this.dispatch.clearAck(w.id);
     if (w.state !== 'placed' || !w.nodeId) return;
     const node = w.nodeId;
     w.excluded.push(node);
@@ -375,10 +282,9 @@ export class WorkloadManager {
 
   /** Releases the reservation and sends the workload back to pending. */
   private unpin(w: Workload, why: string): void {
-    this.clearAck(w.id);
+    this.dispatch.clearAck(w.id);
     if (w.nodeId) {
-      this.index.release(w.id, w.nodeId);
-      this.fleetVersion++;
+      this.fleet.release(w.id, w.nodeId);
       if (w.state === 'running' || w.state === 'placed') this.sendStop(w);
     }
     w.nodeId = null;
@@ -388,20 +294,16 @@ export class WorkloadManager {
   }
 
   private sendStop(w: Workload): void {
-    if (!w.nodeId) return;
-    void this.opts.dispatcher.command(w.nodeId, { action: 'stop', stop: { workloadId: w.id, graceMs: 5000 } }).catch(() => undefined);
+    if (w.nodeId) this.dispatch.stop(w.nodeId, w.id);
   }
 
   private transition(w: Workload, state: WorkloadState, reason: string): void {
     w.state = state;
     w.history.push({ state, atMs: this.clock(), reason, nodeId: w.nodeId });
     if (TERMINAL.has(state)) {
-      this.clearAck(w.id);
-      if (w.nodeId) {
-        this.index.release(w.id, w.nodeId);
-        this.fleetVersion++;
-      }
-      if (w.correlationId) this.byCorrelationId.delete(w.correlationId);
+      this.dispatch.clearAck(w.id);
+      if (w.nodeId) this.fleet.release(w.id, w.nodeId);
+      this.dispatch.forget(w);
       this.failedAt.delete(w.id);
     }
     this.opts.log?.info({ workload: w.id, state, node: w.nodeId, reason }, 'workload');
@@ -415,75 +317,35 @@ export class WorkloadManager {
   }
 
   private byCorrelation(id: string): Workload | undefined {
-    const w = this.workloads.get(this.byCorrelationId.get(id) ?? '');
+    const w = this.workloads.get(this.dispatch.workloadFor(id) ?? '');
     return w?.correlationId === id ? w : undefined;
   }
 
   /** What a decision for w depends on besides the clock: the fleet, and the model if it has an SLO. */
   private fitKey(w: Workload): string {
-    return w.spec.latency ? `${this.fleetVersion}:${this.opts.latency.version}` : String(this.fleetVersion);
-  }
-
-  private clearAck(id: string): void {
-    const t = this.ackTimers.get(id);
-    if (t) clearTimeout(t);
-    this.ackTimers.delete(id);
+    return w.spec.latency ? `${this.fleet.version}:${this.opts.latency.version}` : String(this.fleet.version);
   }
 
   snapshot(): Workload[] {
-    return this.list().map((w) => ({ ...w }));
+    return snapshotWorkloads(this.list());
   }
 
   /**
    * Restores workloads after an orchestrator restart. Specs are re-validated; reservations are
-   * re-made as nodes re-announce themselves (nodeChanged), and reconcile() matches what they run.
+   * re-made in the fleet view (applied as nodes re-announce themselves), and reconcile() matches
+   * what they run.
    */
   restore(items: unknown[]): { restored: number; problems: string[] } {
-    const problems: string[] = [];
-    for (const raw of items) {
-      const w = raw as Partial<Workload>;
-      if (typeof w?.id !== 'string' || typeof w.state !== 'string' || !Array.isArray(w.history)) {
-        problems.push('a stored workload without id/state/history was skipped');
-        continue;
-      }
-      const parsed = parseWorkloadSpec(w.input);
-      if (!parsed.ok) {
-        problems.push(`stored workload ${w.id} no longer validates: ${parsed.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
-        continue;
-      }
-      this.workloads.set(w.id, { ...(w as Workload), spec: parsed.spec, correlationId: w.correlationId ?? null, excluded: w.excluded ?? [] });
-      if (w.correlationId) this.byCorrelationId.set(w.correlationId, w.id);
+    const { workloads, problems } = restoreWorkloads(items);
+    for (const w of workloads) {
+      this.workloads.set(w.id, w);
+      this.dispatch.remember(w);
+      if (holdsCapacity(w)) this.fleet.reserve(w.nodeId, w.acceleratorIndexes, holderOf(w));
     }
     return { restored: this.workloads.size, problems };
   }
 
   close(): void {
-    for (const t of this.ackTimers.values()) clearTimeout(t);
-    this.ackTimers.clear();
+    this.dispatch.close();
   }
-}
-
-/** The placement view of a registry node: healthy accelerators with nominal and measured FP16. */
-export function placementNode(n: NodeRecord): PlacementNode {
-  const birth = n.birth!;
-  const measured = new Map<string, number>();
-  for (const r of n.bench?.results ?? []) if (r.fp16.tflops !== undefined) measured.set(r.target, r.fp16.tflops);
-  return {
-    id: n.id,
-    site: n.site,
-    online: n.status === 'online',
-    lastSeenMs: n.lastSeenMs,
-    labels: birth.labels,
-    location: { lat: birth.location.lat, lon: birth.location.lon },
-    accelerators: birth.accelerators
-      .filter((a) => a.health !== 'error')
-      .map((a) => ({
-        index: a.index,
-        vendor: a.vendor,
-        domestic: a.domestic,
-        memoryMib: a.memoryMib,
-        nominalTflops: a.nominal.tflops,
-        measuredTflops: measured.get(`acc:${a.index}`),
-      })),
-  };
 }

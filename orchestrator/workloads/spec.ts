@@ -2,6 +2,7 @@
 // parseWorkloadSpec validates untrusted input (the API body) and resolves class presets.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { RESTART_MODES, RUNNERS, type RunSpec } from '../../protocol/run-spec.ts';
 import { VENDORS, type VendorId } from '../../protocol/vendors.ts';
 import { didYouMean } from '../suggest.ts';
 import type { LatencyTarget } from '../latency/types.ts';
@@ -20,19 +21,41 @@ export const LatencyTargetSchema = Type.Union([
   ),
 ]);
 
+/** The API's description of protocol/run-spec.ts's RunSpec (checked against it below and in tests). */
 export const RunSchema = Type.Object(
   {
-    runner: Literals(['process', 'container', 'simulated'] as const),
+    runner: Literals(RUNNERS),
     command: Type.Optional(Type.String({ minLength: 1 })),
     args: Type.Optional(Type.Array(Type.String())),
     env: Type.Optional(Type.Record(Type.String(), Type.String())),
+    cwd: Type.Optional(Type.String()),
     image: Type.Optional(Type.String({ minLength: 1 })),
     durationMs: Type.Optional(Type.Integer({ minimum: 0 })),
     exitCode: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
-    restart: Type.Optional(Literals(['never', 'on-failure', 'always'] as const)),
+    nominalLoadPct: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+    restart: Type.Optional(
+      Type.Union([
+        Literals(RESTART_MODES),
+        Type.Object(
+          {
+            mode: Type.Optional(Literals(RESTART_MODES)),
+            maxAttempts: Type.Optional(Type.Integer({ minimum: 0 })),
+            initialDelayMs: Type.Optional(Type.Number({ minimum: 0 })),
+            maxDelayMs: Type.Optional(Type.Number({ minimum: 0 })),
+            factor: Type.Optional(Type.Number({ minimum: 1 })),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
   },
   { additionalProperties: false },
 );
+
+// The schema and the wire type describe the same thing: the same fields, each type assignable to the other.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const runSchemaMatchesRunSpec: Same<keyof Static<typeof RunSchema>, keyof RunSpec> & Same<Static<typeof RunSchema>, RunSpec> = true;
+void runSchemaMatchesRunSpec;
 
 export const NeedsSchema = Type.Object(
   {
@@ -74,7 +97,6 @@ export const WorkloadSpecInputSchema = Type.Object(
 );
 
 export type WorkloadSpecInput = Static<typeof WorkloadSpecInputSchema>;
-export type RunSpec = Static<typeof RunSchema>;
 
 export interface Needs {
   accelerators: number;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { decode, encode } from '../../protocol/codec.ts';
 import { nodeTopic } from '../../protocol/topics.ts';
 import type { Fleet } from '../fleet/fleet.ts';
-import type { DistrictId } from '../fleet/geography.ts';
+import type { DistrictId } from '../../orchestrator/geo/city.ts';
 import type { NetworkModel } from '../fleet/network.ts';
 import type { ChaosLink } from './chaos-link.ts';
 import type { PlannedFault } from './timeline.ts';

@@ -12,7 +12,7 @@ import { MemoryStore } from '../../orchestrator/store/store.ts';
 import type { Workload } from '../../orchestrator/workloads/manager.ts';
 import { DEFAULT_TOPIC_ROOT } from '../../protocol/topics.ts';
 import { Fleet } from '../fleet/fleet.ts';
-import { KNOWN_PLACES, SITES, siteById } from '../fleet/geography.ts';
+import { KNOWN_PLACES, SITES, siteById } from '../../orchestrator/geo/city.ts';
 import { NetworkModel, netPointAt, type NetPoint } from '../fleet/network.ts';
 import { buildReport, type SimReport, type Timing } from '../fleet/report.ts';
 import { Rng, deriveSeed } from '../fleet/rng.ts';

@@ -1,7 +1,7 @@
 // The simulated network between fleet points: RTT = fibre propagation over a route-adjusted
 // distance + access latency at both ends + inter-district hops + seeded jitter, with loss,
 // and per-district partitions and degradations injected by the chaos layer.
-import { districtById, haversineKm, type DistrictId, type Site, type SiteKind } from './geography.ts';
+import { districtById, haversineKm, type DistrictId, type Site, type SiteKind } from '../../orchestrator/geo/city.ts';
 import { Rng, deriveSeed } from './rng.ts';
 
 /** Light in fibre: ≈200 km/ms one way, i.e. 5 µs per km (shared with the latency model). */

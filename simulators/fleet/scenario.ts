@@ -5,7 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { FaultSchema } from '../chaos/faults.ts';
-import { DISTRICTS, SITES, SITE_KINDS, type Site, type SiteKind } from './geography.ts';
+import { DISTRICTS, SITES, SITE_KINDS, type Site, type SiteKind } from '../../orchestrator/geo/city.ts';
 import { Rng, deriveSeed } from './rng.ts';
 
 const PackSchema = Type.Object({

@@ -7,6 +7,7 @@
 //   others 0.60–0.70  assumption: younger software stacks than CUDA/ROCm; no public MAMF figures
 import type { Accelerator, BenchResult } from '../../protocol/messages.ts';
 import type { VendorId } from '../../protocol/vendors.ts';
+import { benchTarget } from '../../protocol/targets.ts';
 import type { BenchRequest, BenchSource, BenchSourceRun } from '../../agent/bench-source.ts';
 import { Rng, deriveSeed } from './rng.ts';
 
@@ -45,7 +46,7 @@ export class SimBenchSource implements BenchSource {
     const results: BenchResult[] = [];
     const skipped: string[] = ['cpu: simulated nodes report accelerator figures only'];
     for (const acc of req.accelerators) {
-      const target = `acc:${acc.index}`;
+      const target = benchTarget(acc.index);
       if (req.busy.has(acc.index)) skipped.push(`${target}: busy running a workload`);
       else if (acc.nominal.tflops === undefined) skipped.push(`${target}: nominal FP16 unknown, nothing to derive a simulated figure from`);
       else results.push(this.derive(acc, acc.nominal.tflops, rng));
@@ -59,7 +60,7 @@ export class SimBenchSource implements BenchSource {
     const tflops = round(nominal * ratio, 3);
     const p50 = LAUNCH_MS + LATENCY_FLOP / (tflops * 1e9);
     return {
-      target: `acc:${acc.index}`,
+      target: benchTarget(acc.index),
       backend: 'simulated',
       fp16: { tflops, basis: 'fp16', source: `simulated: ${efficiency} × nominal`, kind: 'measured', weak: false },
       rawTflops: tflops,

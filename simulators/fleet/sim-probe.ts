@@ -9,7 +9,7 @@ import { DEFAULT_PROBE_PORT } from '../../protocol/probe-datagram.ts';
 import type { ProbeRound, ProbeSource, RequestedProbes } from '../../agent/probe-source.ts';
 import { ORCHESTRATOR_TARGET } from '../../agent/probe-source.ts';
 import { rttStats, type ProbeResponderHandle, type RttSample } from '../../agent/probe/index.ts';
-import { LANDMARKS, siteById, type Site } from './geography.ts';
+import { LANDMARKS, siteById, type Site } from '../../orchestrator/geo/city.ts';
 import type { NetPoint, NetworkModel } from './network.ts';
 import { netPointAt } from './network.ts';
 
@@ -43,7 +43,7 @@ export class SimProbeSource implements ProbeSource {
 
   constructor(private readonly opts: SimProbeOptions) {
     const site = siteById(opts.orchestratorSite ?? SIM_ORCHESTRATOR_SITE);
-    if (!site) throw new Error(`orchestrator site "${opts.orchestratorSite}" is not in simulators/fleet/geography.ts`);
+    if (!site) throw new Error(`orchestrator site "${opts.orchestratorSite}" is not in orchestrator/geo/city.ts`);
     this.orchestrator = netPointAt(site, 'orchestrator');
   }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SimBenchSource, SIM_EFFICIENCY } from '../../simulators/fleet/sim-bench.ts';
 import { SimProbeSource, simProbeAddress, simProbeResponder } from '../../simulators/fleet/sim-probe.ts';
 import { DEFAULT_PROBE_PORT } from '../../protocol/probe-datagram.ts';
-import { LANDMARKS, siteById } from '../../simulators/fleet/geography.ts';
+import { LANDMARKS, siteById } from '../../orchestrator/geo/city.ts';
 import { NetworkModel, netPointAt } from '../../simulators/fleet/network.ts';
 import { accelerator } from '../helpers/envelopes.ts';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Orchestrator } from '../../orchestrator/orchestrator.ts';
 import type { Fleet } from '../../simulators/fleet/fleet.ts';
 import { startTestFleet, type TestFleet } from '../helpers/fleet.ts';
-import { LANDMARKS } from '../../simulators/fleet/geography.ts';
+import { LANDMARKS } from '../../orchestrator/geo/city.ts';
 import { validateScenario } from '../../simulators/fleet/scenario.ts';
 import { SIM_EFFICIENCY } from '../../simulators/fleet/sim-bench.ts';
 import { waitFor } from '../helpers/wait.ts';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Orchestrator } from '../../orchestrator/orchestrator.ts';
 import type { Fleet } from '../../simulators/fleet/fleet.ts';
 import { startTestFleet, type TestFleet } from '../helpers/fleet.ts';
-import { KNOWN_PLACES, siteById } from '../../simulators/fleet/geography.ts';
+import { KNOWN_PLACES, siteById } from '../../orchestrator/geo/city.ts';
 import { validateScenario } from '../../simulators/fleet/scenario.ts';
 import { netPointAt } from '../../simulators/fleet/network.ts';
 import { waitFor } from '../helpers/wait.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encode } from '../../protocol/codec.ts';
 import { Ingest } from '../../orchestrator/ingest.ts';
+import { LatencyModel } from '../../orchestrator/latency/model.ts';
 import { Registry } from '../../orchestrator/registry.ts';
 import { BODIES, birth, envelope } from '../helpers/envelopes.ts';
 
@@ -78,5 +79,23 @@ describe('ingest', () => {
     expect(registry.get('node-a')).toMatchObject({ status: 'offline', statusReason: 'silent' });
     ingest.handle(topic('node-a', 'telemetry'), encode(envelope(BODIES[2]!)));
     expect(registry.get('node-a')!.status).toBe('online');
+  });
+
+  it('feeds the latency model: where a node and its site stand (before it is announced online), and the RTTs it measured', () => {
+    const latency = new LatencyModel();
+    const registry = new Registry({ onChange: (c) => seenAtOnline.push(latency.has(c.node.id)) });
+    const seenAtOnline: boolean[] = [];
+    const ingest = new Ingest(ROOT, registry, undefined, {}, latency);
+    const location = { lat: 26.08, lon: 119.3, site: 'fz-gulou-exchange-1', district: 'gulou', siteKind: 'trading-venue' };
+    expect(ingest.handle(topic('node-a', 'birth'), encode(envelope({ body: 'birth', birth: birth({ location }) }))).ok).toBe(true);
+    expect(seenAtOnline).toEqual([true]);
+    expect(latency.estimateTo('node-a', { site: 'fz-gulou-exchange-1' })).toBeDefined();
+    ingest.handle(topic('node-b', 'birth'), encode(envelope({ body: 'birth', birth: birth({ location: { ...location, lat: 26.2 } }) }, { nodeId: 'node-b' })));
+    const rtt = (target: string, targetKind: 'peer' | 'landmark', p50Ms: number, received = 10) => ({ target, targetKind, p50Ms, p90Ms: p50Ms, p99Ms: p50Ms, jitterMs: 0, loss: 0, sent: 10, received, minMs: p50Ms });
+    const report = { windowMs: 60_000, targets: [rtt('node-b:22', 'peer', 3.5), rtt('gone:22', 'peer', 1, 0)] };
+    expect(ingest.handle(topic('node-a', 'latency'), encode(envelope({ body: 'latency', latency: report }))).ok).toBe(true);
+    expect(latency.estimate('node-a', 'node-b')).toMatchObject({ rttMs: 3.5, measured: true });
+    // a target that never answered is no sample
+    expect(latency.has('gone')).toBe(false);
   });
 });

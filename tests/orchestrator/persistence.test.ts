@@ -30,7 +30,7 @@ it('restores nodes as not-yet-heard and workloads with their placement after a r
     const w = (await (await fetch(`${second.httpUrl}/v1/workloads/${sub.workload.id}`)).json()) as { state: string; nodeId: string };
     expect(w).toMatchObject({ state: 'placed', nodeId: 'node-a' });
     // the reservation is back: the node view holds the allocation
-    expect(second.workloads.index.get('node-a')!.accelerators.some((a) => a.allocatedTo?.workload === sub.workload.id)).toBe(true);
+    expect(second.fleet.get('node-a')!.accelerators.some((a) => a.allocatedTo?.workload === sub.workload.id)).toBe(true);
   } finally {
     await second.stop();
   }

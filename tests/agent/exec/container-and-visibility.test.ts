@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { VENDORS, type VendorId } from '../../../protocol/vendors.ts';
 import { buildContainerArgs, detectContainerRuntime } from '../../../agent/exec/container-runner.ts';
 import { VISIBILITY, visibilityEnv } from '../../../agent/exec/visibility.ts';
-import { runSpec } from '../../../agent/exec/types.ts';
+import { execSpec } from '../../../agent/exec/types.ts';
 
 describe('vendor visibility table', () => {
   it('has one documented variable for every vendor protocol/vendors.ts knows', () => {
@@ -42,7 +42,7 @@ describe('vendor visibility table', () => {
 
 describe('container arguments', () => {
   const spec = (vendor: VendorId | '') =>
-    runSpec({ runner: 'container', image: 'registry/infer:1', command: 'serve', args: ['--port', '80'], env: { MODE: 'fast' }, cwd: '/app', vendor });
+    execSpec({ runner: 'container', image: 'registry/infer:1', command: 'serve', args: ['--port', '80'], env: { MODE: 'fast' }, cwd: '/app', vendor });
 
   it('passes NVIDIA GPUs with --gpus on docker and CDI names on podman, without a host-index env', () => {
     expect(buildContainerArgs('docker', spec('nvidia'), [0, 2], 'w1')).toEqual([

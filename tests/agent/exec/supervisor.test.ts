@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WorkloadSupervisor } from '../../../agent/exec/supervisor.ts';
 import { isSameProcessAlive, readProcStat } from '../../../agent/exec/proc.ts';
-import { runSpec, type WorkloadEvent } from '../../../agent/exec/types.ts';
+import { execSpec, type WorkloadEvent } from '../../../agent/exec/types.ts';
 
 let dir: string;
 const pids = new Set<number>();
@@ -56,7 +56,7 @@ describe('WorkloadSupervisor', () => {
   it('restarts a failing process on-failure with exponential backoff, reporting each attempt, then gives up', async () => {
     const { sup, events } = supervisor();
     const restart = { mode: 'on-failure' as const, maxAttempts: 3, initialDelayMs: 40, maxDelayMs: 1_000, factor: 2 };
-    sup.start('w-fail', runSpec({ runner: 'process', command: 'sh', args: ['-c', 'echo boom >&2; exit 1'], restart }), [], 'c1');
+    sup.start('w-fail', execSpec({ runner: 'process', command: 'sh', args: ['-c', 'echo boom >&2; exit 1'], restart }), [], 'c1');
     const final = await until(events, (e) => e.status.state === 'failed');
     const states = events.map((e) => `${e.status.state}:${e.status.attempt}`);
     expect(states).toEqual(['accepted:1', 'running:1', 'restarting:1', 'running:2', 'restarting:2', 'running:3', 'failed:3']);
@@ -73,7 +73,7 @@ describe('WorkloadSupervisor', () => {
 
   it('completes a process that exits 0 and passes env, cwd and the vendor visibility variable', async () => {
     const { sup, events } = supervisor();
-    const spec = runSpec({
+    const spec = execSpec({
       runner: 'process',
       command: 'sh',
       args: ['-c', 'echo "$MLU_VISIBLE_DEVICES $GREETING $(pwd)"'],
@@ -89,7 +89,7 @@ describe('WorkloadSupervisor', () => {
 
   it('stops with SIGTERM to the group and SIGKILLs what ignores it after the grace period', async () => {
     const { sup, events } = supervisor();
-    sup.start('w-stubborn', runSpec({ runner: 'process', command: 'sh', args: ['-c', 'trap "" TERM; while :; do sleep 0.05; done'] }), [], 'c3');
+    sup.start('w-stubborn', execSpec({ runner: 'process', command: 'sh', args: ['-c', 'trap "" TERM; while :; do sleep 0.05; done'] }), [], 'c3');
     const running = await until(events, (e) => e.status.state === 'running');
     await expect(sup.stop('w-stubborn', 300, 'c4')).resolves.toBe(true);
     const stopped = events.at(-1)!;
@@ -100,7 +100,7 @@ describe('WorkloadSupervisor', () => {
 
   it('a process that honours SIGTERM is stopped by it, before the grace runs out', async () => {
     const { sup, events } = supervisor();
-    sup.start('w-polite', runSpec({ runner: 'process', command: 'sleep', args: ['30'] }), [], 'c5');
+    sup.start('w-polite', execSpec({ runner: 'process', command: 'sleep', args: ['30'] }), [], 'c5');
     await until(events, (e) => e.status.state === 'running');
     await sup.stop('w-polite', 5_000);
     expect(events.at(-1)!.status).toMatchObject({ state: 'stopped', message: 'stopped by SIGTERM' });
@@ -144,7 +144,7 @@ describe('WorkloadSupervisor', () => {
 
   it('restarts per policy a workload whose process died while the agent was down', async () => {
     const first = supervisor();
-    first.sup.start('w-died', runSpec({ runner: 'process', command: 'sleep', args: ['30'], restart: { mode: 'always', maxAttempts: 0, initialDelayMs: 10, maxDelayMs: 10, factor: 1 } }), [], 'c6');
+    first.sup.start('w-died', execSpec({ runner: 'process', command: 'sleep', args: ['30'], restart: { mode: 'always', maxAttempts: 0, initialDelayMs: 10, maxDelayMs: 10, factor: 1 } }), [], 'c6');
     const running = await until(first.events, (e) => e.status.state === 'running');
     first.sup.close(); // the agent goes away; the workload keeps running
     process.kill(-running.status.pid, 'SIGKILL');
@@ -159,7 +159,7 @@ describe('WorkloadSupervisor', () => {
 
   it('does not run a redelivered start twice', async () => {
     const { sup, events } = supervisor();
-    const spec = runSpec({ runner: 'process', command: 'sleep', args: ['30'] });
+    const spec = execSpec({ runner: 'process', command: 'sleep', args: ['30'] });
     sup.start('w-once', spec, [], 'c7');
     await until(events, (e) => e.status.state === 'running');
     sup.start('w-once', spec, [], 'c8');
@@ -170,7 +170,7 @@ describe('WorkloadSupervisor', () => {
 
   it('runs simulated workloads on the clock and resumes them after a restart with the time left', async () => {
     const { sup } = supervisor();
-    sup.start('w-sim', runSpec({ runner: 'simulated', durationMs: 150, exitCode: 3, nominalLoadPct: 40, restart: { mode: 'never', maxAttempts: 0, initialDelayMs: 0, maxDelayMs: 0, factor: 1 } }), [], 'c9');
+    sup.start('w-sim', execSpec({ runner: 'simulated', durationMs: 150, exitCode: 3, nominalLoadPct: 40, restart: { mode: 'never', maxAttempts: 0, initialDelayMs: 0, maxDelayMs: 0, factor: 1 } }), [], 'c9');
     expect(sup.simulatedLoadPct()).toBe(40);
     sup.close();
     const again = supervisor();
@@ -186,7 +186,7 @@ describe('WorkloadSupervisor', () => {
     sups.push(sup);
     const events: WorkloadEvent[] = [];
     sup.on('event', (e) => events.push(e));
-    sup.start('w-ctr', runSpec({ runner: 'container', image: 'busybox', command: 'true' }), [0], 'c10');
+    sup.start('w-ctr', execSpec({ runner: 'container', image: 'busybox', command: 'true' }), [0], 'c10');
     const failed = await until(events, (e) => e.status.state === 'failed', 2_000);
     expect(failed.status.message).toMatch(/neither docker nor podman is on PATH/);
     expect(events.map((e) => e.status.state)).toEqual(['accepted', 'failed']);
@@ -194,7 +194,7 @@ describe('WorkloadSupervisor', () => {
 
   it('rejects a malformed spec with the reason instead of running it', () => {
     const { sup, events } = supervisor();
-    sup.start('w-bad', runSpec({ runner: 'process', command: 'true', vendor: 'acme' as never }), [], 'c11');
+    sup.start('w-bad', execSpec({ runner: 'process', command: 'true', vendor: 'acme' as never }), [], 'c11');
     expect(events[0]!.status).toMatchObject({ state: 'failed' });
     expect(events[0]!.status.message).toContain('"acme" is not a known vendor id');
   });

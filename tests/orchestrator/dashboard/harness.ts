@@ -5,7 +5,7 @@ import type { Orchestrator } from '../../../orchestrator/orchestrator.ts';
 import type { Fleet } from '../../../simulators/fleet/fleet.ts';
 import { startTestFleet } from '../../helpers/fleet.ts';
 import { validateScenario } from '../../../simulators/fleet/scenario.ts';
-import { KNOWN_PLACES } from '../../../simulators/fleet/geography.ts';
+import { KNOWN_PLACES } from '../../../orchestrator/geo/city.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 export const SCENARIO = validateScenario({

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { dashboardPlugin } from '../../../orchestrator/dashboard/plugin.ts';
-import { DISTRICTS, SITES } from '../../../simulators/fleet/geography.ts';
+import { DISTRICTS, SITES } from '../../../orchestrator/geo/city.ts';
 import { nodeTopic } from '../../../protocol/topics.ts';
 import { authPlugin, issueApiToken, parseTokenLines } from '../../../orchestrator/api/auth.ts';
 import { Orchestrator } from '../../../orchestrator/orchestrator.ts';

@@ -1,7 +1,10 @@
 // The workload lifecycle against a registry of nodes and a dispatcher that records commands
-// (the MQTT path is covered end to end in tests/e2e/workloads.test.ts).
+// (the MQTT path is covered end to end in tests/e2e/workloads.test.ts). As in the orchestrator, the
+// fleet view follows node changes and ingest feeds the latency model where nodes stand.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CommandAction } from '../../../protocol/messages.ts';
+import { FleetView } from '../../../orchestrator/fleet/view.ts';
+import { Ingest } from '../../../orchestrator/ingest.ts';
 import { LatencyModel } from '../../../orchestrator/latency/model.ts';
 import { Registry, type NodeRecord } from '../../../orchestrator/registry.ts';
 import { WorkloadManager } from '../../../orchestrator/workloads/manager.ts';
@@ -17,6 +20,8 @@ function setup(opts: { ackTimeoutMs?: number; sloWindowMs?: number } = {}) {
   const now = { t: 1_000_000 };
   const registry = new Registry({ clock: () => now.t });
   const latency = new LatencyModel();
+  const ingest = new Ingest('banyan/v1', registry, undefined, {}, latency);
+  const fleet = new FleetView();
   const sent: Sent[] = [];
   const manager = new WorkloadManager({
     dispatcher: {
@@ -25,11 +30,17 @@ function setup(opts: { ackTimeoutMs?: number; sloWindowMs?: number } = {}) {
         return correlationId;
       },
     },
+    fleet,
     latency,
     clock: () => now.t,
     ackTimeoutMs: opts.ackTimeoutMs ?? 60_000,
     sloWindowMs: opts.sloWindowMs ?? 10_000,
   });
+  /** What the orchestrator does when the registry says a node changed. */
+  const changed = (n: NodeRecord) => {
+    fleet.update(n);
+    manager.nodeChanged(n);
+  };
   const addNode = (id: string, site: string, lat: number, lon: number, accs = 2, vendor = 'huawei'): NodeRecord => {
     const n = registry.touch(id, site, 's');
     registry.setBirth(
@@ -39,7 +50,8 @@ function setup(opts: { ackTimeoutMs?: number; sloWindowMs?: number } = {}) {
         accelerators: Array.from({ length: accs }, (_, index) => accelerator({ index, vendor, domestic: vendor !== 'nvidia' })),
       }),
     );
-    manager.nodeChanged(n);
+    ingest.locate(n);
+    changed(n);
     return n;
   };
   const ack = (s: Sent, nodeId = s.nodeId, state: 'running' | 'failed' | 'completed' = 'running') =>
@@ -48,7 +60,7 @@ function setup(opts: { ackTimeoutMs?: number; sloWindowMs?: number } = {}) {
       kind: 'workload',
       workload: { workloadId: s.action.action === 'run' ? s.action.run.workloadId : '', state, exitCode: state === 'failed' ? 1 : 0, pid: 42, message: '', attempt: 1, outputTail: '' },
     });
-  return { now, registry, latency, manager, sent, addNode, ack };
+  return { now, registry, latency, fleet, manager, sent, addNode, changed, ack };
 }
 
 const trading = (site: string, extra: Record<string, unknown> = {}) => ({
@@ -77,7 +89,7 @@ describe('workload manager', () => {
     expect(r.workload).toMatchObject({ state: 'placed', nodeId: 'near', acceleratorIndexes: [0] });
     expect(s.sent).toHaveLength(1);
     expect(s.sent[0]!.action.action).toBe('run');
-    expect(s.manager.index.get('near')!.accelerators[0]!.allocatedTo?.workload).toBe(r.workload.id);
+    expect(s.fleet.get('near')!.accelerators[0]!.allocatedTo?.workload).toBe(r.workload.id);
     s.ack(s.sent[0]!);
     expect(s.manager.get(r.workload.id)!.state).toBe('running');
     expect(s.manager.get(r.workload.id)!.history.map((h) => h.state)).toEqual(['pending', 'placed', 'running']);
@@ -123,7 +135,7 @@ describe('workload manager', () => {
     expect(w.nodeId).not.toBe(first);
     expect(w.history.some((h) => h.reason.includes('did not ack'))).toBe(true);
     // the silent node's reservation was released
-    expect(s.manager.index.get(first)!.accelerators.every((a) => !a.allocatedTo)).toBe(true);
+    expect(s.fleet.get(first)!.accelerators.every((a) => !a.allocatedTo)).toBe(true);
   });
 
   it('re-places a `replace` workload after its node is lost past grace, and keeps a `keep` one', () => {
@@ -137,7 +149,7 @@ describe('workload manager', () => {
     expect([rep.workload.nodeId, keep.workload.nodeId]).toEqual(['a', 'a']);
     s.addNode('b', 'site-a', 26.0001, 119.3001, 2);
     s.registry.setStatus(a, 'offline', 'will');
-    s.manager.nodeChanged(a);
+    s.changed(a);
     s.now.t += 4_999;
     s.manager.tick();
     expect(s.manager.get(rep.workload.id)!.nodeId).toBe('a'); // still inside trading's 5 s grace
@@ -165,7 +177,7 @@ describe('workload manager', () => {
     const first = r.workload.nodeId!;
     const firstRec = first === 'a' ? a : s.registry.get('b')!;
     s.registry.setStatus(firstRec, 'offline', 'will');
-    s.manager.nodeChanged(firstRec);
+    s.changed(firstRec);
     s.now.t += 6000;
     s.manager.tick();
     const w = s.manager.get(r.workload.id)!;
@@ -216,10 +228,10 @@ describe('workload manager', () => {
     s.addNode('c', 'site-c', 26.2, 119.5, 1);
     expect(s.manager.move(r.workload.id, 'c')).toMatchObject({ ok: true });
     expect(s.manager.get(r.workload.id)!.nodeId).toBe('c');
-    expect(s.manager.index.get('a')!.accelerators[0]!.allocatedTo).toBeUndefined();
+    expect(s.fleet.get('a')!.accelerators[0]!.allocatedTo).toBeUndefined();
     s.manager.stop(r.workload.id);
     expect(s.manager.get(r.workload.id)!.state).toBe('stopped');
-    expect(s.manager.index.get('c')!.accelerators[0]!.allocatedTo).toBeUndefined();
+    expect(s.fleet.get('c')!.accelerators[0]!.allocatedTo).toBeUndefined();
   });
 
   it('preempts batch work for a latency-critical workload when nothing else fits, and re-queues it', () => {
@@ -250,9 +262,9 @@ describe('workload manager', () => {
     const out = s2.manager.restore([...stored, { junk: true }]);
     expect(out.restored).toBe(1);
     expect(out.problems).toHaveLength(1);
-    s2.manager.nodeChanged(n);
+    s2.changed(n);
     expect(s2.manager.get(r.workload.id)).toMatchObject({ state: 'running', nodeId: 'a' });
-    expect(s2.manager.index.get('a')!.accelerators.find((a) => a.allocatedTo)?.allocatedTo?.workload).toBe(r.workload.id);
+    expect(s2.fleet.get('a')!.accelerators.find((a) => a.allocatedTo)?.allocatedTo?.workload).toBe(r.workload.id);
     s2.manager.close();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NetworkModel, netPointAt } from '../../../simulators/fleet/network.ts';
-import { DISTRICTS, SITES, districtById, haversineKm, siteById } from '../../../simulators/fleet/geography.ts';
+import { DISTRICTS, SITES, districtById, haversineKm, siteById } from '../../../orchestrator/geo/city.ts';
 
 const at = (id: string) => netPointAt(siteById(id)!);
 

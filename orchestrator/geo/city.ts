@@ -1,7 +1,10 @@
-// Fuzhou's geography for the simulated fleet: the 12 county-level districts and named edge sites
-// of the kinds the city plan names (smart-factory pilots, grid, finance, cloud gaming, government
-// compute). Coordinates are WGS-84; district centres are the district government seats, rounded
+// Fuzhou's geography, the city the orchestrator serves: the 12 county-level districts and named
+// edge sites of the kinds the city plan names (smart-factory pilots, grid, finance, cloud gaming,
+// government compute). The dashboard draws its map from it, the orchestrator knows its sites as
+// places before any node stands there, and the simulated fleet stands its nodes on it. Coordinates are WGS-84; district centres are the district government seats, rounded
 // to ~0.005° (≈500 m), and each site lies within a few km of its district's built-up area.
+
+import type { KnownPlace } from './place.ts';
 
 export type DistrictId =
   | 'gulou' | 'taijiang' | 'cangshan' | 'jinan' | 'mawei' | 'changle'
@@ -130,10 +133,10 @@ export function sitesOfKind(kind: SiteKind): Site[] {
 export const LANDMARKS: readonly Site[] = SITES.filter((s) => s.landmark);
 
 /** Great-circle distance (haversine) in km; one implementation shared with the latency model. */
-export { haversineKm } from '../../orchestrator/latency/geo.ts';
+export { haversineKm } from '../latency/geo.ts';
 
 /** Every site as a place the orchestrator's latency model knows before any node stands there. */
-export const KNOWN_PLACES: readonly { kind: 'landmark' | 'site'; id: string; lat: number; lon: number }[] = SITES.map((s) => ({
+export const KNOWN_PLACES: readonly KnownPlace[] = SITES.map((s) => ({
   kind: s.landmark ? 'landmark' : 'site',
   id: s.id,
   lat: s.lat,

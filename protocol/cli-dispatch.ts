@@ -1,7 +1,8 @@
-// Sub-command dispatch shared by `banyan` (cli.ts) and the edge agent's bundle
-// (agent/cli/main.ts): the help listing, --version, unknown commands, the exit codes for usage
-// errors, and a reader that goes away (`banyan nodes --json | head -c 10`).
-import { BANYAN_VERSION } from './protocol/version.ts';
+// Sub-command dispatch shared by `banyan` (cli.ts), the edge agent's bundle (agent/cli/main.ts) and
+// the orchestrator's own entry (orchestrator/cli/main.ts): the help listing, --version, unknown
+// commands, the exit codes for usage errors, and a reader that goes away
+// (`banyan nodes --json | head -c 10`). In protocol/ because agent and orchestrator share nothing else.
+import { BANYAN_VERSION } from './version.ts';
 
 export type Command = { summary: string; run: (argv: string[]) => Promise<number> };
 

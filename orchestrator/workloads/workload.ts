@@ -1,0 +1,71 @@
+// One workload's record: its state, where it is pinned, and every transition with its reason.
+// pending → placed → running → (completed | failed | stopped | evicted).
+import { randomUUID } from 'node:crypto';
+import type { Allocation, Decision } from '../placement/types.ts';
+import type { WorkloadSpec } from './spec.ts';
+
+export type WorkloadState = 'pending' | 'placed' | 'running' | 'completed' | 'failed' | 'stopped' | 'evicted';
+export const TERMINAL: ReadonlySet<WorkloadState> = new Set(['completed', 'failed', 'stopped', 'evicted']);
+
+export interface Transition {
+  state: WorkloadState;
+  atMs: number;
+  reason: string;
+  nodeId: string | null;
+}
+
+export interface Workload {
+  id: string;
+  /** What the client sent, kept so a restart re-validates it with the current rules. */
+  input: unknown;
+  spec: WorkloadSpec;
+  state: WorkloadState;
+  nodeId: string | null;
+  acceleratorIndexes: number[];
+  rttMs: number | null;
+  rttMeasured: boolean;
+  correlationId: string | null;
+  createdAtMs: number;
+  history: Transition[];
+  explain: Decision['explain'] | null;
+  /** When its node was lost (orchestrator clock); null while the node is fine. */
+  nodeLostAtMs: number | null;
+  /** Since when measured RTT has broken the SLO; null while it holds. */
+  sloBreachSinceMs: number | null;
+  /** Nodes that did not ack a dispatch in time: skipped when re-placing. */
+  excluded: string[];
+  exitCode: number | null;
+  message: string;
+}
+
+export function newWorkload(input: unknown, spec: WorkloadSpec, nowMs: number): Workload {
+  return {
+    id: `w-${randomUUID().slice(0, 12)}`,
+    input,
+    spec,
+    state: 'pending',
+    nodeId: null,
+    acceleratorIndexes: [],
+    rttMs: null,
+    rttMeasured: false,
+    correlationId: null,
+    createdAtMs: nowMs,
+    history: [{ state: 'pending', atMs: nowMs, reason: 'submitted', nodeId: null }],
+    explain: null,
+    nodeLostAtMs: null,
+    sloBreachSinceMs: null,
+    excluded: [],
+    exitCode: null,
+    message: '',
+  };
+}
+
+/** Who holds the accelerators a workload is pinned to, as the fleet view records it. */
+export function holderOf(w: Workload): Allocation {
+  return { workload: w.id, priority: w.spec.priority, preemptible: w.spec.preemptible };
+}
+
+/** Pinned to a node (placed or running): it holds a reservation there. */
+export function holdsCapacity(w: Workload): w is Workload & { nodeId: string } {
+  return w.nodeId !== null && !TERMINAL.has(w.state);
+}
