@@ -92,7 +92,7 @@ describe('ingest', () => {
     expect(latency.estimateTo('node-a', { site: 'fz-gulou-exchange-1' })).toBeDefined();
     ingest.handle(topic('node-b', 'birth'), encode(envelope({ body: 'birth', birth: birth({ location: { ...location, lat: 26.2 } }) }, { nodeId: 'node-b' })));
     const rtt = (target: string, targetKind: 'peer' | 'landmark', p50Ms: number, received = 10) => ({ target, targetKind, p50Ms, p90Ms: p50Ms, p99Ms: p50Ms, jitterMs: 0, loss: 0, sent: 10, received, minMs: p50Ms });
-    const report = { windowMs: 60_000, targets: [rtt('node-b:22', 'peer', 3.5), rtt('gone:22', 'peer', 1, 0)] };
+    const report = { windowMs: 60_000, targets: [rtt('node-b', 'peer', 3.5), rtt('gone', 'peer', 1, 0)] };
     expect(ingest.handle(topic('node-a', 'latency'), encode(envelope({ body: 'latency', latency: report }))).ok).toBe(true);
     expect(latency.estimate('node-a', 'node-b')).toMatchObject({ rttMs: 3.5, measured: true });
     // a target that never answered is no sample
