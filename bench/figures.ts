@@ -16,3 +16,21 @@ export function median(xs: readonly number[]): number {
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
+
+/**
+ * How long bench/run.ts lets a module run (its own child process) unless the module exports its
+ * own `budgetMs`; past it, the module is killed and reported as failed, its figures left out.
+ */
+export const DEFAULT_MODULE_BUDGET_MS = 150_000;
+
+/** A module's child process to bench/run.ts. */
+export type ModuleMessage =
+  | { kind: 'budget'; ms: number }
+  | { kind: 'figures'; figures: unknown[] }
+  | { kind: 'error'; message: string };
+
+/** A figure as the convention has it, with a finite value: NaN or Infinity is no measurement. */
+export function isFigure(f: unknown): f is Figure {
+  const o = f as Partial<Figure> | null;
+  return typeof o?.name === 'string' && typeof o.value === 'number' && Number.isFinite(o.value) && typeof o.unit === 'string' && typeof o.note === 'string';
+}
