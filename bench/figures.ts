@@ -23,6 +23,18 @@ export function median(xs: readonly number[]): number {
  */
 export const DEFAULT_MODULE_BUDGET_MS = 150_000;
 
+/** Set by bench/run.ts for each module: the time the whole run has left for it. */
+export const LEFT_MS_ENV = 'BANYAN_BENCH_LEFT_MS';
+
+/**
+ * What a module may really spend: its declared budget, or less when the run has less left. A
+ * module with several parts uses it to skip the parts that cannot finish, keeping the rest.
+ */
+export function effectiveBudgetMs(declaredMs: number, env: NodeJS.ProcessEnv = process.env): number {
+  const left = Number(env[LEFT_MS_ENV]);
+  return left > 0 ? Math.min(declaredMs, left) : declaredMs;
+}
+
 /** A module's child process to bench/run.ts. */
 export type ModuleMessage =
   | { kind: 'budget'; ms: number }
