@@ -10,8 +10,8 @@
 // This machine's environment sets OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for old OpenBLAS builds; they
 // pin a current one to its AVX2 kernel. As the environment's notes say, this command alone unsets
 // both (the agent itself keeps whatever its environment says) and the note names the kernel run.
-import { availableParallelism } from 'node:os';
 import { cpuBackend } from '../agent/bench/cpu/backend.ts';
+import { allowedCpus } from '../agent/bench/cpu/cores.ts';
 import { cpuPeak, readCpuFacts } from '../agent/bench/cpu/peak.ts';
 import { cpuTarget } from '../agent/bench/run.ts';
 import { torchBackend } from '../agent/bench/torch/backend.ts';
@@ -28,7 +28,7 @@ export const budgetMs = 120_000;
 export default async function cpuBench(): Promise<Figure[]> {
   const target = await cpuTarget();
   const facts = await readCpuFacts();
-  const cores = availableParallelism();
+  const cores = (await allowedCpus()).count;
   const peak = cpuPeak(facts, cores);
   const env = { ...process.env };
   const unset = KERNEL_VARS.filter((v) => env[v] !== undefined).map((v) => `${v}=${env[v]}`);

@@ -2,12 +2,12 @@
 // where a Python has one (the vector units at work), else, as a labelled last resort, the JS
 // kernel in forked worker processes (each with a JIT, even under a --jitless agent), which times
 // V8's scalar loop at a few % of the peak. Converted to FP16-eq by the protocol rule (fp32×2, weak).
-import { availableParallelism } from 'node:os';
 import type { BenchResult } from '../../../protocol/messages.ts';
 import { toFp16Eq } from '../../../protocol/fp16.ts';
 import { quantile } from '../../probe/stats.ts';
 import { ratioTo, roundTo } from '../flops.ts';
 import { BenchError, type BenchBackend, type BenchRunOptions, type BenchTarget } from '../types.ts';
+import { allowedCpus } from './cores.ts';
 import { measureCpuGemm } from './measure.ts';
 import { findNumpyPython, measureNumpyGemm, numpyKernelLabel, type NumpyInfo } from './numpy.ts';
 import { cpuPeak, readCpuFacts, type CpuFacts } from './peak.ts';
@@ -28,7 +28,7 @@ export interface CpuBackendOptions {
   /** JS kernel: throughput matrix size (multiple of 4). */
   n?: number;
   latencyN?: number;
-  /** Logical CPUs to use (JS worker processes, numpy BLAS threads); default all the agent may use. */
+  /** Logical CPUs to use (JS worker processes, numpy BLAS threads); default all the agent may use (./cores.ts). */
   workers?: number;
   rounds?: number;
   /** For tests and odd hosts; read from /proc/cpuinfo and cpufreq otherwise. */
@@ -64,7 +64,7 @@ export function cpuBackend(config: CpuBackendOptions = {}): BenchBackend {
     async run(target: BenchTarget, opts: BenchRunOptions): Promise<BenchResult> {
       if (target.kind !== 'cpu') throw new BenchError('unavailable', 'the cpu backend measures the host CPU only');
       const started = Date.now();
-      const workers = config.workers ?? availableParallelism();
+      const workers = config.workers ?? (await allowedCpus()).count;
       const facts = config.facts ?? (await readCpuFacts());
       const c = await choose();
       if ('unavailable' in c) throw new BenchError('unavailable', c.unavailable);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { allowedCpus } from '../../../agent/bench/cpu/cores.ts';
 import { cpuPeak, fp32FlopsPerCycle, parseCpuinfo, readCpuFacts } from '../../../agent/bench/cpu/peak.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/bench/${name}`, import.meta.url), 'utf8');
@@ -72,5 +73,19 @@ describe('parseCpuinfo + cpuPeak', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('allowedCpus', () => {
+  const root = (name: string) => fileURLToPath(new URL(`../../fixtures/bench/${name}/`, import.meta.url));
+
+  it('caps the affinity by a container CPU quota (cgroup v2 cpu.max, rounded up)', async () => {
+    expect(await allowedCpus({ root: root('sysroot-cgroup2-2cpus'), affinity: 64 })).toEqual({ count: 2, source: 'cgroup quota 150000/100000' });
+    expect(await allowedCpus({ root: root('sysroot-cgroup2-2cpus'), affinity: 1 })).toEqual({ count: 1, source: 'affinity' });
+  });
+
+  it('keeps the affinity when there is no quota (cgroup v1 quota -1) or no cgroup files', async () => {
+    expect(await allowedCpus({ root: root('sysroot-cgroup1-nolimit'), affinity: 8 })).toEqual({ count: 8, source: 'affinity' });
+    expect(await allowedCpus({ root: root('sysroot-zen5-cpufreq'), affinity: 4 })).toEqual({ count: 4, source: 'affinity' });
   });
 });
