@@ -10,6 +10,7 @@
 // This machine's environment sets OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for old OpenBLAS builds; they
 // pin a current one to its AVX2 kernel. As the environment's notes say, this command alone unsets
 // both (the agent itself keeps whatever its environment says) and the note names the kernel run.
+import { loadavg } from 'node:os';
 import { cpuBackend } from '../agent/bench/cpu/backend.ts';
 import { allowedCpus } from '../agent/bench/cpu/cores.ts';
 import { cpuPeak, readCpuFacts } from '../agent/bench/cpu/peak.ts';
@@ -34,6 +35,9 @@ export default async function cpuBench(): Promise<Figure[]> {
   const unset = KERNEL_VARS.filter((v) => env[v] !== undefined).map((v) => `${v}=${env[v]}`);
   for (const v of KERNEL_VARS) delete env[v];
 
+  // A shared machine's other work starves a multi-threaded BLAS (its threads wait for each other):
+  // the note carries the load the figure was taken under.
+  const load = loadavg()[0]!.toFixed(1);
   const best = await runs(cpuBackend({ env }), target);
   const jsRuns = await runs(cpuBackend({ kernel: 'js' }), target);
   const last = best[best.length - 1]!;
@@ -44,7 +48,7 @@ export default async function cpuBench(): Promise<Figure[]> {
       name: 'bench.cpu.gflops',
       value: gflops,
       unit: 'GFLOPS',
-      note: `median of ${RUNS} runs; kernel ${kernelOf(last)}${unset.length ? ` (${unset.join(' ')} unset for this run)` : ''}; ${last.shape}; ${cores} logical CPUs, ${target.model}`,
+      note: `median of ${RUNS} runs; kernel ${kernelOf(last)}${unset.length ? ` (${unset.join(' ')} unset for this run)` : ''}; ${last.shape}; ${cores} logical CPUs, ${target.model}; load average ${load} at the start`,
     },
   ];
   if (peak) {
