@@ -12,6 +12,7 @@ import pino from 'pino';
 import { effectiveBudgetMs, type Figure } from './figures.ts';
 
 const ROLE = 'BANYAN_SIM_BENCH_NODES';
+const STATE_ENV = 'BANYAN_SIM_BENCH_STATE';
 const TELEMETRY_MS = 30_000;
 const PROBE_MS = 60_000;
 const WINDOW_MS = 60_000;
@@ -55,9 +56,8 @@ async function measure(nodes: number): Promise<Measured> {
     places: [...KNOWN_PLACES],
   });
   const catalog = await loadCatalog();
-  const stateRoot = mkdtempSync(join(existsShm() ? '/dev/shm' : tmpdir(), 'banyan-simbench-'));
-  // This process ends right after it measured, agents still running: their state goes at exit.
-  process.once('exit', () => rmSync(stateRoot, { recursive: true, force: true }));
+  // Made and removed by the parent, which outlives this process however it ends.
+  const stateRoot = process.env[STATE_ENV]!;
   {
     gc();
     const baseRssMb = process.memoryUsage().rss / 2 ** 20;
@@ -182,11 +182,23 @@ export default async function simBench(): Promise<Figure[]> {
       continue;
     }
     let m: Measured;
+    // The agents' state dirs (in /dev/shm where there is one) go whatever ends the child, and
+    // when the runner stops this module too (SIGTERM, then SIGKILL after a grace).
+    const stateRoot = mkdtempSync(join(existsShm() ? '/dev/shm' : tmpdir(), 'banyan-simbench-'));
+    const cleanup = () => rmSync(stateRoot, { recursive: true, force: true });
+    const onTerm = () => {
+      cleanup();
+      process.exit(143);
+    };
+    process.once('SIGTERM', onTerm);
     try {
-      m = await runChild<Measured>(fileURLToPath(import.meta.url), { [ROLE]: String(n) }, 16_384, leftMs);
+      m = await runChild<Measured>(fileURLToPath(import.meta.url), { [ROLE]: String(n), [STATE_ENV]: stateRoot }, 16_384, leftMs);
     } catch (e) {
       failed.push(`${label} failed: ${(e as Error).message}`);
       continue;
+    } finally {
+      process.off('SIGTERM', onTerm);
+      cleanup();
     }
     upSPerNode = m.startS / n;
     const note = `${n} agents in one process over the in-process transport, telemetry every ${TELEMETRY_MS / 1000} s, probes every ${PROBE_MS / 1000} s; orchestrator included; up in ${m.startS.toFixed(0)} s`;
