@@ -11,6 +11,8 @@ import { DEFAULT_MODULE_BUDGET_MS, isFigure, LEFT_MS_ENV, type Figure, type Modu
 const MIN_MODULE_MS = 10_000;
 /** After SIGTERM, how long a module's process group has before SIGKILL. */
 const KILL_GRACE_MS = 3000;
+/** After a module's process exits, how long its pipes may stay open (held by an escaped child). */
+const EXIT_GRACE_MS = 5000;
 const CHILD = fileURLToPath(new URL('./run-module.ts', import.meta.url));
 
 export interface Outcome {
@@ -104,11 +106,22 @@ function runModule(path: string, file: string, leftMs: number, defaultBudgetMs: 
       }
     });
     child.on('error', (e) => (error ??= `could not start: ${e.message}`));
-    child.on('close', (code, signal) => {
+    let settled = false;
+    child.on('exit', () => {
+      // Whatever the module started and left running goes with it, and with them the pipes they
+      // inherited; one that escaped the group (its own session) must not hold the run: stop waiting.
+      killGroup(child, 'SIGKILL');
+      setTimeout(() => {
+        child.stderr!.destroy();
+        finish(child.exitCode, child.signalCode);
+      }, EXIT_GRACE_MS).unref();
+    });
+    child.on('close', (code, signal) => finish(code, signal));
+    function finish(code: number | null, signal: NodeJS.Signals | null) {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       running.delete(child);
-      // Whatever the module started and left running goes with it.
-      killGroup(child, 'SIGKILL');
       const ms = Date.now() - started;
       if (timedOut !== undefined) {
         resolve({ file, status: 'failed', ms, figures: [], reason: `timed out: no result within its ${Math.round(timedOut / 1000)} s limit` });
@@ -118,7 +131,7 @@ function runModule(path: string, file: string, leftMs: number, defaultBudgetMs: 
         const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
         resolve({ file, status: 'failed', ms, figures: [], reason: `${how}${error ? `: ${error}` : lastError(stderrTail)}` });
       }
-    });
+    }
   });
 }
 

@@ -62,4 +62,17 @@ describe('bench runner', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['failed', 'skipped']);
     expect(outcomes[1]!.reason).toMatch(/not started: the run's 10 s budget is spent/);
   });
+
+  it('takes the figures of a module whose escaped child still holds its stderr', async () => {
+    const pidFile = join(scratch, 'escaped.pid');
+    process.env.BANYAN_TEST_PIDFILE = pidFile;
+    try {
+      const outcomes = await runBench({ dir, files: ['escaped.bench.ts'], totalBudgetMs: 120_000, defaultBudgetMs: 25_000, stderr: () => {} });
+      expect(outcomes).toMatchObject([{ status: 'ok', figures: [{ name: 'test.escaped', value: 2 }] }]);
+    } finally {
+      delete process.env.BANYAN_TEST_PIDFILE;
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
 });
