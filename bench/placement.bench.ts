@@ -18,6 +18,8 @@ const PEERS_PER_NODE = 8;
 const TIMED = 5_000;
 const WARMUP = 500;
 const PRELOAD_SHARE = 0.5;
+/** bench/run.ts's limit: the 100k fleet's model fit is most of it; over 150 s on the shared 2-core machine under load. */
+export const budgetMs = 240_000;
 
 /** Class mix of the city plan, each aimed at the kind of site it serves. */
 const MIX: readonly { cls: WorkloadClass; share: number; to: SiteKind | null; accelerators: [number, number] }[] = [

@@ -35,8 +35,8 @@ export function defaultCachePath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'banyan', 'bench-results.json');
 }
 
-export function cacheKey(target: BenchTarget, backend: BackendName): string {
-  return `${target.id}|${backend}|${driverKey(target)}`;
+export function cacheKey(target: BenchTarget, backend: BackendName, tag?: string): string {
+  return `${target.id}|${backend}|${driverKey(target)}${tag ? `|${tag}` : ''}`;
 }
 
 export class BenchCache {
@@ -68,12 +68,12 @@ export class BenchCache {
     return new BenchCache(path, new Map(Object.entries(json.entries) as [string, BenchResult][]));
   }
 
-  get(target: BenchTarget, backend: BackendName): BenchResult | undefined {
-    return this.entries.get(cacheKey(target, backend));
+  get(target: BenchTarget, backend: BackendName, tag?: string): BenchResult | undefined {
+    return this.entries.get(cacheKey(target, backend, tag));
   }
 
-  set(target: BenchTarget, backend: BackendName, result: BenchResult): void {
-    this.entries.set(cacheKey(target, backend), result);
+  set(target: BenchTarget, backend: BackendName, result: BenchResult, tag?: string): void {
+    this.entries.set(cacheKey(target, backend, tag), result);
   }
 
   /** Written to a temporary file and renamed, so a crash never leaves half a cache. */

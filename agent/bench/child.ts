@@ -95,3 +95,15 @@ function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
     // Already gone.
   }
 }
+
+/** A benchmark script's stderr progress line: {"progress": 0.4, "phase": "throughput"}. */
+export function parseProgress(line: string): { phase: string; fraction: number } | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const o = JSON.parse(line) as { progress?: unknown; phase?: unknown };
+    if (typeof o.progress === 'number' && typeof o.phase === 'string') return { phase: o.phase, fraction: Math.min(1, Math.max(0, o.progress)) };
+  } catch {
+    // Not a progress line: Python warnings also go to stderr.
+  }
+  return undefined;
+}

@@ -35,6 +35,8 @@ export interface BenchBackend {
   /** Whether this backend can measure the target on this node, and if not, why. */
   available(target: BenchTarget): Promise<Availability>;
   run(target: BenchTarget, opts: BenchRunOptions): Promise<BenchResult>;
+  /** What else a cached result depends on (the cpu backend's kernel): a new tag measures again. */
+  cacheTag?(target: BenchTarget): Promise<string>;
 }
 
 export type BenchErrorCode = 'aborted' | 'timeout' | 'bad_output' | 'failed' | 'unavailable';

@@ -156,7 +156,8 @@ function table(outcomes: BenchOutcome[]): string {
       String(r.latencyP50Ms),
       String(r.latencyP99Ms),
       r.ratioToNominal ? `${(r.ratioToNominal * 100).toFixed(1)}%` : 'n/a',
-      r.shape,
+      // Which kernel measured: numpy's BLAS and the JS last resort differ 30-100x on one CPU.
+      r.versions.kernel ? `[${r.versions.kernel}] ${r.shape}` : r.shape,
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

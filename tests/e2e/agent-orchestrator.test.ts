@@ -197,7 +197,7 @@ describe('bench and latency reports', () => {
     const bench = new NodeBenchSource({
       budgetMs: 4000,
       cachePath: `${state.dir}/bench-results.json`,
-      backends: [commandBackend({ argv: ['sh', '-c', `echo '${result}'`] }), cpuBackend({ n: 96, latencyN: 32, rounds: 2, workers: 1 })],
+      backends: [commandBackend({ argv: ['sh', '-c', `echo '${result}'`] }), cpuBackend({ kernel: 'js', n: 96, latencyN: 32, rounds: 2, workers: 1 })],
     });
     const config = testConfig({
       nodeId: 'report-1',

@@ -1,7 +1,8 @@
 // Theoretical FP32 peak of the host CPU: physical cores × clock × FP32 FLOPs per cycle, the
 // last from the vector extensions /proc/cpuinfo lists. Every figure says which assumption it
 // took, because cpuinfo cannot tell FMA unit counts or turbo clocks for certain.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export interface CpuFacts {
   arch: string;
@@ -104,8 +105,25 @@ export function cpuPeak(f: CpuFacts, logicalCpusUsed: number): CpuPeak | undefin
   };
 }
 
-export async function readCpuFacts(): Promise<CpuFacts> {
-  const text = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
-  const maxKhz = await readFile('/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq', 'utf8').catch(() => undefined);
-  return parseCpuinfo(text, process.arch, maxKhz);
+export interface CpuFactsSources {
+  /** Filesystem root holding proc/cpuinfo and sys/devices/system/cpu (tests point it at a fixture). */
+  root?: string;
+}
+
+/**
+ * The host's CPU facts; the clock is the highest cpufreq `cpuinfo_max_freq` of any CPU (the
+ * boost clock the vector units reach), not the current one. Without cpufreq (most VMs) it falls
+ * back to the model name's rated clock, then to cpuinfo's current MHz; `mhzSource` says which.
+ * (lscpu's "CPU max MHz" is read from the same cpufreq files, so it is no further fallback.)
+ */
+export async function readCpuFacts(sources: CpuFactsSources = {}): Promise<CpuFacts> {
+  const root = sources.root ?? '/';
+  const text = await readFile(join(root, 'proc/cpuinfo'), 'utf8').catch(() => '');
+  const cpuDir = join(root, 'sys/devices/system/cpu');
+  const cpus = await readdir(cpuDir).catch(() => [] as string[]);
+  const maxKhz = await Promise.all(
+    cpus.filter((d) => /^cpu\d+$/.test(d)).map((d) => readFile(join(cpuDir, d, 'cpufreq/cpuinfo_max_freq'), 'utf8').then(Number, () => NaN)),
+  );
+  const best = Math.max(0, ...maxKhz.filter((k) => k > 0));
+  return parseCpuinfo(text, process.arch, best > 0 ? String(best) : undefined);
 }

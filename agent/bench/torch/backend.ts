@@ -4,13 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
 import type { BenchResult } from '../../../protocol/messages.ts';
 import { toFp16Eq } from '../../../protocol/fp16.ts';
-import { runJsonChild } from '../child.ts';
+import { parseProgress, runJsonChild } from '../child.ts';
 import { cpuPeak, readCpuFacts } from '../cpu/peak.ts';
 import { ratioTo, roundTo } from '../flops.ts';
 import { BenchError, type BenchBackend, type BenchRunOptions, type BenchTarget } from '../types.ts';
 import { decodeJson } from '../validate.ts';
 import { ordinalEnv, torchDeviceFor, type TorchDevice } from './devices.ts';
 import { findTorchPython } from './python.ts';
+
+export { parseProgress };
 
 export const TORCH_SCRIPT = fileURLToPath(new URL('../torch_gemm.py', import.meta.url));
 
@@ -126,16 +128,4 @@ export function torchBackend(config: TorchBackendOptions = {}): BenchBackend {
       };
     },
   };
-}
-
-/** The script's stderr progress lines: {"progress": 0.4, "phase": "throughput"}. */
-export function parseProgress(line: string): { phase: string; fraction: number } | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    const o = JSON.parse(line) as { progress?: unknown; phase?: unknown };
-    if (typeof o.progress === 'number' && typeof o.phase === 'string') return { phase: o.phase, fraction: Math.min(1, Math.max(0, o.progress)) };
-  } catch {
-    // Not a progress line: Python warnings also go to stderr.
-  }
-  return undefined;
 }

@@ -1,7 +1,7 @@
-// Finds a Python that can import torch (and the device plugin): BANYAN_PYTHON first, then the
-// distribution's /usr/bin/python3 (where apt's python3-torch lives, often shadowed by pyenv on
-// PATH), then python3 on PATH. Answers are cached per device for the life of the process.
+// Finds a Python that can import torch (and the device plugin), among the candidates of
+// ../python.ts. Answers are cached per device for the life of the process.
 import { runJsonChild } from '../child.ts';
+import { pythonCandidates } from '../python.ts';
 import { BenchError } from '../types.ts';
 import { DEVICE_PLUGIN, type TorchDevice } from './devices.ts';
 
@@ -9,10 +9,6 @@ export type PythonProbe = { ok: true; python: string; torch: string } | { ok: fa
 
 const PROBE_TIMEOUT_MS = 30_000;
 const cache = new Map<string, Promise<PythonProbe>>();
-
-export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
-  return [...new Set([env.BANYAN_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p))];
-}
 
 function probeScript(device: TorchDevice): string {
   const plugin = DEVICE_PLUGIN[device];

@@ -61,5 +61,7 @@ describe('banyan bench', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^target\s+backend\s+status\s+fp16-eq TFLOPS/);
     expect(r.out).toMatch(/\ncpu\s+cpu\s+measured\s+[\d.]+ \(fp32x2, weak\)/);
+    // Which kernel measured, numpy's BLAS or the JS last resort, leads the note.
+    expect(r.out).toMatch(/\ncpu\s+cpu\s+measured\s.*\s\[(numpy-(openblas|mkl|blis|unknown) \S+|js-scalar)\] throughput /);
   });
 });

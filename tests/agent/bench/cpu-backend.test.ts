@@ -106,7 +106,7 @@ console.log(JSON.stringify({ execArgv: process.execArgv, roundGflops: m.roundGfl
 describe('cpu backend', () => {
   it('measures a positive FP32 figure and converts it by the fp32x2 rule, flagged weak', async () => {
     const phases = new Set<string>();
-    const r = await cpuBackend({ n: 64, latencyN: 16, workers: 2, rounds: 3 }).run(cpu, {
+    const r = await cpuBackend({ kernel: 'js', n: 64, latencyN: 16, workers: 2, rounds: 3 }).run(cpu, {
       budgetMs: 600,
       onProgress: (p) => phases.add(p.phase),
     });
@@ -119,6 +119,7 @@ describe('cpu backend', () => {
     expect(r.latencyP99Ms).toBeGreaterThanOrEqual(r.latencyP50Ms);
     expect(r.shape).toMatch(/64x64x64 fp32 x2 processes, median of 3 rounds/);
     expect(r.versions.peak).toBeTruthy();
+    expect(r.versions).toMatchObject({ kernel: 'js-scalar', kernelNote: expect.stringMatching(/^last resort/) });
     expect([...phases]).toEqual(['throughput', 'latency']);
   });
 
@@ -134,7 +135,7 @@ describe('cpu backend', () => {
     let rounds = 0;
     // A minute of budget makes each timed round ~8 s: cancelling after 300 ms must end the run
     // before any round reports, which only happens if the workers are terminated.
-    const run = cpuBackend({ n: 64, workers: 2 }).run(cpu, {
+    const run = cpuBackend({ kernel: 'js', n: 64, workers: 2 }).run(cpu, {
       budgetMs: 60_000,
       signal: ctl.signal,
       onProgress: () => rounds++,

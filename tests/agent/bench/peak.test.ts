@@ -1,6 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cpuPeak, fp32FlopsPerCycle, parseCpuinfo } from '../../../agent/bench/cpu/peak.ts';
+import { allowedCpus } from '../../../agent/bench/cpu/cores.ts';
+import { cpuPeak, fp32FlopsPerCycle, parseCpuinfo, readCpuFacts } from '../../../agent/bench/cpu/peak.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/bench/${name}`, import.meta.url), 'utf8');
 
@@ -47,5 +51,41 @@ describe('parseCpuinfo + cpuPeak', () => {
     expect(fp32FlopsPerCycle(f)?.perCycle).toBe(16);
     expect(f.mhz).toBeUndefined();
     expect(cpuPeak(f, 2)).toBeUndefined();
+  });
+
+  it('takes the clock from the highest cpufreq cpuinfo_max_freq of a sysfs root, not the current MHz', async () => {
+    // Fake root: the real Zen 5 cpuinfo (2596 MHz current) plus cpufreq max 3700 / 4100 MHz.
+    const root = fileURLToPath(new URL('../../fixtures/bench/sysroot-zen5-cpufreq/', import.meta.url));
+    const f = await readCpuFacts({ root });
+    expect(f).toMatchObject({ mhz: 4100, mhzSource: 'cpufreq max', logicalCpus: 2 });
+    const p = cpuPeak(f, 2)!;
+    expect(p.gflops).toBeCloseTo((2 * 4100 * 64) / 1000, 9);
+    expect(p.assumption).toMatch(/× 2 cores × 4100 MHz \(cpufreq max\)$/);
+  });
+
+  it('falls back to cpuinfo MHz, and says so, where the root has no cpufreq', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'banyan-sysroot-'));
+    try {
+      mkdirSync(join(root, 'proc'));
+      copyFileSync(fileURLToPath(new URL('../../fixtures/bench/cpuinfo-amd-epyc-zen5-2vcpu.txt', import.meta.url)), join(root, 'proc/cpuinfo'));
+      const f = await readCpuFacts({ root });
+      expect(f).toMatchObject({ mhz: 2596, mhzSource: 'cpu MHz, current clock' });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('allowedCpus', () => {
+  const root = (name: string) => fileURLToPath(new URL(`../../fixtures/bench/${name}/`, import.meta.url));
+
+  it('caps the affinity by a container CPU quota (cgroup v2 cpu.max, rounded up)', async () => {
+    expect(await allowedCpus({ root: root('sysroot-cgroup2-2cpus'), affinity: 64 })).toEqual({ count: 2, source: 'cgroup quota 150000/100000' });
+    expect(await allowedCpus({ root: root('sysroot-cgroup2-2cpus'), affinity: 1 })).toEqual({ count: 1, source: 'affinity' });
+  });
+
+  it('keeps the affinity when there is no quota (cgroup v1 quota -1) or no cgroup files', async () => {
+    expect(await allowedCpus({ root: root('sysroot-cgroup1-nolimit'), affinity: 8 })).toEqual({ count: 8, source: 'affinity' });
+    expect(await allowedCpus({ root: root('sysroot-zen5-cpufreq'), affinity: 4 })).toEqual({ count: 4, source: 'affinity' });
   });
 });

@@ -12,7 +12,7 @@ import { accelerator } from './accelerators.ts';
 
 const SCRIPT = fileURLToPath(new URL('../../fixtures/bench/site-bench.mjs', import.meta.url));
 const site = () => commandBackend({ argv: [process.execPath, SCRIPT, '{index}'], env: { ...process.env, FAKE_BENCH_MODE: 'ok' } });
-const tinyCpu = () => cpuBackend({ n: 32, latencyN: 8, workers: 1, rounds: 2 });
+const tinyCpu = () => cpuBackend({ kernel: 'js', n: 32, latencyN: 8, workers: 1, rounds: 2 });
 
 const dirs: string[] = [];
 function cachePath(): string {

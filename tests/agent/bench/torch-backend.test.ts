@@ -2,7 +2,8 @@
 // Locally it skips, saying why, when no Python can import torch; in CI (CI set) that is a failure.
 import { describe, expect, it } from 'vitest';
 import { parseProgress, torchBackend } from '../../../agent/bench/torch/backend.ts';
-import { findTorchPython, pythonCandidates } from '../../../agent/bench/torch/python.ts';
+import { pythonCandidates } from '../../../agent/bench/python.ts';
+import { findTorchPython } from '../../../agent/bench/torch/python.ts';
 import { torchDeviceFor } from '../../../agent/bench/torch/devices.ts';
 import { targetOf, type BenchTarget } from '../../../agent/bench/types.ts';
 import { accelerator } from './accelerators.ts';
