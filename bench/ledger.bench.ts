@@ -16,6 +16,7 @@ import { median, type Figure } from './figures.ts';
 const NODES = 10_000;
 const SITES = 500;
 const WEEKS = 52;
+export const budgetMs = 240_000;
 
 export default async function ledgerBench(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'banyan-ledger-bench-'));
