@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { encode, decode } from '../protocol/codec.ts';
-import type { Accelerator, BenchResult, Birth, Body, Command, Envelope, EventKind, RttStats } from '../protocol/messages.ts';
+import type { Accelerator, BenchResult, Birth, Body, Command, Envelope, EventKind, HostInventory, RttStats } from '../protocol/messages.ts';
 import { nodeTopic, orchestratorStateTopic, type Channel } from '../protocol/topics.ts';
 import { NodeBenchSource, type BenchSource } from './bench-source.ts';
 import type { AgentConfig } from './config.ts';
@@ -16,6 +16,7 @@ import { StateDir } from './exec/state-dir.ts';
 import { toProtocolEvent, WorkloadSupervisor } from './exec/supervisor.ts';
 import type { Clock, Runner, RunnerKind } from './exec/types.ts';
 import type { AcceleratorSource, HostSource } from './hardware.ts';
+import type { InventoryResult } from './inventory/index.ts';
 import { mqttSecurityOptions } from '../protocol/mqtt-tls.ts';
 import { MqttLink, type Link, type LinkOptions } from './mqtt-link.ts';
 import { Outbox, type OutboxKind, type OutboxStats } from './outbox.ts';
@@ -41,6 +42,11 @@ export interface AgentDeps {
   execClock?: Clock;
   /** The broker connection; default mqtt.js. Simulated fleets pass an in-process or chaos-wrapped link. */
   link?: (opts: LinkOptions) => Link;
+  /**
+   * The one-shot host inventory (agent/inventory: systeminformation in a child process), taken at
+   * start and on a hardware change and carried in the birth; none when absent.
+   */
+  inventory?: () => Promise<InventoryResult>;
 }
 
 /**
@@ -81,6 +87,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private accelerators: Accelerator[] = [];
   private detectWarnings: string[] = [];
   private birthHost: Birth['host'] | null = null;
+  private inventory: HostInventory | undefined;
   private telemetryTimer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
   private hardwareTimer: NodeJS.Timeout | null = null;
@@ -189,8 +196,11 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   async start(): Promise<void> {
+    // The inventory child runs while the vendor tools do; the first birth waits for both.
+    const inventory = this.takeInventory();
     this.birthHost = await this.deps.host.facts();
     await this.redetect(false);
+    await inventory;
     this.recoverWorkloads();
     this.link.subscribe(this.topic('cmd'));
     this.link.subscribe(orchestratorStateTopic(this.config.topicRoot));
@@ -235,10 +245,22 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (announce && this.announced) await this.publishBirth();
   }
 
+  /** Runs the inventory child (if any); a failure keeps the last inventory and says what to do. */
+  private async takeInventory(): Promise<void> {
+    if (!this.deps.inventory) return;
+    const r = await this.deps.inventory();
+    if (r.ok) {
+      this.inventory = r.inventory;
+      this.log.debug({ wallMs: r.wallMs }, 'host inventory taken');
+    } else {
+      this.log.warn({ wallMs: r.wallMs }, r.error);
+    }
+  }
+
   birth(): Birth {
     const c = this.config;
     return {
-      host: this.birthHost!,
+      host: this.inventory ? { ...this.birthHost!, inventory: this.inventory } : this.birthHost!,
       labels: c.labels,
       location: { lat: c.location.lat, lon: c.location.lon, site: c.site, district: c.location.district, siteKind: c.location.siteKind },
       accelerators: this.accelerators,
@@ -489,7 +511,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       if (now === this.hardwareFingerprint) return;
       this.log.info({ before: this.hardwareFingerprint, now }, 'accelerators changed on the PCI bus; detecting again');
       this.hardwareFingerprint = now;
-      await this.redetect(true);
+      await Promise.all([this.takeInventory(), this.redetect(false)]);
+      if (this.announced) await this.publishBirth();
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not check the PCI tree');
     }

@@ -1,4 +1,4 @@
-// The agent for this machine, wired from its configuration: real host facts, vendor-tool
+// The agent for this machine, wired from its configuration: real host facts and inventory, vendor-tool
 // detection with the site's catalogue override, FP16 factors and tool timeout, real benchmarks
 // and TCP probes (the Agent's defaults). `banyan agent` and `npm start` build it here.
 import type { Logger } from 'pino';
@@ -7,6 +7,7 @@ import { Agent } from './agent.ts';
 import type { AgentConfig } from './config.ts';
 import { createAcceleratorSource } from './detect/index.ts';
 import { SystemHostSource } from './host.ts';
+import { collectInventory } from './inventory/index.ts';
 
 export function createNodeAgent(config: AgentConfig, log?: Logger): Agent {
   const accelerators = createAcceleratorSource({
@@ -15,5 +16,6 @@ export function createNodeAgent(config: AgentConfig, log?: Logger): Agent {
     factors: config.fp16Factors as Partial<Factors>,
     ...(config.catalogOverridePath ? { catalogOverridePath: config.catalogOverridePath } : {}),
   });
-  return new Agent(config, { host: new SystemHostSource(), accelerators, ...(log ? { log } : {}) });
+  const inventory = config.inventoryTimeoutMs > 0 ? () => collectInventory({ timeoutMs: config.inventoryTimeoutMs }) : undefined;
+  return new Agent(config, { host: new SystemHostSource({ meter: config.hostMeter }), accelerators, ...(inventory ? { inventory } : {}), ...(log ? { log } : {}) });
 }
