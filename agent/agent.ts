@@ -74,6 +74,8 @@ export interface AgentStats {
 const RETAINED: ReadonlySet<Channel> = new Set(['birth', 'state', 'bench']);
 const STOP_GRACE_MS = 10_000;
 const PROBE_MAX_COUNT = 100;
+/** How long the first birth waits for the host inventory (the bundled child takes ~1 s on a quiet host). */
+const INVENTORY_GRACE_MS = 2000;
 
 export class Agent extends EventEmitter<AgentEvents> {
   readonly log: Logger;
@@ -196,11 +198,12 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   async start(): Promise<void> {
-    // The inventory child runs while the vendor tools do; the first birth waits for both.
-    const inventory = this.takeInventory();
+    // The inventory child runs while the vendor tools do. The first birth waits for it a little;
+    // one that comes later goes out in a new birth, so a slow host never delays the announcement.
+    const inventory = this.takeInventory(true);
     this.birthHost = await this.deps.host.facts();
     await this.redetect(false);
-    await inventory;
+    await Promise.race([inventory, new Promise((r) => setTimeout(r, INVENTORY_GRACE_MS).unref())]);
     this.recoverWorkloads();
     this.link.subscribe(this.topic('cmd'));
     this.link.subscribe(orchestratorStateTopic(this.config.topicRoot));
@@ -245,13 +248,17 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (announce && this.announced) await this.publishBirth();
   }
 
-  /** Runs the inventory child (if any); a failure keeps the last inventory and says what to do. */
-  private async takeInventory(): Promise<void> {
+  /**
+   * Runs the inventory child (if any); with announce, a new birth carries it if the node has
+   * announced itself already. A failure keeps the last inventory and says what to do.
+   */
+  private async takeInventory(announce: boolean): Promise<void> {
     if (!this.deps.inventory) return;
     const r = await this.deps.inventory();
     if (r.ok) {
       this.inventory = r.inventory;
       this.log.debug({ wallMs: r.wallMs }, 'host inventory taken');
+      if (announce && this.announced && !this.work.signal.aborted) await this.publishBirth();
     } else {
       this.log.warn({ wallMs: r.wallMs }, r.error);
     }
@@ -511,7 +518,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       if (now === this.hardwareFingerprint) return;
       this.log.info({ before: this.hardwareFingerprint, now }, 'accelerators changed on the PCI bus; detecting again');
       this.hardwareFingerprint = now;
-      await Promise.all([this.takeInventory(), this.redetect(false)]);
+      await Promise.all([this.takeInventory(false), this.redetect(false)]);
       if (this.announced) await this.publishBirth();
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not check the PCI tree');

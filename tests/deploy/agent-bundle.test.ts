@@ -159,9 +159,11 @@ describe('dist/banyan-agent agent', () => {
         .replace(/^stateDir: .*$/m, `stateDir: ${join(work, 'state')}`)
         .replace(/^telemetryIntervalMs: .*$/m, 'telemetryIntervalMs: 500'),
     );
-    // The first birth waits for the inventory child; a loaded test machine gets it time.
+    // A loaded test machine gives the inventory child time; past the first birth's grace it comes
+    // in a new birth.
     const agent = startAgent(['--config', config, '--bench-budget', '0'], { BANYAN_TOPIC_ROOT: root, BANYAN_INVENTORY_TIMEOUT_MS: '60000' });
-    const birth = await agent.until('birth', () => collector.of('birth').find((e) => e.nodeId === 'bundle-1'), 70_000);
+    await agent.until('birth', () => collector.of('birth').find((e) => e.nodeId === 'bundle-1'), 20_000);
+    const birth = await agent.until('birth with the inventory', () => collector.of('birth').find((e) => e.nodeId === 'bundle-1' && e.birth.host.inventory), 60_000);
     // Taken by dist/banyan-inventory.mjs, found beside the bundle.
     expect(birth.birth.host.inventory?.source).toMatch(/^systeminformation@5\./);
     expect(birth.birth.host.inventory?.cpuThreads).toBeGreaterThan(0);
