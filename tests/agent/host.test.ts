@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadAgentConfig } from '../../agent/config.ts';
 import { countedNic, netRates, parseNetDev, sumNics, SystemHostSource, type HostMeterName } from '../../agent/host.ts';
 import { tempDir } from './harness.ts';
 
@@ -88,4 +89,13 @@ describe('SystemHostSource', () => {
       expect(second.diskTotalMib).toBeCloseTo(Number(df.stdout.trim().split('\n')[1]) / 1024, -1);
     }, 20_000);
   }
+});
+
+describe('host settings', () => {
+  it('defaults to the /proc meter and a 15 s inventory, and names a wrong meter', () => {
+    expect(loadAgentConfig({ env: {} })).toMatchObject({ hostMeter: 'proc', inventoryTimeoutMs: 15_000 });
+    expect(loadAgentConfig({ env: { BANYAN_HOST_METER: 'node-os-utils', BANYAN_INVENTORY_TIMEOUT_MS: '0' } })).toMatchObject({ hostMeter: 'node-os-utils', inventoryTimeoutMs: 0 });
+    expect(() => loadAgentConfig({ env: { BANYAN_HOST_METER: 'sigar' } })).toThrow(ConfigError);
+    expect(() => loadAgentConfig({ env: { BANYAN_HOST_METER: 'sigar' } })).toThrow(/hostMeter: /);
+  });
 });
