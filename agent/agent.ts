@@ -46,7 +46,7 @@ export interface AgentDeps {
    * The one-shot host inventory (agent/inventory: systeminformation in a child process), taken at
    * start and on a hardware change and carried in the birth; none when absent.
    */
-  inventory?: () => Promise<InventoryResult>;
+  inventory?: (signal: AbortSignal) => Promise<InventoryResult>;
 }
 
 /**
@@ -254,7 +254,8 @@ export class Agent extends EventEmitter<AgentEvents> {
    */
   private async takeInventory(announce: boolean): Promise<void> {
     if (!this.deps.inventory) return;
-    const r = await this.deps.inventory();
+    const r = await this.deps.inventory(this.work.signal);
+    if (this.work.signal.aborted) return;
     if (r.ok) {
       this.inventory = r.inventory;
       this.log.debug({ wallMs: r.wallMs }, 'host inventory taken');

@@ -16,6 +16,6 @@ export function createNodeAgent(config: AgentConfig, log?: Logger): Agent {
     factors: config.fp16Factors as Partial<Factors>,
     ...(config.catalogOverridePath ? { catalogOverridePath: config.catalogOverridePath } : {}),
   });
-  const inventory = config.inventoryTimeoutMs > 0 ? () => collectInventory({ timeoutMs: config.inventoryTimeoutMs }) : undefined;
+  const inventory = config.inventoryTimeoutMs > 0 ? (signal: AbortSignal) => collectInventory({ timeoutMs: config.inventoryTimeoutMs, signal }) : undefined;
   return new Agent(config, { host: new SystemHostSource({ meter: config.hostMeter }), accelerators, ...(inventory ? { inventory } : {}), ...(log ? { log } : {}) });
 }

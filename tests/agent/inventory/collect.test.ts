@@ -75,6 +75,26 @@ describe('collectInventory', () => {
     }
   }, 30_000);
 
+  it('runs the child at the lowest CPU priority, and kills it when the agent stops', async () => {
+    const t = tempDir('banyan-inv-stop-');
+    try {
+      const pids = join(t.dir, 'pids');
+      const stop = new AbortController();
+      const pending = collectInventory({ timeoutMs: 60_000, signal: stop.signal, child: { command: 'sh', args: ['-c', `sleep 300 & echo "$$ $!" > ${pids}; wait`] } });
+      const [child, grandchild] = await waitFor('the child started', () => existsSync(pids) && readFileSync(pids, 'utf8').trim().split(' ').map(Number));
+      // Field 19 of /proc/<pid>/stat, counted after the ")" that ends the command name.
+      const nice = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+      expect(nice(child!)).toBe(19);
+      stop.abort();
+      const r = await pending;
+      expect(r).toMatchObject({ ok: false, error: expect.stringMatching(/^host inventory was cut short: the agent is stopping; /) });
+      expect(r.wallMs).toBeLessThan(30_000);
+      await waitFor('the child and its grandchild gone', () => !alive(child!) && !alive(grandchild!), 5000);
+    } finally {
+      t.remove();
+    }
+  }, 30_000);
+
   it('reports a child that fails or prints garbage, with the reason', async () => {
     const crashed = await collectInventory({ child: { command: 'sh', args: ['-c', 'echo "cannot read /sys" >&2; exit 3'] } });
     expect(crashed).toMatchObject({ ok: false, error: expect.stringMatching(/^host inventory child failed: sh exited with code 3: cannot read \/sys; the agent carries on without it/) });
