@@ -90,6 +90,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private detectWarnings: string[] = [];
   private birthHost: Birth['host'] | null = null;
   private inventory: HostInventory | undefined;
+  /** The inventory the last birth carried. */
+  private inventoryInBirth: HostInventory | undefined;
   private telemetryTimer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
   private hardwareTimer: NodeJS.Timeout | null = null;
@@ -425,6 +427,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private async publishBirth(): Promise<boolean> {
+    this.inventoryInBirth = this.inventory;
     return this.publish({ body: 'birth', birth: this.birth() });
   }
 
@@ -433,6 +436,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (!(await this.publishBirth())) return;
     if (!(await this.publish({ body: 'state', state: { status: 'ONLINE' } }))) return;
     this.announced = true;
+    // An inventory that came while this connection's birth was on its way gets its own birth.
+    if (this.inventory !== this.inventoryInBirth) void this.publishBirth();
     this.emit('connected');
     this.onReady();
   }
