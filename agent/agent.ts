@@ -74,7 +74,7 @@ export interface AgentStats {
 const RETAINED: ReadonlySet<Channel> = new Set(['birth', 'state', 'bench']);
 const STOP_GRACE_MS = 10_000;
 const PROBE_MAX_COUNT = 100;
-/** How long the first birth waits for the host inventory (the bundled child takes ~1 s on a quiet host). */
+/** How long the first birth waits for the host inventory (agent.inventory.child_ms: ~3 s on a loaded 2-core test box). */
 const INVENTORY_GRACE_MS = 2000;
 
 export class Agent extends EventEmitter<AgentEvents> {
