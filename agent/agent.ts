@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { encode, decode } from '../protocol/codec.ts';
-import type { Accelerator, BenchResult, Birth, Body, Command, Envelope, EventKind, RttStats } from '../protocol/messages.ts';
+import type { Accelerator, BenchResult, Birth, Body, Command, Envelope, EventKind, HostInventory, RttStats } from '../protocol/messages.ts';
 import { isValidSegment, nodeTopic, orchestratorStateTopic, rttProbeTopic, type Channel } from '../protocol/topics.ts';
 import { NodeBenchSource, type BenchSource } from './bench-source.ts';
 import type { AgentConfig } from './config.ts';
@@ -16,6 +16,7 @@ import { StateDir } from './exec/state-dir.ts';
 import { toProtocolEvent, WorkloadSupervisor } from './exec/supervisor.ts';
 import type { Clock, Runner, RunnerKind } from './exec/types.ts';
 import type { AcceleratorReadings, AcceleratorSource, HostSource } from './hardware.ts';
+import type { InventoryResult } from './inventory/index.ts';
 import { mqttSecurityOptions } from '../protocol/mqtt-tls.ts';
 import { MqttLink, type Link, type LinkOptions } from './mqtt-link.ts';
 import { Outbox, type OutboxKind, type OutboxStats } from './outbox.ts';
@@ -44,6 +45,11 @@ export interface AgentDeps {
   execClock?: Clock;
   /** The broker connection; default mqtt.js. Simulated fleets pass an in-process or chaos-wrapped link. */
   link?: (opts: LinkOptions) => Link;
+  /**
+   * The one-shot host inventory (agent/inventory: systeminformation in a child process), taken at
+   * start and on a hardware change and carried in the birth; none when absent.
+   */
+  inventory?: (signal: AbortSignal) => Promise<InventoryResult>;
 }
 
 /**
@@ -71,6 +77,8 @@ export interface AgentStats {
 const RETAINED: ReadonlySet<Channel> = new Set(['birth', 'state', 'bench']);
 const STOP_GRACE_MS = 10_000;
 const PROBE_MAX_COUNT = 100;
+/** How long the first birth waits for the host inventory (agent.inventory.child_ms: ~3 s on a loaded 2-core test box). */
+const INVENTORY_GRACE_MS = 2000;
 
 export class Agent extends EventEmitter<AgentEvents> {
   readonly log: Logger;
@@ -87,6 +95,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   private accelerators: Accelerator[] = [];
   private detectWarnings: string[] = [];
   private birthHost: Birth['host'] | null = null;
+  private inventory: HostInventory | undefined;
+  /** The inventory the last birth carried. */
+  private inventoryInBirth: HostInventory | undefined;
   private telemetryTimer: NodeJS.Timeout | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
   private hardwareTimer: NodeJS.Timeout | null = null;
@@ -203,8 +214,12 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   async start(): Promise<void> {
+    // The inventory child runs while the vendor tools do. The first birth waits for it a little;
+    // one that comes later goes out in a new birth, so a slow host never delays the announcement.
+    const inventory = this.takeInventory(true);
     this.birthHost = await this.deps.host.facts();
     await this.redetect(false);
+    await Promise.race([inventory, new Promise((r) => setTimeout(r, INVENTORY_GRACE_MS).unref())]);
     this.recoverWorkloads();
     await this.startResponder();
     this.link.subscribe(this.topic('cmd'));
@@ -252,10 +267,27 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (announce && this.announced) await this.publishBirth();
   }
 
+  /**
+   * Runs the inventory child (if any); with announce, a new birth carries it if the node has
+   * announced itself already. A failure keeps the last inventory and says what to do.
+   */
+  private async takeInventory(announce: boolean): Promise<void> {
+    if (!this.deps.inventory) return;
+    const r = await this.deps.inventory(this.work.signal);
+    if (this.work.signal.aborted) return;
+    if (r.ok) {
+      this.inventory = r.inventory;
+      this.log.debug({ wallMs: r.wallMs }, 'host inventory taken');
+      if (announce && this.announced && !this.work.signal.aborted) await this.publishBirth();
+    } else {
+      this.log.warn({ wallMs: r.wallMs }, r.error);
+    }
+  }
+
   birth(): Birth {
     const c = this.config;
     return {
-      host: this.birthHost!,
+      host: this.inventory ? { ...this.birthHost!, inventory: this.inventory } : this.birthHost!,
       labels: c.labels,
       location: { lat: c.location.lat, lon: c.location.lon, site: c.site, district: c.location.district, siteKind: c.location.siteKind },
       accelerators: this.accelerators,
@@ -436,6 +468,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   private async publishBirth(): Promise<boolean> {
+    this.inventoryInBirth = this.inventory;
     return this.publish({ body: 'birth', birth: this.birth() });
   }
 
@@ -444,6 +477,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (!(await this.publishBirth())) return;
     if (!(await this.publish({ body: 'state', state: { status: 'ONLINE' } }))) return;
     this.announced = true;
+    // An inventory that came while this connection's birth was on its way gets its own birth.
+    if (this.inventory !== this.inventoryInBirth) void this.publishBirth();
     this.emit('connected');
     this.onReady();
   }
@@ -547,7 +582,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       if (now === this.hardwareFingerprint) return;
       this.log.info({ before: this.hardwareFingerprint, now }, 'accelerators changed on the PCI bus; detecting again');
       this.hardwareFingerprint = now;
-      await this.redetect(true);
+      await Promise.all([this.takeInventory(false), this.redetect(false)]);
+      if (this.announced) await this.publishBirth();
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not check the PCI tree');
     }

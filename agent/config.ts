@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { checkFactors } from '../protocol/fp16.ts';
 import { DEFAULT_PROBE_PORT } from '../protocol/probe-datagram.ts';
 import { DEFAULT_TOPIC_ROOT, isValidSegment } from '../protocol/topics.ts';
+import { DEFAULT_INVENTORY_TIMEOUT_MS } from './inventory/index.ts';
 
 const Segment = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
 
@@ -71,6 +72,13 @@ export const AgentConfigSchema = Type.Object(
     hardwareWatchMs: Type.Integer({ minimum: 0, maximum: 86_400_000 }),
     /** Per vendor-tool invocation during detection. */
     toolTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000 }),
+    /**
+     * The one-shot host inventory (systeminformation in a child process, at start and on a
+     * hardware change): how long it may take; 0 turns it off.
+     */
+    inventoryTimeoutMs: Type.Integer({ minimum: 0, maximum: 300_000 }),
+    /** Host telemetry: /proc + statfs (lean), or node-os-utils (costs more; see `npm run bench -- agent`). */
+    hostMeter: Type.Union([Type.Literal('proc'), Type.Literal('node-os-utils')]),
   },
   { additionalProperties: false },
 );
@@ -115,6 +123,8 @@ export function defaultAgentConfig(): AgentConfig {
     toolTimeoutMs: 3000,
     awaitOrchestrator: true,
     hardwareWatchMs: 30_000,
+    inventoryTimeoutMs: DEFAULT_INVENTORY_TIMEOUT_MS,
+    hostMeter: 'proc',
   };
 }
 
@@ -139,6 +149,8 @@ const ENV: Record<string, { key: keyof AgentConfig; num?: boolean }> = {
   BANYAN_OUTBOX_MAX_BYTES: { key: 'outboxMaxBytes', num: true },
   BANYAN_CATALOG_OVERRIDE: { key: 'catalogOverridePath' },
   BANYAN_TOOL_TIMEOUT_MS: { key: 'toolTimeoutMs', num: true },
+  BANYAN_INVENTORY_TIMEOUT_MS: { key: 'inventoryTimeoutMs', num: true },
+  BANYAN_HOST_METER: { key: 'hostMeter' },
 };
 
 export interface ConfigSources {

@@ -1,15 +1,43 @@
-// Host facts and load from node:os and /proc, read without child processes. systeminformation
-// and node-os-utils block on child processes and cost memory the footprint target
-// (agent.rss_mb ≤ 50) cannot spare: dropping them (and loading agent/bench only when a benchmark
-// runs) took agent.rss_mb from 120 to 96 MB in bench/agent.bench.ts.
-import { readFile } from 'node:fs/promises';
+// Host facts and load, read without child processes: node:os, /proc, statfs. A meter reads
+// CPU %, memory, the root filesystem and the NICs' byte counters; this source turns the counters
+// into rates. Two meters: /proc + statfs (the default), and node-os-utils (hostMeter:
+// node-os-utils), which is loaded only when chosen, from its own file, because it costs memory and
+// CPU the footprint target (agent.rss_mb ≤ 50) cannot spare: `npm run bench -- agent` shows both
+// (agent.rss_mb vs agent.rss_mb.node_os_utils). The one-shot inventory is agent/inventory/.
+import { readFile, statfs } from 'node:fs/promises';
 import { arch, cpus, freemem, hostname, loadavg, release, totalmem } from 'node:os';
 import type { Host } from '../protocol/messages.ts';
+import { bundledFile } from './bundled.ts';
 import type { HostSample, HostSource } from './hardware.ts';
+
+export type HostMeterName = 'proc' | 'node-os-utils';
+
+/** One reading; net counters are cumulative bytes since boot, summed over the counted NICs. */
+export interface MeterReading {
+  cpuPct: number;
+  memoryUsedPct: number;
+  disk?: { freeBytes: number; totalBytes: number };
+  net?: { rxBytes: number; txBytes: number };
+}
+
+export interface HostMeter {
+  read(): Promise<MeterReading>;
+}
+
+export interface SystemHostOptions {
+  meter?: HostMeterName;
+  /** The filesystem whose free space is reported (default /). */
+  diskPath?: string;
+  /** Where /proc is (tests point it at a fake). */
+  procRoot?: string;
+}
 
 export class SystemHostSource implements HostSource {
   private cached: Host | null = null;
-  private lastCpu: { busy: number; total: number } | null = null;
+  private meter: Promise<HostMeter> | null = null;
+  private lastNet: { rxBytes: number; txBytes: number; atMs: number } | null = null;
+
+  constructor(private readonly opts: SystemHostOptions = {}) {}
 
   async facts(): Promise<Host> {
     if (this.cached) return this.cached;
@@ -26,17 +54,111 @@ export class SystemHostSource implements HostSource {
   }
 
   async sample(): Promise<HostSample> {
-    const total = totalmem();
-    return {
-      cpuPct: round1(this.cpuSinceLast()),
-      memoryUsedPct: round1(((total - (await availableMemory())) / total) * 100),
+    this.meter ??= this.opts.meter === 'node-os-utils' ? loadOsUtilsMeter(this.opts.diskPath ?? '/') : Promise.resolve(new ProcMeter(this.opts));
+    const r = await (await this.meter).read();
+    const now = performance.now();
+    const s: HostSample = {
+      cpuPct: round1(r.cpuPct),
+      memoryUsedPct: round1(r.memoryUsedPct),
       load1: round1(loadavg()[0] ?? 0),
       accelerators: [],
       acceleratorErrors: [],
     };
+    if (r.disk) {
+      s.diskFreeMib = Math.round(r.disk.freeBytes / 2 ** 20);
+      s.diskTotalMib = Math.round(r.disk.totalBytes / 2 ** 20);
+    }
+    if (r.net) {
+      const prev = this.lastNet;
+      this.lastNet = { ...r.net, atMs: now };
+      const rates = prev ? netRates(prev, r.net, (now - prev.atMs) / 1000) : undefined;
+      if (rates) {
+        s.netRxBytesPerS = rates.rx;
+        s.netTxBytesPerS = rates.tx;
+      }
+    }
+    return s;
+  }
+}
+
+/**
+ * Bytes per second between two readings; undefined on the first reading, a zero-length window,
+ * or a counter that went backwards (a NIC removed or reset): one interval without rates beats a
+ * negative or made-up one.
+ */
+export function netRates(prev: { rxBytes: number; txBytes: number }, now: { rxBytes: number; txBytes: number }, seconds: number): { rx: number; tx: number } | undefined {
+  const rx = now.rxBytes - prev.rxBytes;
+  const tx = now.txBytes - prev.txBytes;
+  if (!(seconds > 0) || rx < 0 || tx < 0) return undefined;
+  return { rx: Math.round(rx / seconds), tx: Math.round(tx / seconds) };
+}
+
+/**
+ * Interfaces whose traffic is counted: not loopback, and not the virtual peers and bridges that
+ * carry the same bytes a physical NIC already counted (containers, VMs, CNI).
+ */
+export function countedNic(name: string): boolean {
+  return name !== 'lo' && !/^(veth|docker|br-|virbr|cni|flannel|cali|vxlan|tun|tap|ifb)/.test(name);
+}
+
+/** /proc/net/dev → bytes received and sent per interface; lines that do not parse are skipped. */
+export function parseNetDev(text: string): Map<string, { rxBytes: number; txBytes: number }> {
+  const out = new Map<string, { rxBytes: number; txBytes: number }>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*([^\s:]+):\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const f = m[2]!.trim().split(/\s+/).map(Number);
+    // 8 receive columns, then 8 transmit columns; bytes are the first of each.
+    if (f.length < 16 || !f.every((n) => Number.isFinite(n) && n >= 0)) continue;
+    out.set(m[1]!, { rxBytes: f[0]!, txBytes: f[8]! });
+  }
+  return out;
+}
+
+/** The NICs' byte counters summed over the counted interfaces. */
+export function sumNics(nics: Iterable<[string, { rxBytes: number; txBytes: number }]>): { rxBytes: number; txBytes: number } {
+  let rxBytes = 0;
+  let txBytes = 0;
+  for (const [name, c] of nics) {
+    if (!countedNic(name)) continue;
+    rxBytes += c.rxBytes;
+    txBytes += c.txBytes;
+  }
+  return { rxBytes, txBytes };
+}
+
+/** node:os, /proc/meminfo, /proc/net/dev and statfs(2): no child process, no library. */
+class ProcMeter implements HostMeter {
+  private lastCpu: { busy: number; total: number } | null = null;
+  private readonly procRoot: string;
+  private readonly diskPath: string;
+
+  constructor(opts: SystemHostOptions) {
+    this.procRoot = opts.procRoot ?? '/proc';
+    this.diskPath = opts.diskPath ?? '/';
   }
 
-  /** Busy share of all CPUs since the previous sample (since boot on the first). */
+  async read(): Promise<MeterReading> {
+    const total = totalmem();
+    const r: MeterReading = {
+      cpuPct: this.cpuSinceLast(),
+      memoryUsedPct: ((total - (await availableMemory(this.procRoot))) / total) * 100,
+    };
+    try {
+      const fs = await statfs(this.diskPath);
+      r.disk = { freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize };
+    } catch {
+      // no such filesystem: disk fields stay absent
+    }
+    try {
+      r.net = sumNics(parseNetDev(await readFile(`${this.procRoot}/net/dev`, 'utf8')));
+    } catch {
+      // not Linux: net fields stay absent
+    }
+    return r;
+  }
+
+  /** Busy share of all CPUs since the previous reading (since boot on the first). */
   private cpuSinceLast(): number {
     let busy = 0;
     let total = 0;
@@ -53,10 +175,20 @@ export class SystemHostSource implements HostSource {
   }
 }
 
+/**
+ * agent/host-os-utils.ts, from dist/banyan-os-utils.mjs beside the bundle (kept out of the agent's
+ * own file so an agent that does not choose it does not carry it) or from source.
+ */
+async function loadOsUtilsMeter(diskPath: string): Promise<HostMeter> {
+  const file = bundledFile('banyan-os-utils.mjs') ?? new URL('./host-os-utils.ts', import.meta.url);
+  const mod = (await import(file.href)) as typeof import('./host-os-utils.ts');
+  return mod.createOsUtilsMeter(diskPath);
+}
+
 /** MemAvailable counts reclaimable cache as free, as `free` does; os.freemem() does not everywhere. */
-async function availableMemory(): Promise<number> {
+async function availableMemory(procRoot: string): Promise<number> {
   try {
-    const m = /^MemAvailable:\s+(\d+) kB/m.exec(await readFile('/proc/meminfo', 'utf8'));
+    const m = /^MemAvailable:\s+(\d+) kB/m.exec(await readFile(`${procRoot}/meminfo`, 'utf8'));
     if (m) return Number(m[1]) * 1024;
   } catch {
     // not Linux: fall back below

@@ -2,7 +2,10 @@
 // from this checkout into a scratch dir) with a config written from deploy/agent.yaml.template,
 // against an embedded broker, telemetry at 1/s, start-up
 // benchmark off; first with no workloads, then with 4 process workloads (`sleep`) it supervises;
-// then once more after a start-up benchmark.
+// then once more after a start-up benchmark; then with node-os-utils as its host meter
+// (hostMeter: node-os-utils) against the default /proc + statfs one. The host inventory child
+// (dist/banyan-inventory.mjs, systeminformation) is timed on its own: the agents above ran it at
+// start, and their steady state is measured after it has gone.
 // For scale: the same agent from source through tsx (`banyan agent` in a checkout), and a bare
 // node with the launcher's flags and an idle timer (the floor). RSS from /proc/<pid>/status
 // (VmRSS, split into anonymous and file-backed), CPU from /proc/<pid>/stat over a window.
@@ -112,12 +115,12 @@ export default async function agentBench(): Promise<Figure[]> {
    * Starts an agent (`command ...argv agent --config FILE ...`) as node `node`, its config written
    * from deploy/agent.yaml.template as install-agent.sh writes it, and waits for its birth.
    */
-  const startAgent = async (node: string, command: string, argv: string[], benchBudgetMs = 0): Promise<ChildProcess> => {
+  const startAgent = async (node: string, command: string, argv: string[], benchBudgetMs = 0, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> => {
     const config = join(scratch, `${node}.yaml`);
     writeFileSync(config, readFileSync('deploy/agent.yaml.template', 'utf8').replaceAll('@NODE_ID@', node).replaceAll('@SITE@', SITE).replaceAll('@BROKER_URL@', broker.url));
     const stateDir = join(scratch, `state-${node}`);
     const child = spawn(command, [...argv, 'agent', '--config', config, '--state-dir', stateDir, '--bench-budget', String(benchBudgetMs), '--telemetry-interval', '1000'], {
-      env: { ...process.env, BANYAN_TOPIC_ROOT: root, LOG_LEVEL: 'warn' },
+      env: { ...process.env, BANYAN_TOPIC_ROOT: root, LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(child);
@@ -141,6 +144,12 @@ export default async function agentBench(): Promise<Figure[]> {
     await sleep(5_000);
     const busy = await sample(bundled.pid!);
     await stopProcess(bundled);
+
+    const osUtilsAgent = await startAgent('bench-agent-os-utils', launcher, [], 0, { BANYAN_HOST_METER: 'node-os-utils' });
+    const osUtils = await sample(osUtilsAgent.pid!);
+    await stopProcess(osUtilsAgent);
+
+    const inventory = await inventoryChild(join(scratch, 'dist', 'banyan-inventory.mjs'));
 
     const floorProc = spawn(process.execPath, [...AGENT_NODE_FLAGS, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     children.push(floorProc);
@@ -168,6 +177,10 @@ export default async function agentBench(): Promise<Figure[]> {
       { name: 'agent.rss_mb.node_floor', value: round(floor.rss), unit: 'MB', note: `bare node with the launcher's flags and an idle timer: the floor under agent.rss_mb; ${split(floor)}` },
       { name: 'agent.rss_mb.from_source', value: round(tsx.rss), unit: 'MB', note: `the same agent from source through tsx (node bin/banyan.js agent), 0 workloads; ${split(tsx)}` },
       { name: 'agent.cpu_pct.from_source', value: round(tsx.cpu, 2), unit: '% of a core', note: 'the same agent from source through tsx, with a JIT' },
+      { name: 'agent.rss_mb.node_os_utils', value: round(osUtils.rss), unit: 'MB', note: `0 workloads, host telemetry from node-os-utils (hostMeter: node-os-utils, no cache) instead of /proc + statfs (agent.rss_mb); ${split(osUtils)}` },
+      { name: 'agent.cpu_pct.node_os_utils', value: round(osUtils.cpu, 2), unit: '% of a core', note: 'as agent.rss_mb.node_os_utils, vs agent.cpu_pct with /proc + statfs' },
+      { name: 'agent.inventory.child_ms', value: inventory.ms, unit: 'ms', note: `wall time of the host inventory child (node dist/banyan-inventory.mjs, systeminformation), start to exit; median of ${INVENTORY_RUNS}` },
+      { name: 'agent.inventory.child_rss_mb', value: round(inventory.peakMb), unit: 'MB', note: `peak RSS (VmHWM, polled every 10 ms) of the inventory child; gone when it exits, so not in agent.rss_mb; max of ${INVENTORY_RUNS}` },
     ];
   } finally {
     for (const pid of workloadPids) {
@@ -182,6 +195,34 @@ export default async function agentBench(): Promise<Figure[]> {
     await broker.close();
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+const INVENTORY_RUNS = 3;
+
+/** The inventory child run as the agent runs it (plain node): median wall time, highest peak RSS. */
+async function inventoryChild(file: string): Promise<{ ms: number; peakMb: number }> {
+  const times: number[] = [];
+  let peakMb = 0;
+  for (let i = 0; i < INVENTORY_RUNS; i++) {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const done = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peakMb = Math.max(peakMb, Number(m[1]) / 1024);
+      } catch {
+        // exited between polls
+      }
+    }, 10);
+    const code = await done;
+    clearInterval(poll);
+    times.push(performance.now() - t0);
+    if (code !== 0 || !out.includes('"source":"systeminformation@')) throw new Error(`the inventory child exited ${code} without an inventory: ${out.slice(0, 200)}`);
+  }
+  return { ms: Math.round(median(times)), peakMb };
 }
 
 function round(v: number, digits = 1): number {

@@ -1,13 +1,15 @@
 // `banyan detect`: list this machine's accelerators with their nominal FP16-equivalent TFLOPS
-// and where each number comes from; a table for people, --json for scripts.
+// and where each number comes from, or (--host) the host's inventory; a table for people,
+// --json for scripts.
 import { parseArgs } from 'node:util';
 import { checkFactors, sumFp16, type Factors } from '../../protocol/fp16.ts';
-import type { Accelerator } from '../../protocol/messages.ts';
+import type { Accelerator, HostInventory } from '../../protocol/messages.ts';
 import { VENDORS } from '../../protocol/vendors.ts';
 import { CatalogError } from '../catalog/catalog.ts';
 import { DEFAULT_TOOL_TIMEOUT_MS, detectAccelerators, type DetectOptions } from '../detect/index.ts';
 import type { DetectResult } from '../hardware.ts';
-import { cliIo, parseOrAnswer } from './io.ts';
+import { collectInventory, DEFAULT_INVENTORY_TIMEOUT_MS } from '../inventory/index.ts';
+import { cliIo, parseOrAnswer, type CliIo } from './io.ts';
 
 const HELP = `usage: banyan detect [options]
 
@@ -17,7 +19,11 @@ back to the PCI bus for cards whose tool is missing or failing, and shows each c
 FP16-equivalent TFLOPS with its basis and source.
 
   --json                      print {accelerators, warnings, totals} as JSON for scripts
-  --timeout <seconds>         per vendor tool (default ${DEFAULT_TOOL_TIMEOUT_MS / 1000})
+  --host                      show this host's inventory instead (system, CPU, memory, disks,
+                              NICs, OS, kernel, virtualisation; systeminformation in a child
+                              process); with --json, the HostInventory object
+  --timeout <seconds>         per vendor tool (default ${DEFAULT_TOOL_TIMEOUT_MS / 1000}); with --host, for the
+                              inventory (default ${DEFAULT_INVENTORY_TIMEOUT_MS / 1000})
   --catalog-override <path>   site catalogue file adding or correcting models
                               (same shape as agent/catalog/accelerators.json)
   --factor <precision=x>      FP16-eq conversion factor override, e.g. int8=0.5; repeatable
@@ -25,7 +31,8 @@ FP16-equivalent TFLOPS with its basis and source.
   --help                      this text
 
 Warnings (a tool missing, hung or failing) go to stderr; the exit status is still 0 when
-detection was partial. Exit 1 when the catalogue override is invalid, 2 on a usage error.`;
+detection was partial. Exit 1 when the catalogue override is invalid or the host inventory
+failed, 2 on a usage error.`;
 
 export interface DetectCommandDeps {
   stdout?: (s: string) => void;
@@ -39,6 +46,7 @@ export async function detectCommand(argv: string[], deps: DetectCommandDeps = {}
   const { out, err } = io;
   const args = parseOrAnswer('detect', HELP, io, () => parse(argv));
   if (typeof args === 'number') return args;
+  if (args.host) return hostCommand(args, io);
   let result: DetectResult;
   try {
     result = await detectAccelerators({ ...args.options, env: deps.env ?? process.env });
@@ -57,7 +65,46 @@ export async function detectCommand(argv: string[], deps: DetectCommandDeps = {}
 interface ParsedArgs {
   help: boolean;
   json: boolean;
+  host: boolean;
   options: DetectOptions;
+}
+
+async function hostCommand(args: ParsedArgs, { out, err }: CliIo): Promise<number> {
+  const r = await collectInventory(args.options.timeoutMs ? { timeoutMs: args.options.timeoutMs } : {});
+  if (!r.ok) {
+    err(`banyan detect --host: ${r.error}\n`);
+    return 1;
+  }
+  out(args.json ? JSON.stringify(r.inventory, null, 2) + '\n' : renderInventory(r.inventory));
+  return 0;
+}
+
+/** Key-value lines, then one table each for disks and NICs. */
+export function renderInventory(inv: HostInventory): string {
+  const or = (s: string) => s || '-';
+  const gib = (bytes: number) => (bytes > 0 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : '?');
+  const facts: [string, string][] = [
+    ['system', or([inv.systemVendor, inv.systemModel].filter(Boolean).join(' '))],
+    ['serial', inv.systemSerial || '- (not readable; DMI serials are often root-only)'],
+    ['cpu', `${or(inv.cpuModel)}, ${inv.cpuPhysicalCores || '?'} cores / ${inv.cpuThreads || '?'} threads, max ${inv.cpuMaxMhz > 0 ? `${inv.cpuMaxMhz} MHz` : 'clock unknown'}`],
+    ['memory', `${(inv.memoryMib / 1024).toFixed(1)} GiB`],
+    ['os', or(inv.os)],
+    ['kernel', or(inv.kernel)],
+    ['virtualisation', or(inv.virtualization)],
+  ];
+  const w = Math.max(...facts.map(([k]) => k.length));
+  const lines = facts.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
+  lines.push('', ...table(['disk', 'model', 'size', 'type'], inv.disks.map((d) => [d.name, or(d.model), gib(d.sizeBytes), or(d.type)]), 'No disks reported.'));
+  lines.push('', ...table(['nic', 'mac', 'speed', 'addresses'], inv.nics.map((n) => [n.name, or(n.mac), n.speedMbps > 0 ? `${n.speedMbps} Mb/s` : '?', n.addresses.join(', ') || '-']), 'No NICs reported.'));
+  lines.push('', `Source: ${inv.source}, taken ${new Date(inv.collectedAtMs).toISOString()}`);
+  return lines.join('\n') + '\n';
+}
+
+function table(head: string[], rows: string[][], empty: string): string[] {
+  if (rows.length === 0) return [empty];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), widths.map((x) => '-'.repeat(x)).join('  '), ...rows.map(line)];
 }
 
 function parse(argv: string[]): ParsedArgs {
@@ -67,6 +114,7 @@ function parse(argv: string[]): ParsedArgs {
     allowPositionals: false,
     options: {
       json: { type: 'boolean', default: false },
+      host: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       timeout: { type: 'string' },
       'catalog-override': { type: 'string' },
@@ -83,7 +131,7 @@ function parse(argv: string[]): ParsedArgs {
   if (values['catalog-override']) options.catalogOverridePath = values['catalog-override'];
   if (values.sysfs) options.sysfsRoot = values.sysfs;
   if (values.factor?.length) options.factors = parseFactors(values.factor);
-  return { help: values.help ?? false, json: values.json ?? false, options };
+  return { help: values.help ?? false, json: values.json ?? false, host: values.host ?? false, options };
 }
 
 function parseFactors(specs: readonly string[]): Partial<Factors> {

@@ -109,8 +109,17 @@ export async function buildAgentBundle({ outDir = DEFAULT_OUT_DIR, appDir = ROOT
   await mkdir(outDir, { recursive: true });
   const bundle = join(outDir, 'banyan-agent.mjs');
   await build({
-    entryPoints: [join(ROOT, 'agent/cli/main.ts')],
-    outfile: bundle,
+    // Three self-contained files (no shared chunks): the agent, and beside it what it loads only
+    // when needed, so the agent's own file carries neither library (agent/bundled.ts finds them).
+    entryPoints: {
+      'banyan-agent': join(ROOT, 'agent/cli/main.ts'),
+      // the host inventory child (systeminformation), run at start and on a hardware change
+      'banyan-inventory': join(ROOT, 'agent/inventory/child.ts'),
+      // the node-os-utils meter, imported only with hostMeter: node-os-utils
+      'banyan-os-utils': join(ROOT, 'agent/host-os-utils.ts'),
+    },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -119,7 +128,10 @@ export async function buildAgentBundle({ outDir = DEFAULT_OUT_DIR, appDir = ROOT
     sourcemap: 'linked',
     legalComments: 'none',
     // CommonJS dependencies (mqtt, protobufjs) call require(); ESM output has none of its own.
-    banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+    // __BANYAN_BUNDLE_URL__: the file's own URL, which source files' import.meta.url no longer is.
+    banner: {
+      js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url); const __BANYAN_BUNDLE_URL__ = import.meta.url;",
+    },
     plugins: [sourceUrls(outDir, appDir), lazyModules, nodeStreams],
     logLevel: 'warning',
   });

@@ -3,7 +3,7 @@
 // itself from a YAML config against a broker over mqtt://, mqtts:// and ws://, stop), checking
 // that it runs with its lean flags and finds the assets it reads from the source tree.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,37 @@ describe('dist/banyan-agent', () => {
     expect(doc.totals).toMatchObject({ tflops: 3099, unknownCount: 2 });
   });
 
+  it('carries neither systeminformation nor node-os-utils in its own file: each is bundled beside it', () => {
+    const dist = join(work, 'dist');
+    const file = (name: string) => readFileSync(join(dist, name), 'utf8');
+    // Strings from inside each library (its Linux code), not names our own help text uses.
+    const SI_MARKER = 'dmidecode -t system';
+    const OS_UTILS_MARKER = 'PLATFORM_NOT_SUPPORTED';
+    expect(file('banyan-agent.mjs')).not.toContain(SI_MARKER);
+    expect(file('banyan-agent.mjs')).not.toContain(OS_UTILS_MARKER);
+    expect(file('banyan-inventory.mjs')).toContain(SI_MARKER);
+    expect(file('banyan-os-utils.mjs')).toContain(OS_UTILS_MARKER);
+  });
+
+  it('prints the host inventory (detect --host --json) from the bundle, with no node_modules in reach', () => {
+    // The scratch dir sits in the temp dir, so no node_modules is found above dist/.
+    expect(existsSync(join(work, 'node_modules'))).toBe(false);
+    const r = run(['detect', '--host', '--json'], process.env, 90_000);
+    expect(r.code, r.stderr).toBe(0);
+    const inv = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(inv).sort()).toEqual(
+      ['collectedAtMs', 'cpuMaxMhz', 'cpuModel', 'cpuPhysicalCores', 'cpuThreads', 'disks', 'kernel', 'memoryMib', 'nics', 'os', 'source', 'systemModel', 'systemSerial', 'systemVendor', 'virtualization'].sort(),
+    );
+    expect(inv.source).toMatch(/^systeminformation@5\./);
+    expect(inv.cpuThreads).toBeGreaterThan(0);
+    expect(inv.memoryMib).toBeGreaterThan(0);
+    expect(Array.isArray(inv.disks) && Array.isArray(inv.nics)).toBe(true);
+    const table = run(['detect', '--host'], process.env, 90_000);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^cpu\s+.+ cores \/ \d+ threads/m);
+    expect(table.stdout).toMatch(/^Source: systeminformation@5\./m);
+  }, 120_000);
+
   it('measures the CPU with its forked GEMM workers', () => {
     const r = run(['bench', '--backend', 'cpu', '--budget', '2', '--no-cache', '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -128,9 +159,17 @@ describe('dist/banyan-agent agent', () => {
         .replace(/^stateDir: .*$/m, `stateDir: ${join(work, 'state')}`)
         .replace(/^telemetryIntervalMs: .*$/m, 'telemetryIntervalMs: 500'),
     );
-    const agent = startAgent(['--config', config, '--bench-budget', '0'], { BANYAN_TOPIC_ROOT: root });
-    await waitFor('birth', () => collector.of('birth').find((e) => e.nodeId === 'bundle-1'), 20_000);
-    await waitFor('telemetry', () => collector.of('telemetry').find((e) => e.nodeId === 'bundle-1'), 10_000);
+    // A loaded test machine gives the inventory child time; past the first birth's grace it comes
+    // in a new birth.
+    const agent = startAgent(['--config', config, '--bench-budget', '0'], { BANYAN_TOPIC_ROOT: root, BANYAN_INVENTORY_TIMEOUT_MS: '60000' });
+    await agent.until('birth', () => collector.of('birth').find((e) => e.nodeId === 'bundle-1'), 20_000);
+    const birth = await agent.until('birth with the inventory', () => collector.of('birth').find((e) => e.nodeId === 'bundle-1' && e.birth.host.inventory), 60_000);
+    // Taken by dist/banyan-inventory.mjs, found beside the bundle.
+    expect(birth.birth.host.inventory?.source).toMatch(/^systeminformation@5\./);
+    expect(birth.birth.host.inventory?.cpuThreads).toBeGreaterThan(0);
+    const telemetry = await waitFor('telemetry with network rates', () => collector.of('telemetry').find((e) => e.nodeId === 'bundle-1' && e.telemetry.netRxBytesPerS !== undefined), 10_000);
+    expect(telemetry.telemetry.diskTotalMib).toBeGreaterThan(0);
+    expect(telemetry.telemetry.netTxBytesPerS).toBeGreaterThanOrEqual(0);
     // The process is node itself (the launcher execs), with the flags the bundle is built for.
     const cmdline = readFileSync(`/proc/${agent.child.pid}/cmdline`, 'utf8').split('\0');
     expect(cmdline.slice(1, 1 + AGENT_NODE_FLAGS.length)).toEqual([...AGENT_NODE_FLAGS]);
@@ -153,6 +192,19 @@ describe('dist/banyan-agent agent', () => {
     const code = await agent.stop();
     expect(code, agent.stderr()).toBe(0);
     await waitFor('OFFLINE state', () => collector.of('state').find((e) => e.nodeId === 'bundle-1' && e.state.status === 'OFFLINE'), 5000);
+    expect(agent.stderr()).not.toMatch(/Warning|Error/);
+  }, 120_000);
+
+  it('loads node-os-utils from beside the bundle when hostMeter says so', async () => {
+    const agent = startAgent(['--node-id', 'bundle-osu', '--site', 'test-site', '--broker', broker.url, '--state-dir', join(work, 'state-osu'), '--bench-budget', '0', '--telemetry-interval', '500'], {
+      BANYAN_TOPIC_ROOT: root,
+      BANYAN_HOST_METER: 'node-os-utils',
+      BANYAN_INVENTORY_TIMEOUT_MS: '0',
+    });
+    const t = await agent.until('telemetry from node-os-utils with rates', () => collector.of('telemetry').find((e) => e.nodeId === 'bundle-osu' && e.telemetry.netRxBytesPerS !== undefined), 30_000);
+    expect(t.telemetry.diskTotalMib).toBeGreaterThan(0);
+    expect(collector.of('birth').find((e) => e.nodeId === 'bundle-osu')?.birth.host.inventory).toBeUndefined(); // inventoryTimeoutMs 0: off
+    expect(await agent.stop()).toBe(0);
     expect(agent.stderr()).not.toMatch(/Warning|Error/);
   }, 60_000);
 });
