@@ -115,7 +115,7 @@ export function ledgerRoutes(app: FastifyInstance, books: Books): void {
 
 function send(reply: FastifyReply, format: string | undefined, name: string, json: unknown, t: Tabular) {
   if (format === 'csv') return csv(reply, `${name}.csv`, toCsv(t.headers, t.rows));
-  if (format === 'html') return reply.header('content-type', 'text/html; charset=utf-8').send(reportHtml(`Banyan — ${t.title}`, [t], new Date().toISOString()));
+  if (format === 'html') return reply.header('content-type', 'text/html; charset=utf-8').send(reportHtml('Banyan — city compute platform report', [t], new Date().toISOString()));
   return json;
 }
 

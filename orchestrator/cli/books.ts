@@ -7,7 +7,7 @@ import { verifyChain, type VerifyResult } from '../ledger/chain.ts';
 import type { DemandReport } from '../reports/demand.ts';
 import type { ProgressReport } from '../reports/progress.ts';
 import type { SupplyReport } from '../reports/supply.ts';
-import { demandTable, progressTable, supplyTable, type Tabular } from '../reports/render.ts';
+import { demandTable, label, progressTable, supplyTable, type Tabular } from '../reports/render.ts';
 import { ApiError, BanyanClient, DEFAULT_ORCHESTRATOR, EXIT } from './client.ts';
 import { table, type Cell } from './table.ts';
 
@@ -176,7 +176,7 @@ function ledgerTable(entries: Record<string, unknown>[], total: number): string 
 }
 
 function tabular(t: Tabular): string {
-  return [t.title, '', table(t.headers.map((h) => h.toUpperCase().replaceAll('_', ' ')), t.rows), '', ...t.notes].join('\n');
+  return [t.title, '', table(t.headers.map((h) => label(h).toUpperCase()), t.rows), '', ...t.notes].join('\n');
 }
 
 function print(io: Io, text: string): number {
