@@ -4,8 +4,7 @@
 // agent.rss_mb.node_os_utils and agent.cpu_pct.node_os_utils in `npm run bench -- agent`.
 // Bundled on its own (dist/banyan-os-utils.mjs) and loaded only when chosen (agent/host.ts).
 import { OSUtils } from 'node-os-utils';
-import type { HostMeter, MeterReading } from './host.ts';
-import { sumNics } from './host.ts';
+import { sumNics, type HostMeter, type MeterReading } from './host-meter.ts';
 
 export function createOsUtilsMeter(diskPath: string): HostMeter {
   // Fresh readings every interval: telemetry is what the cache would hide.

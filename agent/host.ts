@@ -9,20 +9,12 @@ import { arch, cpus, freemem, hostname, loadavg, release, totalmem } from 'node:
 import type { Host } from '../protocol/messages.ts';
 import { bundledFile } from './bundled.ts';
 import type { HostSample, HostSource } from './hardware.ts';
+import { countedNic, sumNics, type HostMeter, type MeterReading } from './host-meter.ts';
+
+export { countedNic, sumNics, type HostMeter, type MeterReading };
 
 export type HostMeterName = 'proc' | 'node-os-utils';
 
-/** One reading; net counters are cumulative bytes since boot, summed over the counted NICs. */
-export interface MeterReading {
-  cpuPct: number;
-  memoryUsedPct: number;
-  disk?: { freeBytes: number; totalBytes: number };
-  net?: { rxBytes: number; txBytes: number };
-}
-
-export interface HostMeter {
-  read(): Promise<MeterReading>;
-}
 
 export interface SystemHostOptions {
   meter?: HostMeterName;
@@ -93,13 +85,6 @@ export function netRates(prev: { rxBytes: number; txBytes: number }, now: { rxBy
   return { rx: Math.round(rx / seconds), tx: Math.round(tx / seconds) };
 }
 
-/**
- * Interfaces whose traffic is counted: not loopback, and not the virtual peers and bridges that
- * carry the same bytes a physical NIC already counted (containers, VMs, CNI).
- */
-export function countedNic(name: string): boolean {
-  return name !== 'lo' && !/^(veth|docker|br-|virbr|cni|flannel|cali|vxlan|tun|tap|ifb)/.test(name);
-}
 
 /** /proc/net/dev → bytes received and sent per interface; lines that do not parse are skipped. */
 export function parseNetDev(text: string): Map<string, { rxBytes: number; txBytes: number }> {
@@ -115,17 +100,6 @@ export function parseNetDev(text: string): Map<string, { rxBytes: number; txByte
   return out;
 }
 
-/** The NICs' byte counters summed over the counted interfaces. */
-export function sumNics(nics: Iterable<[string, { rxBytes: number; txBytes: number }]>): { rxBytes: number; txBytes: number } {
-  let rxBytes = 0;
-  let txBytes = 0;
-  for (const [name, c] of nics) {
-    if (!countedNic(name)) continue;
-    rxBytes += c.rxBytes;
-    txBytes += c.txBytes;
-  }
-  return { rxBytes, txBytes };
-}
 
 /** node:os, /proc/meminfo, /proc/net/dev and statfs(2): no child process, no library. */
 class ProcMeter implements HostMeter {

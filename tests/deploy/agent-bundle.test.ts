@@ -113,14 +113,18 @@ describe('dist/banyan-agent', () => {
     expect(table.stdout).toMatch(/^Source: systeminformation@5\./m);
   }, 120_000);
 
-  it('measures the CPU with its forked GEMM workers', () => {
+  it("measures the CPU with numpy's BLAS where the box has it, else its forked GEMM workers, and says which", () => {
     const r = run(['bench', '--backend', 'cpu', '--budget', '2', '--no-cache', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout) as { results: { target: string; rawTflops: number; shape: string }[] };
+    const doc = JSON.parse(r.stdout) as { results: { target: string; rawTflops: number; shape: string; versions: Record<string, string> }[] };
     const cpu = doc.results.find((x) => x.target === 'cpu');
-    // That the workers escape --jitless is checked by their command lines in cpu-backend.test.ts.
     expect(cpu?.rawTflops).toBeGreaterThan(0);
-    expect(cpu?.shape).toMatch(/fp32 x\d+ processes/);
+    // That the JS workers escape --jitless is checked by their command lines in cpu-backend.test.ts.
+    if (cpu?.versions.kernel?.startsWith('numpy')) expect(cpu.shape).toMatch(/fp32 on \d+ BLAS threads/);
+    else {
+      expect(cpu?.versions.kernel).toBe('js-scalar');
+      expect(cpu?.shape).toMatch(/fp32 x\d+ processes/);
+    }
   });
 });
 
