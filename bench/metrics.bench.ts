@@ -1,6 +1,7 @@
 // GET /metrics and the fleet summary at 10,000 nodes × 8 cards: what one Prometheus scrape and one
 // dashboard summary cost the orchestrator's event loop. The registry is filled directly (births,
 // telemetry with every reading, benchmarks with TFLOPS/W), so the figure is the render alone.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import type { Accelerator, AcceleratorSample, BenchResult } from '../protocol/messages.ts';
 import type { Figure } from './figures.ts';
@@ -19,9 +20,13 @@ export default async function metricsBench(): Promise<Figure[]> {
     fill(orch.registry, Date.now());
     const metrics = createMetrics(orch);
     let bytes = 0;
+    // How long the event loop (ingest's) is held at a stretch while a scrape renders.
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const render = await timed(async () => {
       bytes = Buffer.byteLength(await metrics.render());
     });
+    loop.disable();
     const summary = await timed(async () => void fleetSummary(orch.registry.all()));
     metrics.close();
     const scale = `${NODES} nodes x ${CARDS} cards, all online with full readings`;
@@ -29,6 +34,7 @@ export default async function metricsBench(): Promise<Figure[]> {
     return [
       { name: `metrics.render_ms.${label()}`, value: render.wall, unit: 'ms', note: `wall, median of ${RUNS} renders of the /metrics text; ${scale}` },
       { name: `metrics.render_cpu_ms.${label()}`, value: render.cpu, unit: 'ms', note: `CPU (user+system), median of ${RUNS}; ${scale}` },
+      { name: `metrics.render_max_block_ms.${label()}`, value: loop.max / 1e6, unit: 'ms', note: `longest event-loop stall during the renders (the per-card families yield between them); ${scale}` },
       { name: `metrics.bytes.${label()}`, value: bytes / 2 ** 20, unit: 'MiB', note: `size of one /metrics text; ${scale}` },
       { name: `views.fleet_summary_ms.${label()}`, value: summary.wall, unit: 'ms', note: `wall, median of ${RUNS} fleetSummary() (GET /v1/fleet/summary, the dashboard header); ${scale}` },
       { name: `views.fleet_summary_cpu_ms.${label()}`, value: summary.cpu, unit: 'ms', note: `CPU (user+system), median of ${RUNS}; ${scale}` },

@@ -96,8 +96,12 @@ interface Card {
   efficiency: CardEfficiency;
 }
 
-/** The per-card families as Prometheus text (version 0.0.4), HELP and TYPE included. */
-export function renderAcceleratorMetrics(nodes: Iterable<NodeRecord>): Buffer {
+/**
+ * The per-card families as Prometheus text (version 0.0.4), HELP and TYPE included. It yields to
+ * the event loop between families, so ingest keeps up during a big scrape; the cards are read
+ * once at the start (ingest replaces a node's reports, never edits them), so the families agree.
+ */
+export async function renderAcceleratorMetrics(nodes: Iterable<NodeRecord>): Promise<Buffer> {
   const cards: Card[] = [];
   for (const n of nodes) {
     if (n.status !== 'online' || !n.birth) continue;
@@ -111,12 +115,14 @@ export function renderAcceleratorMetrics(nodes: Iterable<NodeRecord>): Buffer {
   let prefix = w.family(INFO.name, INFO.help + PER_CARD);
   for (const c of cards) w.series(prefix, c.labels.identity, '', 1);
   for (const r of READINGS) {
+    await yieldToEventLoop();
     prefix = w.family(r.name, r.help + PER_CARD + FROM_TELEMETRY);
     for (const c of cards) {
       const v = c.sample && r.read(c.sample);
       if (v !== undefined && Number.isFinite(v)) w.series(prefix, c.labels.common, '', v);
     }
   }
+  await yieldToEventLoop();
   prefix = w.family(EFFICIENCY.name, EFFICIENCY.help + PER_CARD);
   for (const c of cards) {
     const e = c.efficiency;
@@ -171,6 +177,10 @@ class Writer {
     next.set(this.buf.subarray(0, this.len));
     this.buf = next;
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function escapeLabel(v: string): string {

@@ -193,7 +193,7 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
 
   return {
     registry,
-    render: async () => Buffer.concat([Buffer.from((await registry.metrics()) + '\n'), renderAcceleratorMetrics(nodes())]),
+    render: async () => Buffer.concat([Buffer.from((await registry.metrics()) + '\n'), await renderAcceleratorMetrics(nodes())]),
     recordPlacement,
     close: () => {
       orchestrator.events.off('workload', onWorkload);
