@@ -5,8 +5,11 @@
 // schemas let all of it through.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { buildApi } from '../../../orchestrator/api/server.ts';
-import type { NodeView, FleetSummary } from '../../../orchestrator/views.ts';
+import { FleetSummarySchema, NodeSchema } from '../../../orchestrator/api/schemas.ts';
+import { fleetSummary, nodeView, type NodeView, type FleetSummary } from '../../../orchestrator/views.ts';
 import type { HostInventory } from '../../../protocol/messages.ts';
 import { benchOf, birthOf, cards, handFed, type HandFed } from '../../helpers/hand-fed.ts';
 
@@ -113,6 +116,18 @@ describe('node view: per-card telemetry and TFLOPS/W', () => {
     const b = await get<NodeView>('/v1/nodes/edge-b');
     expect(b.host!.inventory).toBeNull();
     expect(b.probeAddress).toBe('');
+  });
+
+  it('matches the response schemas exactly: no field the schema drops, none it lacks', () => {
+    for (const n of fed.registry.all()) {
+      // Compile time: the view is what the schema promises; run time: the schema takes all of it.
+      const view: Static<typeof NodeSchema> = nodeView(n);
+      expect([...Value.Errors(NodeSchema, view)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+      expect(Value.Clean(NodeSchema, structuredClone(view))).toEqual(view);
+    }
+    const summary: Static<typeof FleetSummarySchema> = fleetSummary(fed.registry.all());
+    expect([...Value.Errors(FleetSummarySchema, summary)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+    expect(Value.Clean(FleetSummarySchema, structuredClone(summary))).toEqual(summary);
   });
 
   it('lists nodes with the same shape', async () => {
