@@ -5,6 +5,7 @@
 // decision latency follows its 'decision' events. Per-card series are rendered beside the registry
 // (accelerator-metrics.ts), for speed at fleet scale.
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { renderAcceleratorMetrics } from './accelerator-metrics.ts';
 import type { Orchestrator } from './orchestrator.ts';
@@ -16,8 +17,8 @@ export type PlacementOutcome = 'placed' | 'unschedulable';
 
 export interface BanyanMetrics {
   readonly registry: Registry;
-  /** The whole exposition: the registry's families and the per-card ones (accelerator-metrics.ts). */
-  render(): Promise<Buffer>;
+  /** The whole exposition: the registry's families and, unless cards is false, the per-card ones. */
+  render(opts?: { cards?: boolean }): Promise<Buffer>;
   /** One placement decision and how long it took (the orchestrator's 'decision' events feed it). */
   recordPlacement(durationSeconds: number, outcome: PlacementOutcome): void;
   /** Stops following the orchestrator's events. */
@@ -193,7 +194,10 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
 
   return {
     registry,
-    render: async () => Buffer.concat([Buffer.from((await registry.metrics()) + '\n'), await renderAcceleratorMetrics(nodes())]),
+    render: async ({ cards = true } = {}) => {
+      const head = Buffer.from(await registry.metrics());
+      return cards ? Buffer.concat([head, Buffer.from('\n'), await renderAcceleratorMetrics(nodes())]) : head;
+    },
     recordPlacement,
     close: () => {
       orchestrator.events.off('workload', onWorkload);
@@ -219,13 +223,18 @@ export function metricsOf(orchestrator: Orchestrator): BanyanMetrics | undefined
   return byOrchestrator.get(orchestrator);
 }
 
-/** Orchestrator plugin: GET /metrics in the Prometheus text format. */
+/**
+ * Orchestrator plugin: GET /metrics in the Prometheus text format. GET /metrics?cards=false leaves
+ * the per-card series out: at 10k nodes × 8 cards they are ~100 MiB a scrape, so a big fleet can
+ * scrape the fleet figures often and the cards in a slower job of their own.
+ */
 export function metricsPlugin(app: FastifyInstance, orchestrator: Orchestrator): void {
   const metrics = createMetrics(orchestrator);
   byOrchestrator.set(orchestrator, metrics);
   app.addHook('onClose', async () => metrics.close());
-  app.get('/metrics', async (_req, reply) => {
-    const text = await metrics.render();
+  app.get('/metrics', { schema: { querystring: Type.Object({ cards: Type.Optional(Type.Boolean()) }) } }, async (req, reply) => {
+    const { cards } = req.query as { cards?: boolean };
+    const text = await metrics.render({ cards });
     return reply.header('content-type', metrics.registry.contentType).send(text);
   });
 }

@@ -90,6 +90,13 @@ describe('GET /metrics', () => {
     }
     const fleetPower = value(samples, 'banyan_fleet_accelerator_power_watts')!;
     expect(fleetPower).toBeGreaterThan(0);
+    // A fleet-only scrape (a big fleet's fast job): the same families less the per-card ones.
+    const r = await fetch(`${h.orch.httpUrl}/metrics?cards=false`);
+    expect(r.status).toBe(200);
+    const lean = parseExposition(await r.text());
+    expect(lean.samples.filter((s) => s.name.startsWith('banyan_accelerator_'))).toEqual([]);
+    expect(value(lean.samples, 'banyan_nodes', { state: 'online' })).toBe(4);
+    expect(value(lean.samples, 'banyan_fleet_accelerator_power_watts')).toBeGreaterThan(0);
     // No help text sends a user to a file they do not have.
     for (const [name, help] of helps) expect(help, name).not.toMatch(/\.md\b/);
   });
