@@ -79,7 +79,7 @@ function orNull(v: number | undefined): number | null {
   return v === undefined ? null : v;
 }
 
-export function cardReadings(s: AcceleratorSample): CardReadings {
+function cardReadings(s: AcceleratorSample): CardReadings {
   return {
     index: s.index,
     utilPct: orNull(s.utilPct),
@@ -114,7 +114,7 @@ export function cardBench(n: NodeRecord, index: number): BenchResult | undefined
 }
 
 /** Sum of reported card power; null when no card reports power. */
-export function reportedPowerW(t: Pick<Telemetry, 'accelerators'> | null): number | null {
+function reportedPowerW(t: Pick<Telemetry, 'accelerators'> | null): number | null {
   let sum: number | null = null;
   for (const s of t?.accelerators ?? []) if (s.powerW !== undefined) sum = (sum ?? 0) + s.powerW;
   return sum === null ? null : round(sum);
