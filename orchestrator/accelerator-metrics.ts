@@ -96,38 +96,51 @@ interface Card {
   efficiency: CardEfficiency;
 }
 
+/** Cards between two yields to the event loop: a few milliseconds of work each. */
+export const CARDS_PER_SLICE = 8192;
+
 /**
  * The per-card families as Prometheus text (version 0.0.4), HELP and TYPE included. It yields to
- * the event loop between families, so ingest keeps up during a big scrape; the cards are read
- * once at the start (ingest replaces a node's reports, never edits them), so the families agree.
+ * the event loop every CARDS_PER_SLICE cards, so ingest keeps up during a big scrape. Each card is
+ * read once, into a snapshot (ingest replaces a node's reports, never edits them), so the families
+ * agree with each other.
  */
-export async function renderAcceleratorMetrics(nodes: Iterable<NodeRecord>): Promise<Buffer> {
+export async function renderAcceleratorMetrics(nodes: Iterable<NodeRecord>, cardsPerSlice = CARDS_PER_SLICE): Promise<Buffer> {
   const cards: Card[] = [];
+  let slice = 0;
   for (const n of nodes) {
     if (n.status !== 'online' || !n.birth) continue;
     const samples = n.telemetry?.accelerators ?? [];
     for (const a of n.birth.accelerators) {
       cards.push({ labels: labelsOf(n, a), sample: samples.find((x) => x.index === a.index), efficiency: cardEfficiency(a, cardBench(n, a.index)) });
     }
+    if ((slice += n.birth.accelerators.length) >= cardsPerSlice) {
+      slice = 0;
+      await yieldToEventLoop();
+    }
   }
   // Family by family, as the format wants; about 150 bytes a series.
   const w = new Writer(cards.length * (READINGS.length + 2) * 160);
+  const eachCard = async (write: (c: Card) => void) => {
+    for (let i = 0; i < cards.length; i++) {
+      if (i > 0 && i % cardsPerSlice === 0) await yieldToEventLoop();
+      write(cards[i]!);
+    }
+  };
   let prefix = w.family(INFO.name, INFO.help + PER_CARD);
-  for (const c of cards) w.series(prefix, c.labels.identity, '', 1);
+  await eachCard((c) => w.series(prefix, c.labels.identity, '', 1));
   for (const r of READINGS) {
-    await yieldToEventLoop();
     prefix = w.family(r.name, r.help + PER_CARD + FROM_TELEMETRY);
-    for (const c of cards) {
+    await eachCard((c) => {
       const v = c.sample && r.read(c.sample);
       if (v !== undefined && Number.isFinite(v)) w.series(prefix, c.labels.common, '', v);
-    }
+    });
   }
-  await yieldToEventLoop();
   prefix = w.family(EFFICIENCY.name, EFFICIENCY.help + PER_CARD);
-  for (const c of cards) {
+  await eachCard((c) => {
     const e = c.efficiency;
     if (e.tflopsPerWatt !== null) w.series(prefix, c.labels.common, BASIS[e.basis], e.tflopsPerWatt);
-  }
+  });
   return w.done();
 }
 

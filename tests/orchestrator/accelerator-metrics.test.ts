@@ -107,8 +107,9 @@ describe('per-card metrics', () => {
     const fed = handFed();
     fed.send('edge-a', birthOf(cards(2, { nominalTflopsPerWatt: 0.7 })));
     fed.send('edge-a', telemetry([{ index: 0, powerW: 100, health: 'ok' }, { index: 1, powerW: 110, health: 'ok' }]));
-    const rendering = renderAcceleratorMetrics(fed.registry.all());
-    // Ingest runs between the families (the render yields): the Last Will lands meanwhile.
+    // One card a slice, as 8192 cards a slice would do on a big fleet.
+    const rendering = renderAcceleratorMetrics(fed.registry.all(), 1);
+    // Ingest runs between slices (the render yields): the Last Will lands meanwhile.
     await new Promise((r) => setImmediate(r));
     fed.send('edge-a', { body: 'state', state: { status: 'OFFLINE' } });
     const { samples } = parseExposition((await rendering).toString('utf8'));
