@@ -34,7 +34,7 @@ export default async function metricsBench(): Promise<Figure[]> {
     return [
       { name: `metrics.render_ms.${label()}`, value: render.wall, unit: 'ms', note: `wall, median of ${RUNS} renders of the /metrics text; ${scale}` },
       { name: `metrics.render_cpu_ms.${label()}`, value: render.cpu, unit: 'ms', note: `CPU (user+system), median of ${RUNS}; ${scale}` },
-      { name: `metrics.render_max_block_ms.${label()}`, value: loop.max / 1e6, unit: 'ms', note: `longest event-loop stall during the renders (the per-card families yield between them); ${scale}` },
+      { name: `metrics.render_max_block_ms.${label()}`, value: loop.max / 1e6, unit: 'ms', note: `longest event-loop stall during the renders (the per-card render yields every 8192 cards); ${scale}` },
       { name: `metrics.bytes.${label()}`, value: bytes / 2 ** 20, unit: 'MiB', note: `size of one /metrics text; ${scale}` },
       { name: `views.fleet_summary_ms.${label()}`, value: summary.wall, unit: 'ms', note: `wall, median of ${RUNS} fleetSummary() (GET /v1/fleet/summary, the dashboard header); ${scale}` },
       { name: `views.fleet_summary_cpu_ms.${label()}`, value: summary.cpu, unit: 'ms', note: `CPU (user+system), median of ${RUNS}; ${scale}` },

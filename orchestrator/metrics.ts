@@ -52,10 +52,18 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
     labelNames: ['vendor', 'domestic'] as const,
     registers: [registry],
     collect() {
-      this.reset();
+      // Counted here, set once per vendor: a labelled inc per card costs a label hash each.
+      const counts = new Map<string, { vendor: string; domestic: string; n: number }>();
       for (const n of nodes()) {
-        for (const a of n.birth?.accelerators ?? []) this.inc({ vendor: a.vendor, domestic: String(a.domestic) });
+        for (const a of n.birth?.accelerators ?? []) {
+          const key = `${a.vendor}\0${a.domestic}`;
+          const c = counts.get(key) ?? { vendor: a.vendor, domestic: String(a.domestic), n: 0 };
+          c.n++;
+          counts.set(key, c);
+        }
       }
+      this.reset();
+      for (const { vendor, domestic, n } of counts.values()) this.set({ vendor, domestic }, n);
     },
   });
 
