@@ -2,11 +2,14 @@
 // two orchestrators in one process — tests — never share series). Fleet and workload gauges are
 // computed at scrape time from the registry and the workload manager; message counters mirror the
 // ingest's own counts; transitions and SLO violations follow the orchestrator's 'workload' events;
-// decision latency follows its 'decision' events.
+// decision latency follows its 'decision' events. Per-card series are rendered beside the registry
+// (accelerator-metrics.ts), for speed at fleet scale.
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { renderAcceleratorMetrics } from './accelerator-metrics.ts';
 import type { Orchestrator } from './orchestrator.ts';
-import { nodeView } from './views.ts';
+import { cardBench, fleetEnergy } from './views.ts';
 import type { Workload, WorkloadState } from './workloads/manager.ts';
 
 /** What one placement decision came to; the label of banyan_placement_decisions_total. */
@@ -14,6 +17,8 @@ export type PlacementOutcome = 'placed' | 'unschedulable';
 
 export interface BanyanMetrics {
   readonly registry: Registry;
+  /** The whole exposition: the registry's families and, unless cards is false, the per-card ones. */
+  render(opts?: { cards?: boolean }): Promise<Buffer>;
   /** One placement decision and how long it took (the orchestrator's 'decision' events feed it). */
   recordPlacement(durationSeconds: number, outcome: PlacementOutcome): void;
   /** Stops following the orchestrator's events. */
@@ -47,10 +52,18 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
     labelNames: ['vendor', 'domestic'] as const,
     registers: [registry],
     collect() {
-      this.reset();
+      // Counted here, set once per vendor: a labelled inc per card costs a label hash each.
+      const counts = new Map<string, { vendor: string; domestic: string; n: number }>();
       for (const n of nodes()) {
-        for (const a of n.birth?.accelerators ?? []) this.inc({ vendor: a.vendor, domestic: String(a.domestic) });
+        for (const a of n.birth?.accelerators ?? []) {
+          const key = `${a.vendor}\0${a.domestic}`;
+          const c = counts.get(key) ?? { vendor: a.vendor, domestic: String(a.domestic), n: 0 };
+          c.n++;
+          counts.set(key, c);
+        }
       }
+      this.reset();
+      for (const { vendor, domestic, n } of counts.values()) this.set({ vendor, domestic }, n);
     },
   });
 
@@ -62,15 +75,37 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
     collect() {
       const sums = { nominal: { true: 0, false: 0 }, measured: { true: 0, false: 0 } };
       for (const n of nodes()) {
-        for (const a of nodeView(n).accelerators) {
+        for (const a of n.birth?.accelerators ?? []) {
           const d = a.domestic ? 'true' : 'false';
           sums.nominal[d] += a.nominal.tflops ?? 0;
-          sums.measured[d] += a.measured?.tflops ?? 0;
+          sums.measured[d] += cardBench(n, a.index)?.fp16.tflops ?? 0;
         }
       }
       for (const kind of ['nominal', 'measured'] as const) {
         for (const domestic of ['true', 'false'] as const) this.set({ kind, domestic }, sums[kind][domestic]);
       }
+    },
+  });
+
+  new Gauge({
+    name: 'banyan_fleet_accelerator_power_watts',
+    help: "Sum of the power every online node's cards report in their latest telemetry, watts; cards that do not report power are not in it.",
+    registers: [registry],
+    collect() {
+      this.set(fleetEnergy(nodes()).powerW);
+    },
+  });
+  new Gauge({
+    name: 'banyan_fleet_tflops_per_watt',
+    help:
+      "The fleet's FP16-equivalent TFLOPS per watt: total TFLOPS over the watts they draw at each card's efficiency (measured where " +
+      'benchmarked, else nominal catalogue TFLOPS over TDP). basis is measured, nominal or mixed; no series when no card has a figure.',
+    labelNames: ['basis'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const e = fleetEnergy(nodes()).efficiency;
+      if (e.tflopsPerWatt !== null) this.set({ basis: e.basis }, e.tflopsPerWatt);
     },
   });
 
@@ -92,7 +127,9 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
   });
   new Counter({
     name: 'banyan_messages_rejected_total',
-    help: 'MQTT messages rejected, by reason (see DESIGN.md, Protocol).',
+    help:
+      'MQTT messages rejected, by reason: a payload that does not decode, a topic, envelope node or MQTT identity that disagree, ' +
+      'a duplicate msg_id, a seq that goes backwards within a session, or a stale Last Will.',
     labelNames: ['reason'] as const,
     registers: [registry],
     collect() {
@@ -165,6 +202,10 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
 
   return {
     registry,
+    render: async ({ cards = true } = {}) => {
+      const head = Buffer.from(await registry.metrics());
+      return cards ? Buffer.concat([head, Buffer.from('\n'), await renderAcceleratorMetrics(nodes())]) : head;
+    },
     recordPlacement,
     close: () => {
       orchestrator.events.off('workload', onWorkload);
@@ -190,13 +231,18 @@ export function metricsOf(orchestrator: Orchestrator): BanyanMetrics | undefined
   return byOrchestrator.get(orchestrator);
 }
 
-/** Orchestrator plugin: GET /metrics in the Prometheus text format. */
+/**
+ * Orchestrator plugin: GET /metrics in the Prometheus text format. GET /metrics?cards=false leaves
+ * the per-card series out: at 10k nodes × 8 cards they are ~100 MiB a scrape, so a big fleet can
+ * scrape the fleet figures often and the cards in a slower job of their own.
+ */
 export function metricsPlugin(app: FastifyInstance, orchestrator: Orchestrator): void {
   const metrics = createMetrics(orchestrator);
   byOrchestrator.set(orchestrator, metrics);
   app.addHook('onClose', async () => metrics.close());
-  app.get('/metrics', async (_req, reply) => {
-    const text = await metrics.registry.metrics();
+  app.get('/metrics', { schema: { querystring: Type.Object({ cards: Type.Optional(Type.Boolean()) }) } }, async (req, reply) => {
+    const { cards } = req.query as { cards?: boolean };
+    const text = await metrics.render({ cards });
     return reply.header('content-type', metrics.registry.contentType).send(text);
   });
 }

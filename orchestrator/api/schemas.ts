@@ -3,6 +3,54 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+
+const HealthSchema = Type.Union([Type.Literal('ok'), Type.Literal('warning'), Type.Literal('error'), Type.Literal('unknown')]);
+
+/** A card's latest readings: a reading its tool does not give is null, never 0. */
+export const CardReadingsSchema = Type.Object({
+  index: Type.Integer(),
+  utilPct: NullableNumber,
+  memoryUsedMib: NullableNumber,
+  memoryTotalMib: NullableNumber,
+  temperatureC: NullableNumber,
+  powerW: NullableNumber,
+  powerLimitW: NullableNumber,
+  health: HealthSchema,
+});
+
+export const CardEfficiencySchema = Type.Object({
+  tflopsPerWatt: NullableNumber,
+  basis: Type.Union([Type.Literal('measured'), Type.Literal('nominal'), Type.Literal('unknown')]),
+  measuredTflopsPerWatt: NullableNumber,
+  nominalTflopsPerWatt: NullableNumber,
+  tflops: NullableNumber,
+});
+
+export const CombinedEfficiencySchema = Type.Object({
+  tflopsPerWatt: NullableNumber,
+  basis: Type.Union([Type.Literal('measured'), Type.Literal('nominal'), Type.Literal('mixed'), Type.Literal('unknown')]),
+  cards: Type.Integer(),
+  unknownCards: Type.Integer(),
+});
+
+const HostInventorySchema = Type.Object({
+  systemVendor: Type.String(),
+  systemModel: Type.String(),
+  systemSerial: Type.String(),
+  cpuModel: Type.String(),
+  cpuPhysicalCores: Type.Number(),
+  cpuThreads: Type.Number(),
+  cpuMaxMhz: Type.Number(),
+  memoryMib: Type.Number(),
+  disks: Type.Array(Type.Object({ name: Type.String(), model: Type.String(), sizeBytes: Type.Number(), type: Type.String() })),
+  nics: Type.Array(Type.Object({ name: Type.String(), mac: Type.String(), speedMbps: Type.Number(), addresses: Type.Array(Type.String()) })),
+  os: Type.String(),
+  kernel: Type.String(),
+  virtualization: Type.String(),
+  source: Type.String(),
+  collectedAtMs: Type.Number(),
+});
 
 export const Fp16FigureSchema = Type.Object({
   tflops: Type.Optional(Type.Number()),
@@ -27,6 +75,10 @@ export const AcceleratorSchema = Type.Object({
   nominal: Fp16FigureSchema,
   detectedBy: Type.String(),
   note: Type.String(),
+  tdpW: NullableNumber,
+  nominalTflopsPerWatt: NullableNumber,
+  telemetry: Nullable(CardReadingsSchema),
+  efficiency: CardEfficiencySchema,
   measured: Nullable(
     Type.Composite([
       Fp16FigureSchema,
@@ -36,6 +88,8 @@ export const AcceleratorSchema = Type.Object({
         ratioToNominal: Type.Number(),
         backend: Type.String(),
         atMs: Type.Number(),
+        avgPowerW: NullableNumber,
+        tflopsPerWatt: NullableNumber,
       }),
     ]),
   ),
@@ -70,8 +124,10 @@ export const NodeSchema = Type.Object({
       cpuModel: Type.String(),
       cpuCores: Type.Number(),
       memoryMib: Type.Number(),
+      inventory: Nullable(HostInventorySchema),
     }),
   ),
+  probeAddress: Type.String(),
   labels: Type.Record(Type.String(), Type.String()),
   location: Nullable(
     Type.Object({ lat: Type.Number(), lon: Type.Number(), site: Type.String(), district: Type.String(), siteKind: Type.String() }),
@@ -87,17 +143,16 @@ export const NodeSchema = Type.Object({
       load1: Type.Number(),
       runningWorkloads: Type.Number(),
       atMs: Type.Number(),
-      accelerators: Type.Array(
-        Type.Object({
-          index: Type.Number(),
-          utilPct: Type.Number(),
-          memoryUsedMib: Type.Number(),
-          temperatureC: Type.Number(),
-          powerW: Type.Number(),
-        }),
-      ),
+      accelerators: Type.Array(CardReadingsSchema),
+      acceleratorErrors: Type.Array(Type.String()),
+      diskFreeMib: NullableNumber,
+      diskTotalMib: NullableNumber,
+      netRxBytesPerS: NullableNumber,
+      netTxBytesPerS: NullableNumber,
     }),
   ),
+  acceleratorPowerW: NullableNumber,
+  efficiency: CombinedEfficiencySchema,
   latency: Nullable(Type.Object({ atMs: Type.Number(), windowMs: Type.Number(), targets: Type.Array(RttStatsSchema) })),
   runningWorkloads: Type.Array(Type.String()),
   loss: Nullable(
@@ -134,6 +189,7 @@ export const FleetSummarySchema = Type.Object({
   nominal: Totals,
   measured: Totals,
   cityPlan: Type.Object({ targetPflops: Type.Number(), domesticShareTarget: Type.Number(), meetsDomesticShare: Type.Boolean() }),
+  energy: Type.Object({ powerW: Type.Number(), cardsReportingPower: Type.Integer(), efficiency: CombinedEfficiencySchema }),
 });
 
 export const ErrorSchema = Type.Object({ error: Type.String(), message: Type.String() });

@@ -105,6 +105,8 @@ export const OPERATOR_COMMANDS: Record<string, OperatorCommand> = {
         `nominal       ${fixed(s.nominal.pflops, 3)} PFLOPS FP16-eq (city target ${s.cityPlan.targetPflops})`,
         `measured      ${fixed(s.measured.pflops, 3)} PFLOPS FP16-eq`,
         `domestic      ${share}`,
+        `power now     ${fixed(s.energy.powerW / 1000, 2)} kW from ${s.energy.cardsReportingPower} of ${s.accelerators} cards`,
+        `efficiency    ${efficiency(s.energy.efficiency)} TFLOPS/W FP16-eq${s.energy.efficiency.unknownCards ? ` (${s.energy.efficiency.unknownCards} cards without a figure)` : ''}`,
         '',
         table(['VENDOR', 'DOMESTIC', 'COUNT', 'NOMINAL TFLOPS'], s.byVendor.map((v) => [v.vendor, v.domestic ? 'yes' : 'no', v.count, fixed(v.nominalTflops)]), { right: [2, 3] }),
       ].join('\n');
@@ -138,7 +140,7 @@ async function readStdin(): Promise<string> {
 
 function nodesTable(nodes: NodeView[]): string {
   return table(
-    ['NODE', 'STATE', 'SITE', 'ACCELERATORS', 'NOMINAL TF', 'MEASURED TF', 'WORKLOADS'],
+    ['NODE', 'STATE', 'SITE', 'ACCELERATORS', 'NOMINAL TF', 'MEASURED TF', 'POWER W', 'UTIL %', 'TF/W', 'WORKLOADS'],
     nodes.map((n) => [
       n.id,
       n.status,
@@ -146,10 +148,24 @@ function nodesTable(nodes: NodeView[]): string {
       acceleratorSummary(n),
       fixed(n.nominalTflops),
       fixed(n.measuredTflops),
+      fixed(n.acceleratorPowerW, 0),
+      fixed(meanUtil(n), 0),
+      efficiency(n.efficiency),
       n.runningWorkloads.length,
     ]),
-    { right: [4, 5, 6] },
+    { right: [4, 5, 6, 7, 9] },
   );
+}
+
+/** Mean utilisation of the cards that report one; null when none does. */
+function meanUtil(n: NodeView): number | null {
+  const u = (n.telemetry?.accelerators ?? []).map((s) => s.utilPct).filter((v): v is number => v !== null);
+  return u.length ? u.reduce((a, b) => a + b, 0) / u.length : null;
+}
+
+/** "0.653 mixed", or "-" when no card has a figure. */
+function efficiency(e: { tflopsPerWatt: number | null; basis: string }): string {
+  return e.tflopsPerWatt === null ? '-' : `${fixed(e.tflopsPerWatt, 3)} ${e.basis}`;
 }
 
 function acceleratorSummary(n: NodeView): string {
@@ -166,17 +182,27 @@ function nodeDetail(n: NodeView): string {
     `host      ${n.host ? `${n.host.hostname}, ${n.host.cpuCores} cores, ${n.host.os}` : '-'}`,
     `agent     ${n.agentVersion || '-'}`,
     `FP16-eq   ${fixed(n.nominalTflops)} TFLOPS nominal, ${fixed(n.measuredTflops)} measured`,
+    `energy    ${n.acceleratorPowerW === null ? 'no card reports power' : `${fixed(n.acceleratorPowerW, 0)} W now`}; ${efficiency(n.efficiency)} TFLOPS/W`,
+    `readings  ${n.telemetry ? new Date(n.telemetry.atMs).toISOString() : 'none yet'}`,
   ];
   const accs = table(
-    ['#', 'VENDOR', 'MODEL', 'NOMINAL TF', 'BASIS', 'MEASURED TF', 'RATIO', 'P99 MS', 'BACKEND'],
-    n.accelerators.map((a) => [
-      a.index, a.vendor, a.model, fixed(a.nominal.tflops), a.nominal.basis,
-      fixed(a.measured?.tflops), a.measured ? fixed(a.measured.ratioToNominal, 2) : null,
-      a.measured ? fixed(a.measured.latencyP99Ms, 2) : null, a.measured?.backend,
-    ]),
-    { right: [0, 3, 5, 6, 7] },
+    ['#', 'VENDOR', 'MODEL', 'NOMINAL TF', 'BASIS', 'MEASURED TF', 'RATIO', 'P99 MS', 'BACKEND', 'UTIL %', 'MEM GIB', 'TEMP C', 'POWER W', 'LIMIT W', 'HEALTH', 'TF/W'],
+    n.accelerators.map((a) => {
+      const r = a.telemetry;
+      const total = r?.memoryTotalMib ?? (a.memoryMib || null);
+      const gib = (mib: number | null | undefined) => fixed(mib === null || mib === undefined ? null : mib / 1024);
+      return [
+        a.index, a.vendor, a.model, fixed(a.nominal.tflops), a.nominal.basis,
+        fixed(a.measured?.tflops), a.measured ? fixed(a.measured.ratioToNominal, 2) : null,
+        a.measured ? fixed(a.measured.latencyP99Ms, 2) : null, a.measured?.backend,
+        fixed(r?.utilPct, 0), r?.memoryUsedMib === null || !r ? null : `${gib(r.memoryUsedMib)}/${gib(total)}`,
+        fixed(r?.temperatureC, 0), fixed(r?.powerW, 0), fixed(r?.powerLimitW, 0), r?.health ?? a.health, efficiency(a.efficiency),
+      ];
+    }),
+    { right: [0, 3, 5, 6, 7, 9, 10, 11, 12, 13] },
   );
-  return [...head, '', accs].join('\n');
+  const errors = (n.telemetry?.acceleratorErrors ?? []).map((e) => `error     ${e}`);
+  return [...head, '', accs, ...(errors.length ? ['', ...errors] : [])].join('\n');
 }
 
 function workloadsTable(ws: WorkloadView[]): string {

@@ -1,7 +1,9 @@
 // The live feed behind GET /v1/events: what changes in the orchestrator, as server-sent events.
 // Status changes, rejected messages and workload changes go out as they happen; fleet summaries
 // and nodes whose reports changed (birth, bench) are batched into at most one flush per interval,
-// since a large fleet's benchmarks would otherwise flood every open dashboard.
+// since a large fleet's benchmarks would otherwise flood every open dashboard. Telemetry changes
+// only the summary's power figure: it re-sends the summary at most every energyFlushMs; per-card
+// readings are not streamed (the page fetches the nodes an operator has open).
 import type { ServerResponse } from 'node:http';
 import type { Envelope } from '../../protocol/messages.ts';
 import type { Orchestrator } from '../orchestrator.ts';
@@ -26,6 +28,8 @@ export type FeedEventName = keyof FeedEvents;
 export interface LiveFeedOptions {
   /** Minimum spacing of summary / node-detail flushes. */
   flushMs?: number;
+  /** Minimum spacing of summaries re-sent only because telemetry (the fleet's power) changed. */
+  energyFlushMs?: number;
   /** SSE comment lines keep proxies from closing an idle stream. */
   keepAliveMs?: number;
   /** Streams beyond this are refused (503), so a misbehaving page cannot exhaust the server. */
@@ -38,6 +42,8 @@ export class LiveFeed {
   private readonly clients = new Set<ServerResponse>();
   private readonly dirtyNodes = new Set<string>();
   private flushedVersion = -1;
+  private telemetrySince = false;
+  private summarySentMs = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribe: (() => void)[] = [];
   private readonly opts: Required<LiveFeedOptions>;
@@ -46,7 +52,7 @@ export class LiveFeed {
     private readonly orchestrator: Orchestrator,
     opts: LiveFeedOptions = {},
   ) {
-    this.opts = { flushMs: 1000, keepAliveMs: 15_000, maxClients: 200, maxBufferedBytes: 4 * 1024 * 1024, ...opts };
+    this.opts = { flushMs: 1000, energyFlushMs: 5000, keepAliveMs: 15_000, maxClients: 200, maxBufferedBytes: 4 * 1024 * 1024, ...opts };
     const events = orchestrator.events;
     const onStatus = (c: StatusChange) => {
       this.broadcast('status', { nodeId: c.node.id, from: c.from, to: c.to, reason: c.reason, atMs: Date.now() });
@@ -56,6 +62,7 @@ export class LiveFeed {
       this.broadcast('rejected', { reason, detail, topic, atMs: Date.now() });
     const onAccepted = (env: Envelope) => {
       if (env.body === 'birth' || env.body === 'bench') this.dirtyNodes.add(env.nodeId);
+      else if (env.body === 'telemetry') this.telemetrySince = true;
     };
     const onWorkload = (w: Workload) => this.broadcast('workload', workloadView(w));
     events.on('status', onStatus);
@@ -103,9 +110,14 @@ export class LiveFeed {
       if (n) this.broadcast('node', nodeView(n));
     }
     this.dirtyNodes.clear();
-    if (registry.version === this.flushedVersion) return;
+    const now = Date.now();
+    const energyDue = this.telemetrySince && now - this.summarySentMs >= this.opts.energyFlushMs;
+    if (registry.version === this.flushedVersion && !energyDue) return;
     this.flushedVersion = registry.version;
-    if (this.clients.size > 0) this.broadcast('summary', fleetSummary(registry.all()));
+    this.telemetrySince = false;
+    if (this.clients.size === 0) return;
+    this.summarySentMs = now;
+    this.broadcast('summary', fleetSummary(registry.all()));
   }
 
   private broadcast<E extends FeedEventName>(event: E, data: FeedEvents[E]): void {

@@ -7,37 +7,8 @@ import { nodeView } from '../../orchestrator/views.ts';
 import { nodeTopic } from '../../protocol/topics.ts';
 import { VENDORS, type VendorId } from '../../protocol/vendors.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { parseExposition, value } from '../helpers/exposition.ts';
 import { demoSpec, startHarness, type Harness } from './dashboard/harness.ts';
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The Prometheus text format, enough of it to read our own exposition. */
-function parseExposition(text: string): { samples: Sample[]; types: Map<string, string> } {
-  const samples: Sample[] = [];
-  const types = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('# TYPE ')) {
-      const [, , name, type] = line.split(' ');
-      types.set(name!, type!);
-      continue;
-    }
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) throw new Error(`not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return { samples, types };
-}
-
-function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-}
 
 describe('GET /metrics', () => {
   let h: Harness;
@@ -104,12 +75,41 @@ describe('GET /metrics', () => {
     expect(value(samples, 'banyan_messages_accepted_total')).toBeLessThan(received);
   });
 
-  it('follows a node going offline', async () => {
-    h.fleet.get(h.fleet.specs[0]!.id)!.sever();
-    await waitFor('node offline', () => h.orch.registry.get(h.fleet.specs[0]!.id)?.status === 'offline');
+  it("exposes every simulated card's readings with vendor and model labels, and the fleet's power", async () => {
+    await waitFor('telemetry from every node', () => [...h.orch.registry.all()].every((n) => n.telemetry !== null));
+    const { samples, helps } = await scrape();
+    for (const spec of h.fleet.specs) {
+      const power = samples.filter((s) => s.name === 'banyan_accelerator_power_watts' && s.labels.node === spec.id);
+      expect(power.map((s) => s.labels.gpu).sort()).toEqual(Array.from({ length: spec.pack.count }, (_, i) => String(i)).sort());
+      for (const s of power) {
+        expect(s.labels).toMatchObject({ site: spec.site.id, vendor: spec.pack.vendor, domestic: String(VENDORS[spec.pack.vendor as VendorId].domestic) });
+        expect(s.labels.model).toBeTruthy();
+        expect(s.value).toBeGreaterThan(0);
+      }
+      expect(samples.filter((s) => s.name === 'banyan_accelerator_utilization_percent' && s.labels.node === spec.id)).toHaveLength(spec.pack.count);
+    }
+    const fleetPower = value(samples, 'banyan_fleet_accelerator_power_watts')!;
+    expect(fleetPower).toBeGreaterThan(0);
+    // A fleet-only scrape (a big fleet's fast job): the same families less the per-card ones.
+    const r = await fetch(`${h.orch.httpUrl}/metrics?cards=false`);
+    expect(r.status).toBe(200);
+    const lean = parseExposition(await r.text());
+    expect(lean.samples.filter((s) => s.name.startsWith('banyan_accelerator_'))).toEqual([]);
+    expect(value(lean.samples, 'banyan_nodes', { state: 'online' })).toBe(4);
+    expect(value(lean.samples, 'banyan_fleet_accelerator_power_watts')).toBeGreaterThan(0);
+    // No help text sends a user to a file they do not have.
+    for (const [name, help] of helps) expect(help, name).not.toMatch(/\.md\b/);
+  });
+
+  it('follows a node going offline, and drops its per-card series', async () => {
+    const victim = h.fleet.specs[0]!;
+    h.fleet.get(victim.id)!.sever();
+    await waitFor('node offline', () => h.orch.registry.get(victim.id)?.status === 'offline');
     const { samples } = await scrape();
     expect(value(samples, 'banyan_nodes', { state: 'online' })).toBe(3);
     expect(value(samples, 'banyan_nodes', { state: 'offline' })).toBe(1);
+    expect(samples.filter((s) => s.name.startsWith('banyan_accelerator_') && s.labels.node === victim.id)).toEqual([]);
+    expect(samples.filter((s) => s.name === 'banyan_accelerator_info' && s.labels.node === h.fleet.specs[1]!.id)).toHaveLength(h.fleet.specs[1]!.pack.count);
   });
 
   it('records placement decisions in a histogram of seconds', async () => {
@@ -137,12 +137,13 @@ describe('GET /metrics', () => {
     });
     expect(r.status).toBe(201);
     const { id } = (await r.json()) as { id: string };
-    const w = await waitFor('workload placed', () => {
+    await waitFor('workload placed', () => {
       const x = h.orch.workloads.get(id);
       return x && (x.state === 'placed' || x.state === 'running') && x;
     });
     const { samples } = await scrape();
-    expect(value(samples, 'banyan_workloads', { state: w.state })).toBe(1);
+    // The agent's ack may turn it from placed to running while the scrape renders: either counts.
+    expect(value(samples, 'banyan_workloads', { state: 'placed' })! + value(samples, 'banyan_workloads', { state: 'running' })!).toBe(1);
     expect(value(samples, 'banyan_workloads', { state: 'pending' })).toBe(0);
     expect(value(samples, 'banyan_workload_transitions_total', { state: 'placed' })).toBe(1);
     expect(value(samples, 'banyan_workloads_breaking_slo')).toBe(0);

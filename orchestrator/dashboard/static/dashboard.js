@@ -1,6 +1,6 @@
 // The dashboard's behaviour: a snapshot and live changes from GET /v1/events (server-sent
 // events), rendered into the page at most once per animation frame. No framework, no build.
-import { h, num, pct, ago, clock, NODE_STATES, WORKLOAD_STATE_GLYPH, rttText, sloText } from './format.js';
+import { h, num, pct, ago, clock, NODE_STATES, WORKLOAD_STATE_GLYPH, rttText, sloText, reading, efficiencyText, EFFICIENCY_BASIS, HEALTH_GLYPH } from './format.js';
 import { FleetMap } from './map.js';
 
 const state = {
@@ -18,6 +18,8 @@ const state = {
 
 const $ = (sel) => document.querySelector(sel);
 const MAX_EVENTS = 60;
+/** Per-card readings are not in the live feed (a big fleet would flood it): open nodes are polled. */
+const DETAIL_REFRESH_MS = 2000;
 
 // ---- rendering ---------------------------------------------------------------------------
 
@@ -59,6 +61,13 @@ function renderTotals() {
     h('span', { class: `bar${v.domestic ? ' domestic' : ''}`, style: `width:${(v.nominalTflops / max) * 100}%`, 'aria-hidden': 'true' }),
     h('span', { class: 'fig' }, `${v.count} × · ${num(v.nominalTflops, 0)} TF`))));
   fillVendorOptions(s.byVendor);
+  const e = s.energy;
+  $('#t-power').textContent = num(e.powerW / 1000, 2);
+  $('#t-power-note').textContent = `${e.cardsReportingPower} of ${s.accelerators} cards report power`;
+  $('#t-eff').textContent = num(e.efficiency.tflopsPerWatt, 3);
+  $('#t-eff').dataset.basis = e.efficiency.basis;
+  $('#t-eff-note').textContent = EFFICIENCY_BASIS[e.efficiency.basis] +
+    (e.efficiency.unknownCards ? ` · ${e.efficiency.unknownCards} cards without a figure` : '');
 }
 
 function benchOf(n) {
@@ -101,11 +110,14 @@ function nodeRow(n) {
   const models = [...new Set(n.accelerators.map((a) => a.model))].join(', ');
   const details = h('details', { open: state.openDetails.has(n.id) },
     h('summary', {}, n.accelerators.length ? `${n.accelerators.length} × ${models}` : 'none'),
-    h('ul', { class: 'accs' }, n.accelerators.map((a) => h('li', {},
-      `#${a.index} ${a.vendor} ${a.model}: ${num(a.nominal.tflops, 1)} nominal`,
-      a.nominal.basis !== 'fp16' ? ` (${a.nominal.basis})` : '',
-      ' · ', a.measured ? `${num(a.measured.tflops, 1)} measured (${num(a.measured.ratioToNominal * 100, 0)} %, p99 ${num(a.measured.latencyP99Ms, 2)} ms)` : 'not benchmarked'))));
-  details.addEventListener('toggle', () => (details.open ? state.openDetails.add(n.id) : state.openDetails.delete(n.id)));
+    n.accelerators.length ? cardsView(n) : null);
+  details.addEventListener('toggle', () => {
+    // A re-render re-creates an open <details>, which fires toggle again: fetch only on a real open.
+    if (details.open && !state.openDetails.has(n.id)) {
+      state.openDetails.add(n.id);
+      void refreshNode(n.id);
+    } else if (!details.open) state.openDetails.delete(n.id);
+  });
   return h('tr', { 'data-node': n.id, class: state.selectedNode === n.id ? 'selected' : undefined },
     h('th', { scope: 'row' }, n.id),
     h('td', { class: `state state-${n.status}`, 'data-status': n.status }, `${st.glyph} ${st.label}`),
@@ -114,6 +126,56 @@ function nodeRow(n) {
     h('td', { class: 'num' }, num(n.nominalTflops, 1)),
     h('td', { class: 'num' }, num(n.measuredTflops, 1)),
     h('td', {}, bench ? `${bench.backend}, ${ago(bench.atMs)}` : 'none yet'));
+}
+
+const CARD_COLUMNS = ['#', 'Model', 'Util', 'Memory used / total', 'Temp', 'Power / limit', 'Health', 'TFLOPS/W', 'FP16-eq TFLOPS nominal → measured'];
+
+/** One row per card: its latest readings (— where its tool gives none) and its efficiency. */
+function cardsView(n) {
+  const t = n.telemetry;
+  const e = n.efficiency;
+  const foot = [
+    t ? `readings ${ago(t.atMs)}` : 'no readings yet',
+    n.acceleratorPowerW === null ? null : `${num(n.acceleratorPowerW, 0)} W in all`,
+    e.tflopsPerWatt === null ? `node TFLOPS/W unknown (${EFFICIENCY_BASIS.unknown})` : `node ${num(e.tflopsPerWatt, 3)} TFLOPS/W, ${EFFICIENCY_BASIS[e.basis]}`,
+  ].filter(Boolean).join(' · ');
+  return h('div', { class: 'cardsview' },
+    h('div', { class: 'cardgrid', role: 'table', 'aria-label': `Accelerators of ${n.id}` },
+      h('div', { role: 'row', class: 'cg-head' }, CARD_COLUMNS.map((c) => h('span', { role: 'columnheader' }, c))),
+      n.accelerators.map(cardRow)),
+    h('p', { class: 'muted cg-foot' }, foot),
+    (t?.acceleratorErrors ?? []).map((x) => h('p', { class: 'slo-bad cg-error' }, x)));
+}
+
+function cardRow(a) {
+  const r = a.telemetry;
+  const health = r?.health ?? a.health;
+  const total = r?.memoryTotalMib ?? (a.memoryMib || null);
+  const gib = (mib) => (mib === null || mib === undefined ? null : mib / 1024);
+  const cell = (key, text, attrs = {}) => h('span', { role: 'cell', class: `c-${key}`, ...attrs }, text);
+  const m = a.measured;
+  return h('div', { role: 'row', 'data-card': a.index },
+    cell('index', `#${a.index}`),
+    cell('model', a.model, { title: `${a.vendor} ${a.model}${a.uuid ? ` · ${a.uuid}` : ''} · ${a.pciBusId}` }),
+    cell('util', reading(r?.utilPct, 0, '%')),
+    cell('mem', `${num(gib(r?.memoryUsedMib), 1)} / ${reading(gib(total), 1, 'GiB')}`),
+    cell('temp', reading(r?.temperatureC, 0, '°C')),
+    cell('power', `${reading(r?.powerW, 0, 'W')} / ${reading(r?.powerLimitW, 0, 'W')}`),
+    cell('health', `${HEALTH_GLYPH[health] ?? ''} ${health}`, { 'data-health': health }),
+    cell('eff', efficiencyText(a.efficiency), { 'data-basis': a.efficiency.basis, title: EFFICIENCY_BASIS[a.efficiency.basis] }),
+    cell('fp16', `${num(a.nominal.tflops, 0)}${a.nominal.basis !== 'fp16' ? ` (${a.nominal.basis})` : ''} → ${m ? `${num(m.tflops, 0)} (${num(m.ratioToNominal * 100, 0)} %)` : 'not benchmarked'}`,
+      m ? { title: `${m.backend}: p50 ${num(m.latencyP50Ms, 2)} ms, p99 ${num(m.latencyP99Ms, 2)} ms` } : {}));
+}
+
+async function refreshNode(id) {
+  try {
+    const r = await api(`/v1/nodes/${encodeURIComponent(id)}`);
+    if (!r.ok) return;
+    state.nodes.set(id, await r.json());
+    render();
+  } catch {
+    // the next tick tries again
+  }
 }
 
 function renderWorkloads() {
@@ -407,5 +469,6 @@ function wireControls() {
 
 wireControls();
 connect();
+setInterval(() => { for (const id of state.openDetails) void refreshNode(id); }, DETAIL_REFRESH_MS);
 void loadMap();
 void loadWorkloads();

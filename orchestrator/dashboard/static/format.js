@@ -65,3 +65,23 @@ export function sloText(spec) {
   const to = l.to.site ?? l.to.landmark ?? `${l.to.lat},${l.to.lon}`;
   return `≤ ${l.maxRttMs} ms to ${to}`;
 }
+
+/** A reading with its unit, or '—' when the card's tool does not give it (null, never 0). */
+export function reading(v, digits, unit) {
+  return v === null || v === undefined ? '—' : `${num(v, digits)} ${unit}`;
+}
+
+/** What a TFLOPS/W figure rests on, in words. */
+export const EFFICIENCY_BASIS = {
+  measured: 'measured: benchmark over the power it drew',
+  nominal: 'nominal: catalogue over TDP',
+  mixed: 'measured where benchmarked, else nominal',
+  unknown: 'no TDP or benchmark power known',
+};
+
+/** "0.612 measured" / "0.700 nominal" / "— unknown". */
+export function efficiencyText(e) {
+  return `${e.tflopsPerWatt === null ? '—' : num(e.tflopsPerWatt, 3)} ${e.basis}`;
+}
+
+export const HEALTH_GLYPH = { ok: '●', warning: '▲', error: '✗', unknown: '◆' };

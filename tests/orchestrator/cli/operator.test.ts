@@ -37,7 +37,7 @@ describe('banyan operator commands', () => {
     const t = await banyan(['nodes'], env);
     expect(t.code).toBe(0);
     const lines = t.out.split('\n');
-    expect(lines[0]).toMatch(/^NODE\s+STATE\s+SITE\s+ACCELERATORS\s+NOMINAL TF\s+MEASURED TF\s+WORKLOADS$/);
+    expect(lines[0]).toMatch(/^NODE\s+STATE\s+SITE\s+ACCELERATORS\s+NOMINAL TF\s+MEASURED TF\s+POWER W\s+UTIL %\s+TF\/W\s+WORKLOADS$/);
     expect(lines).toHaveLength(1 + 4);
     // Aligned: every row's STATE column starts where the header's does.
     const col = lines[0]!.indexOf('STATE');
@@ -55,6 +55,9 @@ describe('banyan operator commands', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain(`node      ${spec.id}`);
     expect(r.out.split('\n').filter((l) => l.includes(spec.pack.model))).toHaveLength(spec.pack.count);
+    // Per-card readings beside the figures: simulated cards report power, so the node sums it.
+    expect(r.out).toMatch(/^energy\s+\d+ W now; /m);
+    expect(r.out).toMatch(/UTIL %\s+MEM GIB\s+TEMP C\s+POWER W\s+LIMIT W\s+HEALTH\s+TF\/W/);
     const missing = await banyan(['node', 'no-such-node'], env);
     expect(missing.code).toBe(3);
     expect(missing.err).toContain('no node "no-such-node"');

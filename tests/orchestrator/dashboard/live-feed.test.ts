@@ -79,6 +79,20 @@ describe('dashboard live feed', () => {
     }
   });
 
+  it("re-sends the summary as the fleet's power changes, with telemetry alone", async () => {
+    const s = await openStream(`${h.orch.httpUrl}/v1/events`);
+    try {
+      const snap = await s.next('snapshot');
+      const before = snap.summary.energy.powerW;
+      // Simulated cards' power wanders with every reading; nothing else need change.
+      const summary = await s.next('summary', (d) => d.energy.powerW !== before, 12_000);
+      expect(summary.energy.cardsReportingPower).toBeGreaterThan(0);
+      expect(summary.energy.powerW).toBeGreaterThan(0);
+    } finally {
+      s.close();
+    }
+  });
+
   it('streams rejected messages and workload changes', async () => {
     const s = await openStream(`${h.orch.httpUrl}/v1/events`);
     try {

@@ -51,6 +51,35 @@ describe.skipIf(!haveChromium)('dashboard page in Chromium', () => {
     await page.screenshot({ path: `${ARTIFACTS}loaded.png`, fullPage: true });
   });
 
+  it("shows a node's cards, one row each with live readings and TFLOPS/W, and the fleet's power", async () => {
+    const spec = h.fleet.specs[1]!;
+    const row = page.locator(`#nodes tbody tr[data-node="${spec.id}"]`);
+    await row.locator('details > summary').click();
+    const cards = row.locator('[role=table] [role=row][data-card]');
+    await expect.poll(() => cards.count()).toBe(spec.pack.count);
+    const first = cards.first();
+    // Simulated cards report utilisation, memory used, temperature and power, but no power limit
+    // or memory total: those show as —, and memory total falls back to the card's size.
+    await expect.poll(() => first.locator('.c-util').textContent(), { timeout: 10_000 }).toMatch(/^\d+ %$/);
+    expect(await first.locator('.c-power').textContent()).toMatch(/^\d+ W \/ —$/);
+    expect(await first.locator('.c-temp').textContent()).toMatch(/^\d+ °C$/);
+    const api = (await (await fetch(`${h.orch.httpUrl}/v1/nodes/${spec.id}`)).json()) as { accelerators: { memoryMib: number; efficiency: { basis: string } }[] };
+    const size = api.accelerators[0]!.memoryMib;
+    expect(await first.locator('.c-mem').textContent()).toMatch(size > 0 ? /^[\d.]+ \/ [\d.]+ GiB$/ : /^[\d.]+ \/ —$/);
+    expect(await first.locator('.c-health').getAttribute('data-health')).toBe('ok');
+    expect(await first.locator('.c-eff').getAttribute('data-basis')).toBe(api.accelerators[0]!.efficiency.basis);
+    // The open node is refreshed while it stays open: its utilisation moves without a reload.
+    const util = await first.locator('.c-util').textContent();
+    await expect.poll(() => first.locator('.c-util').textContent(), { timeout: 15_000 }).not.toBe(util);
+    // The fleet header: power now and the efficiency's basis, as the summary has them.
+    const summary = (await (await fetch(`${h.orch.httpUrl}/v1/fleet/summary`)).json()) as { accelerators: number; energy: { efficiency: { basis: string } } };
+    await expect.poll(async () => Number((await page.locator('#t-power').textContent())!.replace(/,/g, ''))).toBeGreaterThan(0);
+    expect(await page.locator('#t-power-note').textContent()).toContain(`of ${summary.accelerators} cards report power`);
+    expect(await page.locator('#t-eff').getAttribute('data-basis')).toBe(summary.energy.efficiency.basis);
+    await page.screenshot({ path: `${ARTIFACTS}cards.png`, fullPage: true });
+    await row.locator('details > summary').click();
+  });
+
   it('turns a node red (square) when it goes offline, without a reload', async () => {
     const marker = (id: string) => page.locator(`#map g.node[data-node="${id}"]`);
     const victim = h.fleet.specs[0]!.id;
