@@ -367,7 +367,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       const targets = await this.probes.scheduled(this.probeContext());
       if (targets.length && !this.work.signal.aborted) this.reportLatency(targets, Date.now() - started);
     } catch (e) {
-      this.log.warn({ err: (e as Error).message }, 'probe round failed');
+      // A round cut short by a clean stop is no failure worth a warning.
+      if (!this.work.signal.aborted) this.log.warn({ err: (e as Error).message }, 'probe round failed');
     } finally {
       this.probing = false;
     }

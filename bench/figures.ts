@@ -1,4 +1,4 @@
-// The bench convention of DESIGN.md: every figure is { name, value, unit, note }.
+// The bench convention (README, Benchmarks): every figure is { name, value, unit, note }.
 // A figure that could not be measured is left out, never faked.
 export interface Figure {
   name: string;

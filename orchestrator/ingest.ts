@@ -1,5 +1,5 @@
-// Everything nodes publish passes through here: decode (= validate), then the envelope rules of
-// DESIGN.md — topic node, envelope node and MQTT identity agree; no duplicate msg_id; seq never
+// Everything nodes publish passes through here: decode (= validate), then the protocol's envelope
+// rules (README, Architecture) — topic node, envelope node and MQTT identity agree; no duplicate msg_id; seq never
 // goes backwards within a session. A rejected message is counted by reason and logged, never thrown.
 // Accepted facts go to the registry, and the ones about distance (where a node stands, the RTTs it
 // measured) to the latency model.

@@ -1,4 +1,4 @@
-// The layering DESIGN.md states, checked on every import of the production tree (type-only and
+// The layering the README's Architecture section states, checked on every import of the production tree (type-only and
 // dynamic ones too): protocol/ is the shared leaf; the agent and the orchestrator never import each
 // other, the simulators, or the root CLI files (the orchestrator's image holds none of them); and
 // nothing imports in a circle.

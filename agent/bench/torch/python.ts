@@ -43,7 +43,8 @@ async function probeAll(candidates: string[], device: TorchDevice, env: NodeJS.P
       reasons.push(`${python}: torch ${String(o.torch)} has no usable '${device}' device`);
     } catch (e) {
       const msg = e instanceof BenchError ? e.message : String(e);
-      reasons.push(`${python}: ${/No module named '?([\w.]+)/.exec(msg)?.[0] ?? msg.slice(0, 160)}`);
+      const missing = /No module named '?([\w.]+)'?/.exec(msg)?.[1];
+      reasons.push(`${python}: ${missing ? `no module '${missing}'` : msg.slice(0, 160)}`);
     }
   }
   const plugin = DEVICE_PLUGIN[device];

@@ -1,5 +1,8 @@
 // Runs agent/bench/torch_gemm.py for real on device cpu (Debian's python3-torch is a CPU build).
 // Locally it skips, saying why, when no Python can import torch; in CI (CI set) that is a failure.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseProgress, torchBackend } from '../../../agent/bench/torch/backend.ts';
 import { pythonCandidates } from '../../../agent/bench/python.ts';
@@ -40,7 +43,24 @@ describe('torch availability', () => {
 
   it('explains a missing vendor plugin with what to install', async () => {
     const p = await findTorchPython('npu', { ...process.env, BANYAN_PYTHON: '' });
-    expect(p).toMatchObject({ ok: false, reason: expect.stringMatching(/no Python with torch and torch_npu for device 'npu'.*(No module named|cannot)/) });
+    expect(p).toMatchObject({ ok: false, reason: expect.stringMatching(/no Python with torch and torch_npu for device 'npu'.*(no module '|cannot)/) });
+  });
+
+  it("names a missing module plainly, not as a cut-off Python traceback", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'banyan-fake-python-'));
+    const fake = join(dir, 'python3');
+    writeFileSync(fake, `#!/bin/sh\necho "ModuleNotFoundError: No module named 'torch'" >&2\nexit 1\n`, { mode: 0o755 });
+    try {
+      // npu: no Python here has torch_npu, so every candidate's reason is in the message.
+      const p = await findTorchPython('npu', { PATH: dir, BANYAN_PYTHON: fake });
+      expect(p.ok).toBe(false);
+      if (!p.ok) {
+        expect(p.reason).toContain(`${fake}: no module 'torch'`);
+        expect(p.reason).not.toMatch(/'torch[;)]/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads progress lines and ignores other stderr', () => {
