@@ -20,6 +20,7 @@ export class PlacementIndex {
   private sorted: PlacementNode[] | null = null;
   private membershipVersion = 0;
   private maxTotal = 0;
+  private maxEfficiency = 0;
 
   constructor(nodes: Iterable<PlacementNode> = []) {
     this.bulk = true;
@@ -88,7 +89,7 @@ export class PlacementIndex {
     }
   }
 
-  // ── for place(): slot-level access ──
+  // ── for the walker: slot-level access ──
 
   /** Bumped when a node joins or leaves (not when one changes). */
   get membership(): number {
@@ -98,6 +99,11 @@ export class PlacementIndex {
   /** The most accelerators any node has had (never shrinks: it is used as a bound). */
   get maxAccelerators(): number {
     return this.maxTotal;
+  }
+
+  /** The most FP16-eq TFLOPS per watt any node has had (never shrinks: it is used as a bound). */
+  get maxTflopsPerWatt(): number {
+    return this.maxEfficiency;
   }
 
   slots(): IterableIterator<number> {
@@ -150,7 +156,7 @@ export class PlacementIndex {
     if (this.orders.size > MAX_CACHED_TARGETS) this.orders.delete(this.orders.keys().next().value!);
   }
 
-  /** Slot of a node id (for place()). */
+  /** Slot of a node id. */
   slotOf(id: string): number | undefined {
     return this.slotById.get(id);
   }
@@ -160,6 +166,7 @@ export class PlacementIndex {
     const s = summarize(this.nodes[slot]!);
     this.caps[slot] = s;
     this.maxTotal = Math.max(this.maxTotal, s.total);
+    this.maxEfficiency = Math.max(this.maxEfficiency, this.nodes[slot]!.tflopsPerWatt ?? 0);
     while (this.byFree.length <= s.free) this.byFree.push({ slots: [], sorted: true });
     this.bucketAdd(this.byFree[s.free]!, slot);
     for (const p of s.preemptiblePriorities) this.preemptibleByPriority.set(p, (this.preemptibleByPriority.get(p) ?? 0) + 1);

@@ -7,7 +7,7 @@
 // bucket by its floor and each node by its own figure.
 import type { AnchorState, LatencyTarget, RttEstimate } from '../latency/types.ts';
 import type { PlacementIndex } from './placement-index.ts';
-import { effectiveRtt } from './plugins.ts';
+import { effectiveRtt } from './filters/latency-slo.ts';
 import type { LatencyEstimator } from './types.ts';
 
 /** Bucket width: an early stop overshoots by at most this much RTT. */
@@ -82,6 +82,11 @@ export class RttBuckets {
     }
     this.version = version;
     return true;
+  }
+
+  /** About how many nodes a refresh to `version` would re-file (each sample names two). */
+  behind(latency: LatencyEstimator, version: number): number {
+    return latency.movedSince === undefined && latency.changedSince === undefined ? Infinity : 2 * (version - this.version);
   }
 
   /** How much lower than its recorded figure a node at `ms` may now be. */

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Event as AgentEvent, CommandAction } from '../../protocol/messages.ts';
 import type { LatencyModel } from '../latency/model.ts';
-import { PlacementIndex, place } from '../placement/pipeline.ts';
+import { nodeEfficiency } from '../fleet/efficiency.ts';
+import { PlacementIndex, place, placementRequest } from '../placement/place.ts';
 import type { Decision, PlacementNode } from '../placement/types.ts';
 import type { NodeRecord } from '../registry.ts';
 import { parseWorkloadSpec, type SpecError, type WorkloadSpec } from './spec.ts';
@@ -152,7 +153,7 @@ export class WorkloadManager {
     const only = new PlacementIndex([structuredClone(target)]);
     // Its own reservation on the target must not count against it.
     only.release(w.id, toNode);
-    const d = place(w.spec, only, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, topN: 1 });
+    const d = place(placementRequest(w.spec), only, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, topN: 1 });
     if (d.nodeId === null || d.evict.length) {
       return { ok: false, status: 409, message: `node ${toNode} cannot take ${id}: ${d.explain.filters.find((f) => f.removed)?.reasons[0] ?? 'it does not fit'}`, explain: d.explain };
     }
@@ -299,7 +300,7 @@ export class WorkloadManager {
   }
 
   private decide(w: Workload): Decision {
-    return place(w.spec, this.index, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, exclude: new Set(w.excluded) });
+    return place(placementRequest(w.spec, { exclude: w.excluded }), this.index, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs });
   }
 
   private tryPlace(w: Workload, why: string): void {
@@ -485,5 +486,6 @@ export function placementNode(n: NodeRecord): PlacementNode {
         nominalTflops: a.nominal.tflops,
         measuredTflops: measured.get(`acc:${a.index}`),
       })),
+    tflopsPerWatt: nodeEfficiency(birth, n.bench)?.tflopsPerWatt,
   };
 }
