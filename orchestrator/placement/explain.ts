@@ -28,6 +28,15 @@ export class Tally {
     }
   }
 
+  /** The hot path's form: the report itself, so a removal costs no lookup and no closure. */
+  report(name: FilterName): FilterReport {
+    return this.byName.get(name)!;
+  }
+
+  static wantsReason(r: FilterReport): boolean {
+    return r.reasons.length < REASON_SAMPLES;
+  }
+
   worst(): FilterName | null {
     let worst: FilterReport | null = null;
     for (const r of this.reports) if (r.removed > 0 && (!worst || r.removed > worst.removed)) worst = r;

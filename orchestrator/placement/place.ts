@@ -49,7 +49,7 @@ export function place(req: PlacementRequest, index: PlacementIndex, latency: Lat
   const lowest = index.lowestPreemptiblePriority();
   if (lowest === null || lowest >= req.priority) return nothing;
   // The preemption walk's own counts would double the explanation; the ordinary walk's stand.
-  const pw = newWalk(index, latency, { ...ctx, preempt: true }, new Tally(names));
+  const pw = newWalk(index, latency, { req, nowMs: ctx.nowMs, freshMs: ctx.freshMs, preempt: true }, new Tally(names));
   const pr = new PreemptRanking(lowest);
   walk(pw, src, pr);
   if (!pr.best) return nothing;

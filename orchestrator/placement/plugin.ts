@@ -43,11 +43,13 @@ export interface Candidate extends Subject {
 
 /**
  * What the walker knows about the nodes a bound must cover: a lower bound on their effective RTT
- * (NaN: none), their exact free count (-1: unknown), or the node itself (null: a group of nodes).
+ * (NaN: none), their exact free count (-1: unknown), the most TFLOPS per watt any of them has
+ * (NaN: unknown), or the node itself (null: a group of nodes).
  */
 export interface BoundQuery {
   rttMs: number;
   free: number;
+  tflopsPerWatt: number;
   node: PlacementNode | null;
   cap: CapacitySummary | null;
 }
@@ -60,6 +62,8 @@ export interface FleetFacts {
 
 export interface ScorePlugin {
   readonly name: ScoreName;
+  /** Its bound reads the RTT lower bound: the walker re-bounds it per node before the rest. */
+  readonly usesRtt: boolean;
   score(c: Candidate, ctx: PlacementContext): number;
   /** The most score() could give any node the query describes (never less, or a winner is skipped). */
   bound(q: BoundQuery, ctx: PlacementContext, fleet: FleetFacts): number;

@@ -33,19 +33,35 @@ export interface PlacementRequest {
 /** Weights for latency work and throughput work alike; green is per class (presets.ts). */
 export const DEFAULT_WEIGHTS: Readonly<Omit<ScoreBreakdown, 'green'>> = { latency: 10, packing: 1, domestic: 0.5 };
 
+const NOBODY: ReadonlySet<string> = new Set();
+const NONE: readonly (readonly [string, string])[] = [];
+
+function labelPairs(labels: Record<string, string>): readonly (readonly [string, string])[] {
+  const pairs = Object.entries(labels);
+  return pairs.length > 0 ? pairs : NONE;
+}
+
 export function placementRequest(spec: WorkloadSpec, opts: { exclude?: Iterable<string>; weights?: Partial<ScoreBreakdown> } = {}): PlacementRequest {
   const n = spec.needs;
   const latencyClass = isLatencyClass(spec.class);
-  const w: ScoreBreakdown = { ...DEFAULT_WEIGHTS, green: spec.greenWeight, ...opts.weights };
+  // Field by field, not spread: this runs once per decision and spread is a slow path in V8.
+  const o = opts.weights;
+  const w: ScoreBreakdown = {
+    latency: o?.latency ?? DEFAULT_WEIGHTS.latency,
+    packing: o?.packing ?? DEFAULT_WEIGHTS.packing,
+    domestic: o?.domestic ?? DEFAULT_WEIGHTS.domestic,
+    green: o?.green ?? spec.greenWeight,
+  };
+  for (const [k, v] of Object.entries(w)) if (!(v >= 0)) throw new Error(`placement weight ${k} must be ≥ 0 (got ${v}): the walker's bounds assume no score lowers a total`);
   return {
     class: spec.class,
     accelerators: n.accelerators,
     minFp16Tflops: n.minFp16Tflops,
     basis: n.basis,
     memoryMibPerAccelerator: n.memoryMibPerAccelerator,
-    vendors: n.vendors.length > 0 ? new Set(n.vendors) : null,
+    vendors: n.vendors.length > 0 ? new Set<string>(n.vendors) : null,
     domesticOnly: n.domesticOnly,
-    labels: Object.entries(n.labels),
+    labels: labelPairs(n.labels),
     latency: spec.latency,
     strategy: spec.strategy,
     priority: spec.priority,
@@ -57,6 +73,6 @@ export function placementRequest(spec: WorkloadSpec, opts: { exclude?: Iterable<
       // Energy is traded against latency only for throughput work: off for the latency classes.
       green: latencyClass ? 0 : w.green,
     },
-    exclude: new Set(opts.exclude ?? []),
+    exclude: opts.exclude ? new Set(opts.exclude) : NOBODY,
   };
 }

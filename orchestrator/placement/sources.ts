@@ -3,7 +3,8 @@
 // - latency work: the target's nodes in RTT buckets (rtt-buckets.ts), nearest first; a group's
 //   bound is its floor RTT, and the walk ends at the first bucket past the SLO;
 // - other work: the nodes by free accelerator count, from the best-packing end (fewest free that
-//   fit for bin-packing, most free for spreading), each group in id order.
+//   fit for bin-packing, most free for spreading), split by energy-efficiency tier, each group in
+//   id order.
 import type { LatencyTarget } from '../latency/types.ts';
 import { targetKey } from '../latency/types.ts';
 import type { PlacementIndex } from './placement-index.ts';
@@ -23,15 +24,18 @@ export interface CandidateSource {
   rttLowerBound(slot: number): number;
   /** Nodes within a group come in id order, so a node that can only tie the best loses on id. */
   readonly idOrdered: boolean;
+  /** Group bounds never rise along the order: the first group that cannot win ends the walk. */
+  readonly monotone: boolean;
 }
 
 /** Drifted bounds wider than this (ms, at the SLO) cost more walking than a rebuild: rebuild. */
 const MAX_WIDENING_MS = 1;
 /** Catching up on more moved nodes than this share of the fleet costs more than a rebuild. */
-const MAX_CATCH_UP_SHARE = 0.25;
+const MAX_CATCH_UP_SHARE = 1;
 
 export class RttSource implements CandidateSource {
   readonly idOrdered = false;
+  readonly monotone = true;
   constructor(readonly order: RttBuckets, private readonly maxRttMs: number) {}
 
   get groupCount(): number {
@@ -43,6 +47,7 @@ export class RttSource implements CandidateSource {
   describeGroup(g: number, q: BoundQuery): void {
     q.rttMs = this.order.bucketFloor(g);
     q.free = -1;
+    q.tflopsPerWatt = Number.NaN;
     q.node = null;
     q.cap = null;
   }
@@ -55,9 +60,12 @@ export class RttSource implements CandidateSource {
 
   /** Nodes in groups from g on that are still within the SLO by their group's floor. */
   withinSloFrom(g: number): number {
-    let n = 0;
-    for (let b = g; b < this.order.buckets.length && !this.pastSlo(b); b++) n += this.order.buckets[b]!.length;
-    return n;
+    return Math.max(0, this.order.countBefore(this.firstPast()) - this.order.countBefore(g));
+  }
+
+  /** The first group past the SLO. */
+  firstPast(): number {
+    return this.order.firstBucketPast(this.maxRttMs);
   }
 
   /** The target's buckets, cached on the index and brought up to the model's version, or rebuilt. */
@@ -81,27 +89,34 @@ function currentBuckets(index: PlacementIndex, latency: LatencyEstimator, target
   return built;
 }
 
+/**
+ * Groups: (free count, efficiency tier), free counts from the best-packing end, tiers from the
+ * most efficient; a group is bounded by its free count and the best efficiency in it.
+ */
 export class FreeSource implements CandidateSource {
   readonly idOrdered = true;
-  private readonly binpack: boolean;
-  private readonly top: number;
-  constructor(private readonly index: PlacementIndex, private readonly need: number, req: PlacementRequest) {
-    this.binpack = req.strategy === 'binpack';
-    this.top = index.maxFreeBucket;
+  // A later free count may hold a more efficient tier: a group that cannot win ends only itself.
+  readonly monotone = false;
+  private readonly groups: { free: number; tier: number }[] = [];
+  constructor(private readonly index: PlacementIndex, need: number, req: PlacementRequest) {
+    const top = index.maxFreeBucket;
+    for (let step = 0; step <= top - need; step++) {
+      const free = req.strategy === 'binpack' ? need + step : top - step;
+      for (const tier of index.tiersWithFree(free)) this.groups.push({ free, tier });
+    }
   }
-  /** Groups: the free counts from need to the most any node has, best packing first. */
   get groupCount(): number {
-    return Math.max(0, this.top - this.need + 1);
-  }
-  freeOf(g: number): number {
-    return this.binpack ? this.need + g : this.top - g;
+    return this.groups.length;
   }
   slotsOf(g: number): readonly number[] {
-    return this.index.withFree(this.freeOf(g));
+    const { free, tier } = this.groups[g]!;
+    return this.index.withFree(free, tier);
   }
   describeGroup(g: number, q: BoundQuery): void {
+    const { free, tier } = this.groups[g]!;
     q.rttMs = Number.NaN;
-    q.free = this.freeOf(g);
+    q.free = free;
+    q.tflopsPerWatt = this.index.tierCeiling(free, tier);
     q.node = null;
     q.cap = null;
   }

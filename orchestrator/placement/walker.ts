@@ -5,13 +5,13 @@
 // examined. The preemption search is the same walk with a different ranking of what passes.
 import type { RttEstimate } from '../latency/types.ts';
 import { chooseAccelerators } from './cards.ts';
-import type { Evaluated, Tally } from './explain.ts';
+import { Tally, type Evaluated } from './explain.ts';
 import { FILTERS } from './filters/index.ts';
 import type { PlacementIndex } from './placement-index.ts';
-import type { BoundQuery, Candidate, FilterPlugin, FleetFacts, PlacementContext, ScorePlugin, Subject } from './plugin.ts';
+import type { BoundQuery, FilterPlugin, FleetFacts, PlacementContext, ScorePlugin, Subject } from './plugin.ts';
 import { SCORES } from './scores/index.ts';
 import { FreeSource, RttSource, type CandidateSource } from './sources.ts';
-import type { FilterName, LatencyEstimator, ScoreBreakdown } from './types.ts';
+import type { FilterName, FilterReport, LatencyEstimator } from './types.ts';
 
 /** Slack on every bound, so a rounding difference between a bound and a score never skips a tie. */
 const EPS = 1e-9;
@@ -31,20 +31,30 @@ export interface Walk {
   tally: Tally;
   estimate: (nodeId: string) => RttEstimate | undefined;
   filters: readonly FilterPlugin[];
+  /** Each filter's row in the tally, by the filter's position. */
+  reports: readonly FilterReport[];
   scores: readonly { plugin: ScorePlugin; weight: number }[];
+  /** The scores split by whether their bound reads RTT (the walker bounds those per node first). */
+  rttScores: readonly { plugin: ScorePlugin; weight: number }[];
+  restScores: readonly { plugin: ScorePlugin; weight: number }[];
   fleet: FleetFacts;
 }
 
 export function newWalk(index: PlacementIndex, latency: LatencyEstimator, ctx: PlacementContext, tally: Tally): Walk {
   const target = ctx.req.latency?.to;
   const estimate = target === undefined ? () => undefined : latency.estimatorTo?.(target) ?? ((id: string) => latency.estimateTo(id, target));
+  const filters = FILTERS.filter((f) => f.appliesTo(ctx));
+  const scores = SCORES.map((plugin) => ({ plugin, weight: ctx.req.weights[plugin.name] })).filter((s) => s.weight > 0);
   return {
     index,
     ctx,
     tally,
     estimate,
-    filters: FILTERS.filter((f) => f.appliesTo(ctx)),
-    scores: SCORES.map((plugin) => ({ plugin, weight: ctx.req.weights[plugin.name] })).filter((s) => s.weight > 0),
+    filters,
+    reports: filters.map((f) => tally.report(f.name)),
+    scores,
+    rttScores: scores.filter((s) => s.plugin.usesRtt),
+    restScores: scores.filter((s) => !s.plugin.usesRtt),
     fleet: { maxAccelerators: index.maxAccelerators, maxTflopsPerWatt: index.maxTflopsPerWatt },
   };
 }
@@ -53,16 +63,31 @@ export function sourceFor(w: Walk, latency: LatencyEstimator): CandidateSource {
   return w.ctx.req.latency ? RttSource.for(w.ctx.req, w.index, latency) : new FreeSource(w.index, w.ctx.req.accelerators, w.ctx.req);
 }
 
-/** Σ weight · bound, in the same order and arithmetic as the total. */
-function bound(w: Walk, q: BoundQuery): number {
+/**
+ * Σ weight · bound over the scores whose bound reads RTT (rtt: true) or the others, in the order
+ * and arithmetic of the total, so a bound never rounds below the total it covers.
+ */
+function partBound(w: Walk, q: BoundQuery, rtt: boolean): number {
+  const scores = rtt ? w.rttScores : w.restScores;
   let b = 0;
-  for (const s of w.scores) b += s.weight * s.plugin.bound(q, w.ctx, w.fleet);
+  for (let i = 0; i < scores.length; i++) b += scores[i]!.weight * scores[i]!.plugin.bound(q, w.ctx, w.fleet);
   return b;
 }
 
 export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
   const { index, tally } = w;
-  const q: BoundQuery = { rttMs: Number.NaN, free: -1, node: null, cap: null };
+  const q: BoundQuery = { rttMs: Number.NaN, free: -1, tflopsPerWatt: Number.NaN, node: null, cap: null };
+  let encountered = 0;
+  let groupRest = 0;
+  let restFree = Number.NaN;
+  let restTpw = -1;
+  const rttScored = w.rttScores.length > 0;
+  // The best only changes when a node is offered: read it again only then.
+  let threshold = rank.threshold();
+  let tie = rank.tieId();
+  // Nodes inside walked buckets whose own bound is past the SLO: counted here, one example at the end.
+  let lateCount = 0;
+  let lateSample: string | null = null;
   const max = w.ctx.req.latency?.maxRttMs ?? Infinity;
   let g = 0;
   let stoppedByBound = false;
@@ -71,42 +96,70 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
     const slots = src.slotsOf(g);
     if (slots.length === 0) continue;
     src.describeGroup(g, q);
-    const groupBound = bound(w, q);
-    if (groupBound + EPS < rank.threshold()) {
-      stoppedByBound = true;
-      break;
+    // The bound splits into the part that reads RTT and the rest; the rest is the same for every
+    // group of an RTT source, so it is computed once. (The split reorders the sum: it gets the same
+    // slack as every bound, and without an RTT part it is the sum itself.)
+    if (!(Object.is(q.free, restFree) && Object.is(q.tflopsPerWatt, restTpw))) {
+      groupRest = partBound(w, q, false);
+      restFree = q.free;
+      restTpw = q.tflopsPerWatt;
     }
+    const groupBound = rttScored ? partBound(w, q, true) + groupRest : groupRest;
+    if (groupBound + EPS < threshold) {
+      if (src.monotone) {
+        stoppedByBound = true;
+        break;
+      }
+      tally.notExamined += slots.length;
+      continue;
+    }
+    encountered += slots.length;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       const lb = src.rttLowerBound(slot);
       const node = index.nodeAt(slot);
       if (lb > max) {
-        tally.removed('latency-slo', 1, () => reasonOf(w, 'latency-slo', node.id));
+        lateCount++;
+        lateSample ??= node.id;
         continue;
       }
-      const threshold = rank.threshold();
-      const tie = rank.tieId();
-      // Within an id-ordered group every later node has a higher id: once the group's bound can
-      // only tie the best, none of them can win.
-      if (src.idOrdered && tie !== null && groupBound <= threshold && node.id > tie) {
-        tally.notExamined += slots.length - i;
-        break;
+      // Nothing to beat yet: no bound is worth computing.
+      if (threshold !== -Infinity) {
+        // Within an id-ordered group every later node has a higher id: once the group's bound can
+        // only tie the best, none of them can win.
+        if (src.idOrdered && tie !== null && groupBound <= threshold && node.id > tie) {
+          tally.notExamined += slots.length - i;
+          break;
+        }
+        let lat = 0;
+        if (rttScored) {
+          q.rttMs = lb;
+          lat = partBound(w, q, true);
+          if (lat + groupRest + EPS < threshold) {
+            tally.notExamined++;
+            continue;
+          }
+        }
+        q.node = node;
+        q.cap = index.capacityAt(slot);
+        const nodeBound = lat + partBound(w, q, false);
+        q.node = null;
+        q.cap = null;
+        if (nodeBound + EPS < threshold || (src.idOrdered && tie !== null && nodeBound <= threshold && node.id > tie)) {
+          tally.notExamined++;
+          continue;
+        }
       }
-      const cap = index.capacityAt(slot);
-      q.rttMs = lb;
-      q.node = node;
-      q.cap = cap;
-      q.free = -1;
-      const nodeBound = bound(w, q);
-      if (nodeBound + EPS < threshold || (src.idOrdered && tie !== null && nodeBound <= threshold && node.id > tie)) {
-        tally.notExamined++;
-        continue;
+      const e = evaluate(w, { node, cap: index.capacityAt(slot), est: undefined });
+      if (e) {
+        rank.offer(e);
+        threshold = rank.threshold();
+        tie = rank.tieId();
       }
-      const e = evaluate(w, { node, cap, est: undefined });
-      if (e) rank.offer(e);
     }
   }
-  settleRest(w, src, g, stoppedByBound);
+  if (lateCount > 0) tally.removed('latency-slo', lateCount, () => reasonOf(w, 'latency-slo', lateSample!));
+  settleRest(w, src, g, stoppedByBound, encountered);
 }
 
 /**
@@ -114,10 +167,14 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
  * Exported for the tests' scan, so the oracle and the walker judge a node alike.
  */
 export function evaluate(w: Walk, s: Subject): Evaluated | null {
-  for (const f of w.filters) {
+  const filters = w.filters;
+  for (let i = 0; i < filters.length; i++) {
+    const f = filters[i]!;
     if (f.needsRtt && s.est === undefined) s.est = w.estimate(s.node.id);
     if (!f.passes(s, w.ctx)) {
-      w.tally.removed(f.name, 1, () => f.reason(s, w.ctx));
+      const r = w.reports[i]!;
+      r.removed++;
+      if (Tally.wantsReason(r)) r.reasons.push(f.reason(s, w.ctx));
       return null;
     }
   }
@@ -128,15 +185,18 @@ export function evaluate(w: Walk, s: Subject): Evaluated | null {
     used = 0;
     for (const a of s.node.accelerators) if (a.allocatedTo && !chosen.includes(a)) used++;
   }
-  const c: Candidate = { node: s.node, cap: s.cap, est: s.est, chosen, used };
-  const breakdown: ScoreBreakdown = { latency: 0, packing: 0, domestic: 0, green: 0 };
+  // Built field by field: object spread is a slow path in V8 (microseconds a call, measured here).
+  const e: Evaluated = { node: s.node, cap: s.cap, est: s.est, chosen, used, breakdown: { latency: 0, packing: 0, domestic: 0, green: 0 }, total: 0 };
   let total = 0;
-  for (const { plugin, weight } of w.scores) {
-    const score = plugin.score(c, w.ctx);
-    breakdown[plugin.name] = score;
+  const scores = w.scores;
+  for (let i = 0; i < scores.length; i++) {
+    const { plugin, weight } = scores[i]!;
+    const score = plugin.score(e, w.ctx);
+    e.breakdown[plugin.name] = score;
     total += weight * score;
   }
-  return { ...c, breakdown, total };
+  e.total = total;
+  return e;
 }
 
 /** One example reason from the named filter for a node the walk ruled out without visiting. */
@@ -152,34 +212,35 @@ function reasonOf(w: Walk, name: FilterName, nodeId: string): string | null {
  * Counts the nodes the walk did not visit: those a source proved out (past the SLO, no RTT
  * estimate, too few free accelerators) as removed by that filter, the rest as not examined.
  */
-function settleRest(w: Walk, src: CandidateSource, g: number, stoppedByBound: boolean): void {
-  const { tally } = w;
+function settleRest(w: Walk, src: CandidateSource, g: number, stoppedByBound: boolean, encountered: number): void {
+  const { tally, index } = w;
   if (src instanceof RttSource) {
     const order = src.order;
-    let within = 0;
-    let past = 0;
-    if (stoppedByBound) within = src.withinSloFrom(g);
-    let sample: number | undefined;
-    for (let b = g; b < order.buckets.length; b++) {
-      const n = order.buckets[b]!.length;
-      past += n;
-      if (sample === undefined && n > 0 && src.pastSlo(b)) sample = order.buckets[b]![0];
-    }
-    past -= within;
+    const within = stoppedByBound ? src.withinSloFrom(g) : 0;
     tally.notExamined += within;
-    if (past > 0) tally.removed('latency-slo', past, () => (sample === undefined ? null : reasonOf(w, 'latency-slo', w.index.nodeAt(sample).id)));
+    const past = order.reachable - encountered - within;
+    if (past > 0) {
+      tally.removed('latency-slo', past, () => {
+        for (let b = Math.max(g, src.firstPast()); b < order.buckets.length; b++) {
+          const bucket = order.buckets[b]!;
+          if (src.pastSlo(b) && bucket.length > 0) return reasonOf(w, 'latency-slo', index.nodeAt(bucket[0]!).id);
+        }
+        return null;
+      });
+    }
     const unreachable = order.unreachable;
     if (unreachable.size > 0) {
       const first = unreachable.values().next().value!;
-      tally.removed('latency-slo', unreachable.size, () => reasonOf(w, 'latency-slo', w.index.nodeAt(first).id));
+      tally.removed('latency-slo', unreachable.size, () => reasonOf(w, 'latency-slo', index.nodeAt(first).id));
     }
     return;
   }
   for (let b = g; b < src.groupCount; b++) tally.notExamined += src.slotsOf(b).length;
   // Nodes with fewer free accelerators than needed are never in the source's groups.
   const need = w.ctx.req.accelerators;
-  for (let f = 0; f < Math.min(need, w.index.maxFreeBucket + 1); f++) {
-    const slots = w.index.withFree(f);
-    if (slots.length > 0) tally.removed('accelerators', slots.length, () => reasonOf(w, 'accelerators', w.index.nodeAt(slots[0]!).id));
+  for (let f = 0; f < Math.min(need, index.maxFreeBucket + 1); f++) {
+    const count = index.countWithFree(f);
+    const sample = index.anyWithFree(f);
+    if (count > 0 && sample !== undefined) tally.removed('accelerators', count, () => reasonOf(w, 'accelerators', index.nodeAt(sample).id));
   }
 }

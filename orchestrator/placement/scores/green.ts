@@ -15,9 +15,11 @@ export function greenScoreOf(tflopsPerWatt: number | undefined): number {
 
 export const green: ScorePlugin = {
   name: 'green',
+  usesRtt: false,
   score: ({ node }, ctx) => (ctx.req.accelerators === 0 ? 0 : greenScoreOf(node.tflopsPerWatt)),
   bound(q, ctx, fleet) {
     if (ctx.req.accelerators === 0) return 0;
-    return greenScoreOf(q.node ? q.node.tflopsPerWatt : fleet.maxTflopsPerWatt);
+    if (q.node) return greenScoreOf(q.node.tflopsPerWatt);
+    return greenScoreOf(Number.isNaN(q.tflopsPerWatt) ? fleet.maxTflopsPerWatt : Math.min(q.tflopsPerWatt, fleet.maxTflopsPerWatt));
   },
 };
