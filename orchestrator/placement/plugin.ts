@@ -62,8 +62,13 @@ export interface FleetFacts {
 
 export interface ScorePlugin {
   readonly name: ScoreName;
-  /** Its bound reads the RTT lower bound: the walker re-bounds it per node before the rest. */
+  /**
+   * Its bound reads the RTT lower bound (and never rises as it grows): the walker bounds it per
+   * node before the rest, and once an RTT is ruled out, every larger one is too.
+   */
   readonly usesRtt: boolean;
+  /** Its bound reads the node itself, not only its capacity summary (else the walker may reuse it per summary). */
+  readonly readsNode: boolean;
   score(c: Candidate, ctx: PlacementContext): number;
   /** The most score() could give any node the query describes (never less, or a winner is skipped). */
   bound(q: BoundQuery, ctx: PlacementContext, fleet: FleetFacts): number;

@@ -79,15 +79,21 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
   const q: BoundQuery = { rttMs: Number.NaN, free: -1, tflopsPerWatt: Number.NaN, node: null, cap: null };
   let encountered = 0;
   let groupRest = 0;
+  // The RTT bounds never rise with RTT and the threshold never falls, so an RTT ruled out once
+  // stays ruled out: later nodes at or above it are skipped with one comparison.
+  let prunedFrom = Infinity;
   let restFree = Number.NaN;
   let restTpw = -1;
   const rttScored = w.rttScores.length > 0;
+  // Nodes of an RTT bucket often share a capacity summary (same site, same box): when no score
+  // bound reads more than the summary, each summary's bound is computed once per walk.
+  const memo = w.restScores.some((s) => s.plugin.readsNode) ? null : new Map<number, number>();
   // The best only changes when a node is offered: read it again only then.
   let threshold = rank.threshold();
   let tie = rank.tieId();
   // Nodes inside walked buckets whose own bound is past the SLO: counted here, one example at the end.
   let lateCount = 0;
-  let lateSample: string | null = null;
+  let lateSample: number | null = null;
   const max = w.ctx.req.latency?.maxRttMs ?? Infinity;
   let g = 0;
   let stoppedByBound = false;
@@ -101,6 +107,7 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
     // slack as every bound, and without an RTT part it is the sum itself.)
     if (!(Object.is(q.free, restFree) && Object.is(q.tflopsPerWatt, restTpw))) {
       groupRest = partBound(w, q, false);
+      prunedFrom = Infinity;
       restFree = q.free;
       restTpw = q.tflopsPerWatt;
     }
@@ -117,40 +124,53 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       const lb = src.rttLowerBound(slot);
-      const node = index.nodeAt(slot);
+      // The node object is fetched only once a node survives the cheap bounds: at 100k nodes a
+      // fetch per slot is a cache miss per slot.
       if (lb > max) {
         lateCount++;
-        lateSample ??= node.id;
+        lateSample ??= slot;
         continue;
       }
       // Nothing to beat yet: no bound is worth computing.
       if (threshold !== -Infinity) {
         // Within an id-ordered group every later node has a higher id: once the group's bound can
         // only tie the best, none of them can win.
-        if (src.idOrdered && tie !== null && groupBound <= threshold && node.id > tie) {
+        if (src.idOrdered && tie !== null && groupBound <= threshold && index.nodeAt(slot).id > tie) {
           tally.notExamined += slots.length - i;
           break;
         }
         let lat = 0;
         if (rttScored) {
+          if (lb >= prunedFrom) {
+            tally.notExamined++;
+            continue;
+          }
           q.rttMs = lb;
           lat = partBound(w, q, true);
           if (lat + groupRest + EPS < threshold) {
+            prunedFrom = lb;
             tally.notExamined++;
             continue;
           }
         }
-        q.node = node;
-        q.cap = index.capacityAt(slot);
-        const nodeBound = lat + partBound(w, q, false);
-        q.node = null;
-        q.cap = null;
-        if (nodeBound + EPS < threshold || (src.idOrdered && tie !== null && nodeBound <= threshold && node.id > tie)) {
+        const cap = index.capacityAt(slot);
+        const key = memo && cap.total < 256 ? (cap.total << 16) | (cap.free << 8) | cap.freeDomestic : -1;
+        let rest = key >= 0 ? memo!.get(key) : undefined;
+        if (rest === undefined) {
+          q.node = index.nodeAt(slot);
+          q.cap = cap;
+          rest = partBound(w, q, false);
+          q.node = null;
+          q.cap = null;
+          if (key >= 0) memo!.set(key, rest);
+        }
+        const nodeBound = lat + rest;
+        if (nodeBound + EPS < threshold || (src.idOrdered && tie !== null && nodeBound <= threshold && index.nodeAt(slot).id > tie)) {
           tally.notExamined++;
           continue;
         }
       }
-      const e = evaluate(w, { node, cap: index.capacityAt(slot), est: undefined });
+      const e = evaluate(w, { node: index.nodeAt(slot), cap: index.capacityAt(slot), est: undefined });
       if (e) {
         rank.offer(e);
         threshold = rank.threshold();
@@ -158,7 +178,7 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
       }
     }
   }
-  if (lateCount > 0) tally.removed('latency-slo', lateCount, () => reasonOf(w, 'latency-slo', lateSample!));
+  if (lateCount > 0) tally.removed('latency-slo', lateCount, () => reasonOf(w, 'latency-slo', index.nodeAt(lateSample!).id));
   settleRest(w, src, g, stoppedByBound, encountered);
 }
 

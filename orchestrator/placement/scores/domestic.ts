@@ -3,6 +3,7 @@ import type { ScorePlugin } from '../plugin.ts';
 
 export const domestic: ScorePlugin = {
   name: 'domestic',
+  readsNode: false,
   usesRtt: false,
   score({ chosen }) {
     if (chosen.length === 0) return 0;

@@ -15,6 +15,7 @@ export function greenScoreOf(tflopsPerWatt: number | undefined): number {
 
 export const green: ScorePlugin = {
   name: 'green',
+  readsNode: true,
   usesRtt: false,
   score: ({ node }, ctx) => (ctx.req.accelerators === 0 ? 0 : greenScoreOf(node.tflopsPerWatt)),
   bound(q, ctx, fleet) {

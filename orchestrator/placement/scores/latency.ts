@@ -8,6 +8,7 @@ export function latencyScoreOf(effectiveRttMs: number, maxRttMs: number): number
 
 export const latency: ScorePlugin = {
   name: 'latency',
+  readsNode: false,
   usesRtt: true,
   score: ({ est }, ctx) => (ctx.req.latency && est ? latencyScoreOf(effectiveRtt(est), ctx.req.latency.maxRttMs) : 0),
   // A lower bound on RTT gives an upper bound on the score; nothing known: the best there is.

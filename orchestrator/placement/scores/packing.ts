@@ -29,6 +29,7 @@ function bound(q: BoundQuery, ctx: PlacementContext, fleet: FleetFacts): number 
 
 export const packing: ScorePlugin = {
   name: 'packing',
+  readsNode: false,
   usesRtt: false,
   score({ node, chosen, used }, ctx) {
     const total = node.accelerators.length;
