@@ -4,7 +4,7 @@
 // successful placement releases a random live allocation, so capacity keeps moving.
 import { median, type Figure } from './figures.ts';
 import { LatencyModel } from '../orchestrator/latency/model.ts';
-import { PlacementIndex, place } from '../orchestrator/placement/pipeline.ts';
+import { PlacementIndex, place, placementRequest } from '../orchestrator/placement/place.ts';
 import type { PlacementNode } from '../orchestrator/placement/types.ts';
 import { parseWorkloadSpec, type WorkloadSpec } from '../orchestrator/workloads/spec.ts';
 import type { WorkloadClass } from '../orchestrator/workloads/presets.ts';
@@ -48,6 +48,7 @@ function buildFleet(n: number, rng: Rng) {
         const [vendor, domestic] = rng.pick(VENDORS);
         return { index, vendor, domestic, memoryMib: rng.pick([32_768, 65_536]), nominalTflops: rng.pick([128, 256, 320]), measuredTflops: rng.pick([90, 200, 280]) };
       }),
+      tflopsPerWatt: rng.pick([0.4, 0.8, 1.0, 1.4]),
     });
   }
   const landmarks = LANDMARKS.map((l) => netPointAt(l));
@@ -123,7 +124,8 @@ function run(n: number, samplesPerPlacement = 0): Figure[] {
       if (!probe.lost && a.id !== b.id) model.observe(a.id, b.id, probe.rttMs);
     }
     const t = process.hrtime.bigint();
-    const d = place(spec, index, model, { nowMs: NOW });
+    // The request is built inside the timed region: the manager builds one per decision.
+    const d = place(placementRequest(spec), index, model, { nowMs: NOW });
     const dt = Number(process.hrtime.bigint() - t) / 1e6;
     if (i >= WARMUP) times.push(dt);
     if (d.nodeId === null) continue;

@@ -35,7 +35,8 @@ function positive(v: number | undefined | null): number | null {
 /** bench: the card's latest benchmark (target `acc:<index>`), if any. */
 export function cardEfficiency(acc: Accelerator, bench: BenchResult | undefined): CardEfficiency {
   const measured = positive(bench?.tflopsPerWatt);
-  const nominal = positive(acc.nominalTflopsPerWatt);
+  // An agent older than the TDP field's rule sends tdpW alone: the same figure, worked out here.
+  const nominal = positive(acc.nominalTflopsPerWatt ?? (acc.tdpW && acc.nominal.tflops !== undefined ? acc.nominal.tflops / acc.tdpW : undefined));
   if (measured !== null) {
     return { tflopsPerWatt: measured, basis: 'measured', measuredTflopsPerWatt: measured, nominalTflopsPerWatt: nominal, tflops: positive(bench?.fp16.tflops) };
   }

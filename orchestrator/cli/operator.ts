@@ -214,13 +214,19 @@ function workloadsTable(ws: WorkloadView[]): string {
 
 function explainText(x: ExplainView): string {
   const filters = table(['FILTER', 'REMOVED', 'WHY (EXAMPLES)'], x.filters.map((f) => [f.name, f.removed, f.reasons.join('; ')]), { right: [1] });
+  // Only the scores this workload is placed by (weight > 0) get a column.
+  const scores = (Object.keys(x.weights) as (keyof ExplainView['weights'])[]).filter((k) => x.weights[k] > 0);
   const candidates = table(
-    ['NODE', 'SCORE', 'LATENCY', 'PACKING', 'DOMESTIC', 'RTT'],
-    x.candidates.map((c) => [c.nodeId, fixed(c.total, 3), fixed(c.breakdown.latency, 3), fixed(c.breakdown.packing, 3), fixed(c.breakdown.domestic, 3), rtt(c.rttMs, c.measured)]),
-    { right: [1, 2, 3, 4] },
+    ['NODE', 'SCORE', ...scores.map((k) => k.toUpperCase()), 'RTT'],
+    x.candidates.map((c) => [c.nodeId, fixed(c.total, 3), ...scores.map((k) => fixed(c.breakdown[k], 3)), rtt(c.rttMs, c.measured)]),
+    { right: [1, ...scores.map((_, i) => i + 2)] },
   );
   const verdict = x.chosen ? `chosen: ${x.chosen}` : `no node fits${x.blockedBy ? `; blocked by ${x.blockedBy}` : ''}`;
-  return [`workload ${x.workload}: ${verdict} (${x.pruned} pruned by the latency bound)`, '', filters, '', candidates].join('\n');
+  const removed = x.filters.reduce((n, f) => n + f.removed, 0);
+  const counts = `${x.fleet} nodes: ${removed} removed by the filters below, ${x.scored} scored, ${x.notExamined} not examined`
+    + (x.notExamined > 0 ? ' (none of them could beat the best score)' : '');
+  const weights = `weights: ${scores.map((k) => `${k} ${x.weights[k]}`).join(', ') || 'none'}`;
+  return [`workload ${x.workload}: ${verdict}`, counts, '', filters, '', candidates, weights].join('\n');
 }
 
 /** Runs one operator command; returns its exit code. */

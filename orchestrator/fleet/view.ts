@@ -3,7 +3,8 @@
 // reservations are kept here, apart from the node views, so a node that re-announces itself (or
 // one that is not back yet after a restart) gets its reservations applied again.
 import { parseBenchTarget } from '../../protocol/targets.ts';
-import { PlacementIndex } from '../placement/pipeline.ts';
+import { PlacementIndex } from '../placement/place.ts';
+import { nodeEfficiency } from './efficiency.ts';
 import type { Allocation, PlacementNode } from '../placement/types.ts';
 import type { NodeRecord } from '../registry.ts';
 
@@ -97,5 +98,6 @@ export function placementNode(n: NodeRecord): PlacementNode {
         nominalTflops: a.nominal.tflops,
         measuredTflops: measured.get(a.index),
       })),
+    tflopsPerWatt: nodeEfficiency(birth, n.bench)?.tflopsPerWatt,
   };
 }

@@ -223,10 +223,25 @@ export class LatencyModel {
     return r && this.throughAnchor(from, r);
   }
 
-  /** estimateTo with the target resolved once, for asking about many points in a row. */
+  /**
+   * estimateTo with the target resolved once, for asking about many points in a row (placement
+   * asks thousands per decision): the anchor, its probed set and its point are looked up once, so
+   * a call costs one lookup of `from` where estimateTo costs four. Same arithmetic, same figures.
+   * Use it at once: it does not follow later changes to the model.
+   */
   estimatorTo(target: LatencyTarget): (from: string) => RttEstimate | undefined {
     const r = this.resolve(target);
-    return (from) => r && this.throughAnchor(from, r);
+    if (!r) return () => undefined;
+    const { anchor, geoMs } = r;
+    const measuredWith = this.probed.get(anchor.id);
+    return (from) => {
+      if (from === anchor.id || measuredWith?.has(from)) return this.throughAnchor(from, r);
+      const p = this.points.get(from);
+      if (!p) return undefined;
+      const base = p.fits === 0 || anchor.fits === 0 ? geoEstimate(p, anchor) : coordinateEstimate(p.coord, anchor.coord);
+      if (!base || geoMs === 0) return base;
+      return { rttMs: base.rttMs + geoMs, measured: false, errorMs: base.errorMs + geoMs };
+    };
   }
 
   private throughAnchor(from: string, r: Resolved): RttEstimate | undefined {

@@ -10,10 +10,22 @@ export interface CapacitySummary {
   evictable: number;
   /** One entry per accelerator held by preemptible work. */
   preemptiblePriorities: number[];
+  /** The node's energy-efficiency tier (efficiencyTier): free buckets are split by it. */
+  tier: number;
+}
+
+/** Width of an efficiency tier, in FP16-eq TFLOPS per watt. */
+export const TIER_STEP = 0.05;
+const TOP_TIER = 200;
+
+/** 0: no figure; then one tier per TIER_STEP, the last one open-ended. */
+export function efficiencyTier(tflopsPerWatt: number | undefined): number {
+  if (tflopsPerWatt === undefined || !(tflopsPerWatt > 0)) return 0;
+  return 1 + Math.min(TOP_TIER - 1, Math.floor(tflopsPerWatt / TIER_STEP));
 }
 
 export function summarize(node: PlacementNode): CapacitySummary {
-  const s: CapacitySummary = { total: node.accelerators.length, free: 0, freeDomestic: 0, evictable: 0, preemptiblePriorities: [] };
+  const s: CapacitySummary = { total: node.accelerators.length, free: 0, freeDomestic: 0, evictable: 0, preemptiblePriorities: [], tier: efficiencyTier(node.tflopsPerWatt) };
   for (const a of node.accelerators) {
     if (!a.allocatedTo) {
       s.free++;

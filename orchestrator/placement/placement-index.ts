@@ -1,7 +1,22 @@
 // The placement view of the fleet: nodes by id, each with a capacity summary kept current on
-// every change, nodes bucketed by free accelerator count (for work without a latency SLO), and
-// per-target RTT buckets (for work with one; rtt-buckets.ts), rebuilt when the set of nodes changes.
+// every change, nodes bucketed by free accelerator count and efficiency tier (for work without a
+// latency SLO), and per-target RTT buckets (for work with one; rtt-buckets.ts), rebuilt when the
+// set of nodes changes.
 import { summarize, type CapacitySummary } from './capacity.ts';
+
+interface Bucket {
+  slots: number[];
+  sorted: boolean;
+  /** The most TFLOPS per watt any member has had (a tier's bound, tight where its members agree). */
+  ceiling: number;
+}
+
+/** The nodes with one free count, split by efficiency tier; keys highest tier first. */
+interface FreeGroup {
+  tiers: Map<number, Bucket>;
+  keys: number[];
+  count: number;
+}
 import type { RttBuckets } from './rtt-buckets.ts';
 import type { Allocation, PlacementNode } from './types.ts';
 
@@ -12,14 +27,15 @@ export class PlacementIndex {
   private readonly nodes: (PlacementNode | undefined)[] = [];
   private readonly caps: (CapacitySummary | undefined)[] = [];
   private readonly vacant: number[] = [];
-  /** Slots by free accelerator count, each list in id order (sorted lazily after a bulk load). */
-  private readonly byFree: { slots: number[]; sorted: boolean }[] = [];
+  /** Slots by free accelerator count and efficiency tier, each list in id order (sorted lazily after a bulk load). */
+  private readonly byFree: FreeGroup[] = [];
   private bulk = false;
   private readonly preemptibleByPriority = new Map<number, number>();
   private readonly orders = new Map<string, RttBuckets>();
   private sorted: PlacementNode[] | null = null;
   private membershipVersion = 0;
   private maxTotal = 0;
+  private maxEfficiency = 0;
 
   constructor(nodes: Iterable<PlacementNode> = []) {
     this.bulk = true;
@@ -69,7 +85,7 @@ export class PlacementIndex {
   allocate(nodeId: string, acceleratorIndexes: readonly number[], allocation: Allocation): void {
     const slot = this.slotById.get(nodeId);
     if (slot === undefined) throw new Error(`allocate: unknown node ${nodeId}; upsert it before allocating`);
-    for (const a of this.nodes[slot]!.accelerators) if (acceleratorIndexes.includes(a.index)) a.allocatedTo = { ...allocation };
+    for (const a of this.nodes[slot]!.accelerators) if (acceleratorIndexes.includes(a.index)) a.allocatedTo = { workload: allocation.workload, priority: allocation.priority, preemptible: allocation.preemptible };
     this.resummarize(slot);
   }
 
@@ -88,7 +104,7 @@ export class PlacementIndex {
     }
   }
 
-  // ── for place(): slot-level access ──
+  // ── for the walker: slot-level access ──
 
   /** Bumped when a node joins or leaves (not when one changes). */
   get membership(): number {
@@ -98,6 +114,11 @@ export class PlacementIndex {
   /** The most accelerators any node has had (never shrinks: it is used as a bound). */
   get maxAccelerators(): number {
     return this.maxTotal;
+  }
+
+  /** The most FP16-eq TFLOPS per watt any node has had (never shrinks: it is used as a bound). */
+  get maxTflopsPerWatt(): number {
+    return this.maxEfficiency;
   }
 
   slots(): IterableIterator<number> {
@@ -112,9 +133,30 @@ export class PlacementIndex {
     return this.caps[slot]!;
   }
 
-  /** Nodes with exactly `free` free accelerators, in id order. */
-  withFree(free: number): readonly number[] {
-    const b = this.byFree[free];
+  /** How many nodes have exactly `free` free accelerators. */
+  countWithFree(free: number): number {
+    return this.byFree[free]?.count ?? 0;
+  }
+
+  /** Some node with exactly `free` free accelerators (for an example reason), if any. */
+  anyWithFree(free: number): number | undefined {
+    for (const b of this.byFree[free]?.tiers.values() ?? []) if (b.slots.length > 0) return b.slots[0];
+    return undefined;
+  }
+
+  /** The efficiency tiers present among nodes with `free` free accelerators, highest first. */
+  tiersWithFree(free: number): readonly number[] {
+    return this.byFree[free]?.keys ?? [];
+  }
+
+  /** The most TFLOPS per watt a node with `free` free accelerators in `tier` can have. */
+  tierCeiling(free: number, tier: number): number {
+    return this.byFree[free]?.tiers.get(tier)?.ceiling ?? 0;
+  }
+
+  /** Nodes with exactly `free` free accelerators in efficiency tier `tier`, in id order. */
+  withFree(free: number, tier: number): readonly number[] {
+    const b = this.byFree[free]?.tiers.get(tier);
     if (!b) return [];
     if (!b.sorted) {
       b.slots.sort((x, y) => (this.nodes[x]!.id < this.nodes[y]!.id ? -1 : 1));
@@ -150,7 +192,7 @@ export class PlacementIndex {
     if (this.orders.size > MAX_CACHED_TARGETS) this.orders.delete(this.orders.keys().next().value!);
   }
 
-  /** Slot of a node id (for place()). */
+  /** Slot of a node id. */
   slotOf(id: string): number | undefined {
     return this.slotById.get(id);
   }
@@ -160,15 +202,26 @@ export class PlacementIndex {
     const s = summarize(this.nodes[slot]!);
     this.caps[slot] = s;
     this.maxTotal = Math.max(this.maxTotal, s.total);
-    while (this.byFree.length <= s.free) this.byFree.push({ slots: [], sorted: true });
-    this.bucketAdd(this.byFree[s.free]!, slot);
+    this.maxEfficiency = Math.max(this.maxEfficiency, this.nodes[slot]!.tflopsPerWatt ?? 0);
+    while (this.byFree.length <= s.free) this.byFree.push({ tiers: new Map(), keys: [], count: 0 });
+    const group = this.byFree[s.free]!;
+    let b = group.tiers.get(s.tier);
+    if (!b) {
+      group.tiers.set(s.tier, (b = { slots: [], sorted: true, ceiling: 0 }));
+      group.keys = [...group.tiers.keys()].sort((x, y) => y - x);
+    }
+    group.count++;
+    b.ceiling = Math.max(b.ceiling, this.nodes[slot]!.tflopsPerWatt ?? 0);
+    this.bucketAdd(b, slot);
     for (const p of s.preemptiblePriorities) this.preemptibleByPriority.set(p, (this.preemptibleByPriority.get(p) ?? 0) + 1);
   }
 
   private forget(slot: number): void {
     const old = this.caps[slot];
     if (!old) return;
-    this.bucketRemove(this.byFree[old.free]!, slot);
+    const group = this.byFree[old.free]!;
+    group.count--;
+    this.bucketRemove(group.tiers.get(old.tier)!, slot);
     for (const p of old.preemptiblePriorities) {
       const left = this.preemptibleByPriority.get(p)! - 1;
       if (left === 0) this.preemptibleByPriority.delete(p);
@@ -177,7 +230,7 @@ export class PlacementIndex {
     this.caps[slot] = undefined;
   }
 
-  private bucketAdd(b: { slots: number[]; sorted: boolean }, slot: number): void {
+  private bucketAdd(b: Bucket, slot: number): void {
     if (this.bulk || !b.sorted) {
       b.slots.push(slot);
       b.sorted = b.slots.length === 1;
@@ -186,7 +239,7 @@ export class PlacementIndex {
     b.slots.splice(this.position(b.slots, this.nodes[slot]!.id), 0, slot);
   }
 
-  private bucketRemove(b: { slots: number[]; sorted: boolean }, slot: number): void {
+  private bucketRemove(b: Bucket, slot: number): void {
     const i = b.sorted ? this.position(b.slots, this.nodes[slot]!.id) : b.slots.indexOf(slot);
     if (b.slots[i] === slot) b.slots.splice(i, 1);
   }

@@ -1,10 +1,8 @@
-// Preemption: when nothing fits, a node where evicting lower-priority preemptible allocations
-// makes room. Ranked by fewest evicted workloads, then the lowest evicted priority, then score.
-import type { RttEstimate } from '../latency/types.ts';
-import type { WorkloadSpec } from '../workloads/spec.ts';
-import { better, type Evaluated } from './decision.ts';
-import { chooseAccelerators, scoreNode, weightedTotal } from './plugins.ts';
-import type { PlacementAccelerator, PlacementNode, ScoreBreakdown } from './types.ts';
+// Preemption, when nothing fits a workload that may preempt: the same walk over the same nodes,
+// with accelerators held by lower-priority preemptible work counted as usable. Options rank by
+// fewest workloads evicted, then the lowest priority evicted, then score (then node id).
+import { better, type Evaluated } from './explain.ts';
+import type { Ranking } from './walker.ts';
 
 export interface PreemptOption {
   e: Evaluated;
@@ -13,25 +11,37 @@ export interface PreemptOption {
   maxPriority: number;
 }
 
-/** The preemption option on one node that already passed the host and latency checks, if any. */
-export function preemptOption(node: PlacementNode, est: RttEstimate | undefined, spec: WorkloadSpec, w: ScoreBreakdown): PreemptOption | null {
-  const evictable = (a: PlacementAccelerator) => !a.allocatedTo || (a.allocatedTo.preemptible && a.allocatedTo.priority < spec.priority);
-  // Free accelerators first, then those of the lowest-priority victims.
-  const pool = chooseAccelerators(node, { ...spec, needs: { ...spec.needs, accelerators: node.accelerators.length } }, evictable);
-  pool.sort((a, b) => (a.allocatedTo?.priority ?? -1) - (b.allocatedTo?.priority ?? -1) || Number(b.domestic) - Number(a.domestic) || a.index - b.index);
-  const chosen = pool.slice(0, spec.needs.accelerators);
-  if (chosen.length < spec.needs.accelerators) return null;
-  const evict = [...new Set(chosen.flatMap((a) => (a.allocatedTo ? [a.allocatedTo.workload] : [])))].sort();
+function optionOf(e: Evaluated): PreemptOption | null {
+  const evict = [...new Set(e.chosen.flatMap((a) => (a.allocatedTo ? [a.allocatedTo.workload] : [])))].sort();
+  // Free cards alone would have been placed without preemption.
   if (evict.length === 0) return null;
-  const maxPriority = Math.max(...chosen.map((a) => a.allocatedTo?.priority ?? -1));
-  const used = node.accelerators.reduce((n, a) => n + (a.allocatedTo && !chosen.includes(a) ? 1 : 0), 0);
-  const breakdown = scoreNode(node, chosen, est, spec, used);
-  return { e: { node, chosen, est, breakdown, total: weightedTotal(breakdown, w, spec) }, evict, maxPriority };
+  return { e, evict, maxPriority: Math.max(...e.chosen.map((a) => a.allocatedTo?.priority ?? -1)) };
 }
 
-export function preemptBetter(a: PreemptOption, b: PreemptOption | null): boolean {
+function preemptBetter(a: PreemptOption, b: PreemptOption | null): boolean {
   if (!b) return true;
   if (a.evict.length !== b.evict.length) return a.evict.length < b.evict.length;
   if (a.maxPriority !== b.maxPriority) return a.maxPriority < b.maxPriority;
   return better(a.e, b.e);
+}
+
+/**
+ * The ranking for the preemption walk. Score bounds prune only once the best option evicts one
+ * workload of the lowest preemptible priority in the fleet: nothing can rank above that but a
+ * better score.
+ */
+export class PreemptRanking implements Ranking {
+  best: PreemptOption | null = null;
+  constructor(private readonly lowestPriority: number) {}
+  threshold(): number {
+    const b = this.best;
+    return b !== null && b.evict.length === 1 && b.maxPriority <= this.lowestPriority ? b.e.total : -Infinity;
+  }
+  tieId(): string | null {
+    return null;
+  }
+  offer(e: Evaluated): void {
+    const o = optionOf(e);
+    if (o && preemptBetter(o, this.best)) this.best = o;
+  }
 }

@@ -7,7 +7,7 @@
 // bucket by its floor and each node by its own figure.
 import type { AnchorState, LatencyTarget, RttEstimate } from '../latency/types.ts';
 import type { PlacementIndex } from './placement-index.ts';
-import { effectiveRtt } from './plugins.ts';
+import { effectiveRtt } from './filters/latency-slo.ts';
 import type { LatencyEstimator } from './types.ts';
 
 /** Bucket width: an early stop overshoots by at most this much RTT. */
@@ -44,6 +44,8 @@ export class RttBuckets {
   /** A bound valid for every epoch still holding figures: floor · floorScale − floorShiftMs. */
   private floorScale = 1;
   private floorShiftMs = 0;
+  /** Fenwick tree over bucket sizes: how many nodes sit below a bucket, in O(log buckets). */
+  private readonly counts = new Int32Array(LAST_BUCKET + 2);
 
   private constructor(index: PlacementIndex, latency: LatencyEstimator, private readonly target: LatencyTarget, version: number) {
     this.version = version;
@@ -84,6 +86,11 @@ export class RttBuckets {
     return true;
   }
 
+  /** About how many nodes a refresh to `version` would re-file (each sample names two). */
+  behind(latency: LatencyEstimator, version: number): number {
+    return latency.movedSince === undefined && latency.changedSince === undefined ? Infinity : 2 * (version - this.version);
+  }
+
   /** How much lower than its recorded figure a node at `ms` may now be. */
   widening(ms: number): number {
     return ms * (1 - this.floorScale) + this.floorShiftMs;
@@ -104,6 +111,24 @@ export class RttBuckets {
     const floor = b * BUCKET_MS - DRIFT_SLACK_MS;
     if (this.floorScale === 1 && this.floorShiftMs === 0) return floor;
     return floor * this.floorScale - this.floorShiftMs - DRIFT_SLACK_MS;
+  }
+
+  /** How many filed nodes sit in buckets before b. */
+  countBefore(b: number): number {
+    let n = 0;
+    for (let i = Math.min(b, LAST_BUCKET + 1); i > 0; i -= i & -i) n += this.counts[i]!;
+    return n;
+  }
+
+  /** The first bucket whose floor is past `ms` (every node from there on is above it). */
+  firstBucketPast(ms: number): number {
+    let b = Math.max(0, Math.floor(ms / BUCKET_MS));
+    while (this.bucketFloor(b) <= ms) b++;
+    return b;
+  }
+
+  private count(b: number, delta: number): void {
+    for (let i = b + 1; i <= LAST_BUCKET + 1; i += i & -i) this.counts[i]! += delta;
   }
 
   /** Opens an epoch if the anchor moved, and re-bounds every epoch still holding figures. */
@@ -147,6 +172,7 @@ export class RttBuckets {
     const bucket = this.buckets[b]!;
     this.pos[slot] = bucket.length;
     bucket.push(slot);
+    this.count(b, 1);
     this.reachable++;
   }
 
@@ -157,7 +183,9 @@ export class RttBuckets {
       this.unreachable.delete(slot);
       return;
     }
-    const bucket = this.buckets[Math.min(LAST_BUCKET, Math.floor(e / BUCKET_MS))]!;
+    const b = Math.min(LAST_BUCKET, Math.floor(e / BUCKET_MS));
+    const bucket = this.buckets[b]!;
+    this.count(b, -1);
     const at = this.pos[slot]!;
     const last = bucket.pop()!;
     if (last !== slot) {

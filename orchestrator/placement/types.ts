@@ -29,16 +29,13 @@ export interface PlacementNode {
   labels: Record<string, string>;
   location?: LatLon;
   accelerators: PlacementAccelerator[];
+  /** FP16-eq TFLOPS per watt of the node's cards (orchestrator/fleet/efficiency.ts); absent: unknown. */
+  tflopsPerWatt?: number;
 }
 
 /** What placement needs from the latency model (LatencyModel satisfies it). */
 export interface LatencyEstimator {
   estimateTo(nodeId: string, target: LatencyTarget): RttEstimate | undefined;
-  /**
-   * Optional spatial prefilter: ids in nondecreasing order of a lower bound on rttMs + errorMs
-   * to the target; ids never yielded exceed limitMs. Without it placement scans every node.
-   */
-  nearestFirst?(target: LatencyTarget, limitMs: number): Iterable<{ id: string; lowerBoundMs: number }>;
   /**
    * Optional: grows whenever any estimate may have changed. With it, placement keeps each
    * target's nodes bucketed by effective RTT and moves only the nodes whose estimate changed.
@@ -59,20 +56,19 @@ export interface LatencyEstimator {
   anchorDrift?(target: LatencyTarget, then: AnchorState): Drift | null;
 }
 
-export type FilterName = 'online-fresh' | 'labels' | 'accelerators' | 'fp16-capacity' | 'latency-slo';
+export type FilterName = 'online-fresh' | 'excluded' | 'labels' | 'accelerators' | 'fp16-capacity' | 'latency-slo';
+export type ScoreName = 'latency' | 'packing' | 'domestic' | 'green';
 
 export interface FilterReport {
   name: FilterName;
+  /** Nodes this filter removed (each node is counted once, by the first filter it failed). */
   removed: number;
   /** Up to a few example reasons, e.g. "n17: 1 free accelerator, needs 2". */
   reasons: string[];
 }
 
-export interface ScoreBreakdown {
-  latency: number;
-  packing: number;
-  domestic: number;
-}
+/** Per score plugin: its score in [0, 1] (weights are in the request). */
+export type ScoreBreakdown = Record<ScoreName, number>;
 
 export interface CandidateReport {
   nodeId: string;
@@ -82,6 +78,24 @@ export interface CandidateReport {
   measured: boolean;
 }
 
+/**
+ * What the search did, from its own counters. Every node of the fleet view is in exactly one of:
+ * removed by a filter, scored, or not examined; so fleet = Σ filters[].removed + scored + notExamined.
+ */
+export interface Explain {
+  fleet: number;
+  filters: FilterReport[];
+  /** Nodes that passed every filter and got a score. */
+  scored: number;
+  /** Nodes the search never had to look at: an upper bound proved none of them could beat the best. */
+  notExamined: number;
+  candidates: CandidateReport[];
+  /** The filter that removed the most nodes when nothing fits; null when a node was chosen. */
+  blockedBy: FilterName | null;
+  /** The weights the scores were combined with (0: that score is off for this workload). */
+  weights: ScoreBreakdown;
+}
+
 export interface Decision {
   nodeId: string | null;
   acceleratorIndexes: number[];
@@ -89,24 +103,13 @@ export interface Decision {
   rttMeasured: boolean;
   /** Workloads to evict first (preemption); empty for an ordinary placement. */
   evict: string[];
-  explain: {
-    filters: FilterReport[];
-    candidates: CandidateReport[];
-    /** Nodes never examined because a bound proved they could not win or meet the SLO. */
-    pruned: number;
-    /** The filter that removed the most nodes when nothing fits; null when a node was chosen. */
-    blockedBy: FilterName | null;
-  };
+  explain: Explain;
 }
 
 export interface PlacementOptions {
   nowMs: number;
   /** A node unheard of for longer than this is not fresh. */
   freshMs?: number;
-  /** Nodes this decision must not use (e.g. ones that failed to ack this workload). */
-  exclude?: ReadonlySet<string>;
   /** How many top candidates explain keeps. */
   topN?: number;
-  /** Score weights; latency applies only to workloads with an SLO. */
-  weights?: Partial<ScoreBreakdown>;
 }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Event as AgentEvent } from '../../protocol/messages.ts';
 import type { FleetView } from '../fleet/view.ts';
 import type { LatencyModel } from '../latency/model.ts';
-import { place } from '../placement/pipeline.ts';
+import { place, placementRequest } from '../placement/place.ts';
 import type { Decision } from '../placement/types.ts';
 import type { NodeRecord } from '../registry.ts';
 import { Dispatch, type Dispatcher } from './dispatch.ts';
@@ -100,7 +100,7 @@ export class WorkloadManager {
     // Its own reservation on the target must not count against it.
     const only = this.fleet.alone(toNode, w.id);
     if (!only) return { ok: false, status: 404, message: `no node "${toNode}"` };
-    const d = place(w.spec, only, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, topN: 1 });
+    const d = place(placementRequest(w.spec), only, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, topN: 1 });
     if (d.nodeId === null || d.evict.length) {
       return { ok: false, status: 409, message: `node ${toNode} cannot take ${id}: ${d.explain.filters.find((f) => f.removed)?.reasons[0] ?? 'it does not fit'}`, explain: d.explain };
     }
@@ -219,7 +219,7 @@ export class WorkloadManager {
   }
 
   private decide(w: Workload): Decision {
-    return place(w.spec, this.fleet.index, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, exclude: new Set(w.excluded) });
+    return place(placementRequest(w.spec, { exclude: w.excluded }), this.fleet.index, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs });
   }
 
   private tryPlace(w: Workload, why: string): void {

@@ -84,6 +84,7 @@ export const WorkloadSpecInputSchema = Type.Object(
       ),
     ),
     strategy: Type.Optional(Literals(['binpack', 'spread'] as const)),
+    greenWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 10, description: "weight of the 'green' score (FP16-eq TFLOPS per watt), batch work only; 0 turns it off" })),
     run: RunSchema,
     needs: Type.Optional(NeedsSchema),
     latency: Type.Optional(
@@ -118,6 +119,8 @@ export interface WorkloadSpec {
   preemptible: boolean;
   disconnect: { policy: DisconnectPolicy; graceMs: number };
   strategy: PlacementStrategy;
+  /** Weight of the `green` placement score; 0 for latency classes. */
+  greenWeight: number;
   run: RunSpec;
   needs: Needs;
   /** null: no latency SLO. */
@@ -184,6 +187,8 @@ function semanticErrors(raw: WorkloadSpecInput): SpecError[] {
   const preset = CLASS_PRESETS[raw.class];
   if (raw.latency && preset.maxRttMs === null && raw.latency.maxRttMs === undefined)
     errors.push({ path: '/latency/maxRttMs', message: `class '${raw.class}' has no default SLO; give latency.maxRttMs` });
+  if (raw.greenWeight !== undefined && raw.greenWeight > 0 && preset.maxRttMs !== null)
+    errors.push({ path: '/greenWeight', message: `the green score applies to batch work only; class '${raw.class}' places by latency first (drop greenWeight or set it to 0)` });
   if (!raw.latency && preset.maxRttMs !== null)
     errors.push({ path: '/latency', message: `class '${raw.class}' has a latency SLO (${preset.maxRttMs} ms); say where to with latency.to: {site}, {landmark} or {lat, lon}` });
   return errors;
@@ -204,6 +209,7 @@ function resolvePresets(raw: WorkloadSpecInput): WorkloadSpec {
       graceMs: raw.disconnect?.graceMs ?? preset.disconnect.graceMs,
     },
     strategy: raw.strategy ?? preset.strategy,
+    greenWeight: raw.greenWeight ?? preset.greenWeight,
     run: raw.run,
     needs: {
       accelerators: n.accelerators ?? 0,

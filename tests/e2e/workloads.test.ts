@@ -75,9 +75,13 @@ it('pins a 2 ms trading workload at the exchange and re-places it within grace +
   expect(fleet.specs.find((s) => s.id === running.nodeId)!.site.district).toBe(district);
   expect(running.rttMs).toBeLessThanOrEqual(2);
 
-  const explain = (await (await fetch(`${orch.httpUrl}/v1/workloads/${id}/explain`)).json()) as { filters: { name: string; removed: number }[]; candidates: { nodeId: string }[]; pruned: number };
-  // Nodes beyond the SLO were either rejected by the latency filter or never visited.
-  expect(explain.filters.find((f) => f.name === 'latency-slo')!.removed + explain.pruned).toBeGreaterThan(0);
+  const explain = (await (await fetch(`${orch.httpUrl}/v1/workloads/${id}/explain`)).json()) as {
+    fleet: number; filters: { name: string; removed: number }[]; candidates: { nodeId: string }[]; scored: number; notExamined: number;
+  };
+  // Nodes beyond the SLO were either removed by the latency filter or never had to be examined,
+  // and every node is counted exactly once.
+  expect(explain.filters.find((f) => f.name === 'latency-slo')!.removed + explain.notExamined).toBeGreaterThan(0);
+  expect(explain.filters.reduce((n, f) => n + f.removed, 0) + explain.scored + explain.notExamined).toBe(explain.fleet);
   expect(explain.candidates[0]!.nodeId).toBe(running.nodeId);
 
   fleet.get(running.nodeId)!.sever();

@@ -232,7 +232,7 @@ function explainView(x) {
   }
   const facts = [];
   if (x.blockedBy) facts.push(`blocked by: ${x.blockedBy}`);
-  if (typeof x.pruned === 'number') facts.push(`${x.pruned} nodes pruned by the latency bound`);
+  if (typeof x.notExamined === 'number') facts.push(`${x.fleet} nodes: ${x.scored} scored, ${x.notExamined} not examined (none of them could beat the best score); the rest removed by the filters above`);
   if (facts.length) out.push(h('p', {}, facts.join(' · ')));
   if (out.length === 0) out.push(h('pre', {}, JSON.stringify(x, null, 2)));
   return out;

@@ -93,6 +93,10 @@ describe('banyan operator commands', () => {
     expect(ex.code).toBe(0);
     expect(ex.out).toContain(`chosen: ${w.nodeId}`);
     expect(ex.out).toMatch(/^latency-slo\s+\d+/m);
+    // One vocabulary: per filter what it removed, then how many were scored and never examined, adding up to the fleet.
+    const [, fleetSize, removed, scored, unexamined] = ex.out.match(/^(\d+) nodes: (\d+) removed by the filters below, (\d+) scored, (\d+) not examined/m)!.map(Number);
+    expect(removed! + scored! + unexamined!).toBe(fleetSize);
+    expect(ex.out).not.toContain('pruned');
 
     const other = w.nodeId === b.id ? a.id : b.id;
     const mv = await banyan(['move', w.id, '--to', other], env);

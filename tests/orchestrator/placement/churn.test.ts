@@ -1,35 +1,37 @@
-// The indexed search keeps its capacity summaries, free buckets and cached RTT buckets in step with
+// The walker's sources keep its capacity summaries, free buckets and cached RTT buckets in step with
 // allocations, releases and model updates (including samples that move the target's landmark, so
 // the buckets run on drifted bounds): after any sequence of them it decides exactly as a scan over
 // a fresh copy of the fleet does.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PlacementIndex, place } from '../../../orchestrator/placement/pipeline.ts';
+import { PlacementIndex, place, placementRequest } from '../../../orchestrator/placement/place.ts';
 import { RttBuckets } from '../../../orchestrator/placement/rtt-buckets.ts';
-import { effectiveRtt } from '../../../orchestrator/placement/plugins.ts';
-import type { LatencyEstimator } from '../../../orchestrator/placement/types.ts';
+import { effectiveRtt } from '../../../orchestrator/placement/filters/latency-slo.ts';
 import { NOW, fleetArb, specArb } from './random-fleet.ts';
+import { scan } from './scan.ts';
 
 /** Last-bit differences between two float paths to the same estimate. */
 const ROUNDING_MS = 1e-9;
 
 const stepArb = fc.record({ spec: specArb, release: fc.nat(), observe: fc.option(fc.tuple(fc.nat(), fc.nat(), fc.double({ min: 0.1, max: 15, noNaN: true })), { nil: undefined }) });
 
-describe('indexed placement under churn', () => {
+describe('placement walker under churn', () => {
   it('matches a scan of a fresh copy after allocations, releases, preemptions and new RTT samples', () => {
     fc.assert(
       fc.property(fleetArb, fc.array(stepArb, { minLength: 1, maxLength: 12 }), ({ nodes, model }, steps) => {
         const index = new PlacementIndex(nodes);
-        const scanOnly: LatencyEstimator = { estimateTo: (id, t) => model.estimateTo(id, t) };
         const live: { workload: string; node: string }[] = [];
         steps.forEach(({ spec, release, observe }, k) => {
           const fresh = new PlacementIndex(index.all().map((n) => structuredClone(n)));
-          const expected = place(spec, fresh, scanOnly, { nowMs: NOW });
-          const d = place(spec, index, model, { nowMs: NOW });
+          const req = placementRequest(spec);
+          const expected = scan(req, fresh, model, { nowMs: NOW });
+          const d = place(req, index, model, { nowMs: NOW });
           expect(d.nodeId).toBe(expected.nodeId);
           expect(d.acceleratorIndexes).toEqual(expected.acceleratorIndexes);
           expect(d.evict).toEqual(expected.evict);
           expect(d.explain.candidates[0]?.total).toBe(expected.explain.candidates[0]?.total);
+          const x = d.explain;
+          expect(x.filters.reduce((n, f) => n + f.removed, 0) + x.scored + x.notExamined).toBe(index.size);
           if (d.nodeId !== null) {
             for (const v of d.evict) index.release(v, d.nodeId);
             const workload = `${spec.name}-${k}`;

@@ -24,6 +24,7 @@ const nodeArb = fc.record({
   zone: fc.constantFrom('a', 'b'),
   accelerators: fc.array(accelArb, { maxLength: 4 }),
   probedLandmark: fc.boolean(),
+  tflopsPerWatt: fc.option(fc.constantFrom(0.4, 0.8, 1.2, 2), { nil: undefined }),
 });
 
 export interface RandomFleet {
@@ -45,6 +46,7 @@ export const fleetArb = fc.record({ nodes: fc.array(nodeArb, { minLength: 3, max
         ...(a.measuredTflops !== undefined ? { measuredTflops: a.measuredTflops } : {}),
         ...(a.taken ? { allocatedTo: { workload: `w-${i}-${index}`, ...a.taken } } : {}),
       })),
+      ...(n.tflopsPerWatt !== undefined ? { tflopsPerWatt: n.tflopsPerWatt } : {}),
     };
   });
   const ids = [...pos.keys()];
@@ -82,11 +84,13 @@ export const specArb = fc
     zone: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }),
     maxRttMs: fc.constantFrom(2, 5, 10, 20),
     strategy: fc.constantFrom('binpack', 'spread' as const),
+    greenWeight: fc.option(fc.constantFrom(0, 0.5, 3), { nil: undefined }),
   })
   .map((r): WorkloadSpec => {
     const vendors = r.domesticOnly ? r.vendors?.filter((v) => v === 'huawei' || v === 'cambricon') : r.vendors;
     const parsed = parseWorkloadSpec({
       name: 'w-test', tenant: 't', class: r.cls, strategy: r.strategy,
+      ...(r.cls === 'batch' && r.greenWeight !== undefined ? { greenWeight: r.greenWeight } : {}),
       run: { runner: 'simulated', durationMs: 1000 },
       needs: {
         accelerators: r.accelerators, domesticOnly: r.domesticOnly, minFp16Tflops: r.minFp16Tflops, basis: r.basis,

@@ -1,0 +1,129 @@
+// Where the walker's candidates come from, in the order that finds a winner soonest, grouped so a
+// whole group can be bounded at once:
+// - latency work: the target's nodes in RTT buckets (rtt-buckets.ts), nearest first; a group's
+//   bound is its floor RTT, and the walk ends at the first bucket past the SLO;
+// - other work: the nodes by free accelerator count, from the best-packing end (fewest free that
+//   fit for bin-packing, most free for spreading), split by energy-efficiency tier, each group in
+//   id order.
+import type { LatencyTarget } from '../latency/types.ts';
+import { targetKey } from '../latency/types.ts';
+import type { PlacementIndex } from './placement-index.ts';
+import type { BoundQuery } from './plugin.ts';
+import type { PlacementRequest } from './request.ts';
+import { RttBuckets } from './rtt-buckets.ts';
+import type { LatencyEstimator } from './types.ts';
+
+export interface CandidateSource {
+  readonly groupCount: number;
+  slotsOf(g: number): readonly number[];
+  /** Sets what every node of group g satisfies (a floor RTT, or an exact free count). */
+  describeGroup(g: number, q: BoundQuery): void;
+  /** Group g and every later one are past the latency SLO (the walk ends there). */
+  pastSlo(g: number): boolean;
+  /** A lower bound on the slot's effective RTT to the target; NaN when the source has none. */
+  rttLowerBound(slot: number): number;
+  /** Nodes within a group come in id order, so a node that can only tie the best loses on id. */
+  readonly idOrdered: boolean;
+  /** Group bounds never rise along the order: the first group that cannot win ends the walk. */
+  readonly monotone: boolean;
+}
+
+/** Drifted bounds wider than this (ms, at the SLO) cost more walking than a rebuild: rebuild. */
+const MAX_WIDENING_MS = 1;
+/** Catching up on more moved nodes than this share of the fleet costs more than a rebuild. */
+const MAX_CATCH_UP_SHARE = 1;
+
+export class RttSource implements CandidateSource {
+  readonly idOrdered = false;
+  readonly monotone = true;
+  constructor(readonly order: RttBuckets, private readonly maxRttMs: number) {}
+
+  get groupCount(): number {
+    return this.order.buckets.length;
+  }
+  slotsOf(g: number): readonly number[] {
+    return this.order.buckets[g]!;
+  }
+  describeGroup(g: number, q: BoundQuery): void {
+    q.rttMs = this.order.bucketFloor(g);
+    q.free = -1;
+    q.tflopsPerWatt = Number.NaN;
+    q.node = null;
+    q.cap = null;
+  }
+  pastSlo(g: number): boolean {
+    return this.order.bucketFloor(g) > this.maxRttMs;
+  }
+  rttLowerBound(slot: number): number {
+    return this.order.lowerBound(slot);
+  }
+
+  /** Nodes in groups from g on that are still within the SLO by their group's floor. */
+  withinSloFrom(g: number): number {
+    return Math.max(0, this.order.countBefore(this.firstPast()) - this.order.countBefore(g));
+  }
+
+  /** The first group past the SLO. */
+  firstPast(): number {
+    return this.order.firstBucketPast(this.maxRttMs);
+  }
+
+  /** The target's buckets, cached on the index and brought up to the model's version, or rebuilt. */
+  static for(req: PlacementRequest, index: PlacementIndex, latency: LatencyEstimator): RttSource {
+    const slo = req.latency!;
+    return new RttSource(currentBuckets(index, latency, slo.to, slo.maxRttMs), slo.maxRttMs);
+  }
+}
+
+function currentBuckets(index: PlacementIndex, latency: LatencyEstimator, target: LatencyTarget, maxRttMs: number): RttBuckets {
+  const version = latency.version;
+  // A model that cannot say what changed gets fresh figures every time.
+  if (version === undefined) return RttBuckets.build(index, latency, target, 0);
+  const key = targetKey(target);
+  const cached = index.cachedOrder(key);
+  if (cached && cached.behind(latency, version) <= index.size * MAX_CATCH_UP_SHARE) {
+    if (cached.refresh(index, latency, version) && cached.widening(maxRttMs) <= MAX_WIDENING_MS) return cached;
+  }
+  const built = RttBuckets.build(index, latency, target, version);
+  index.storeOrder(key, built);
+  return built;
+}
+
+/**
+ * Groups: (free count, efficiency tier), free counts from the best-packing end, tiers from the
+ * most efficient; a group is bounded by its free count and the best efficiency in it.
+ */
+export class FreeSource implements CandidateSource {
+  readonly idOrdered = true;
+  // A later free count may hold a more efficient tier: a group that cannot win ends only itself.
+  readonly monotone = false;
+  private readonly groups: { free: number; tier: number }[] = [];
+  constructor(private readonly index: PlacementIndex, need: number, req: PlacementRequest) {
+    const top = index.maxFreeBucket;
+    for (let step = 0; step <= top - need; step++) {
+      const free = req.strategy === 'binpack' ? need + step : top - step;
+      for (const tier of index.tiersWithFree(free)) this.groups.push({ free, tier });
+    }
+  }
+  get groupCount(): number {
+    return this.groups.length;
+  }
+  slotsOf(g: number): readonly number[] {
+    const { free, tier } = this.groups[g]!;
+    return this.index.withFree(free, tier);
+  }
+  describeGroup(g: number, q: BoundQuery): void {
+    const { free, tier } = this.groups[g]!;
+    q.rttMs = Number.NaN;
+    q.free = free;
+    q.tflopsPerWatt = this.index.tierCeiling(free, tier);
+    q.node = null;
+    q.cap = null;
+  }
+  pastSlo(): boolean {
+    return false;
+  }
+  rttLowerBound(): number {
+    return Number.NaN;
+  }
+}
