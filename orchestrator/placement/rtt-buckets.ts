@@ -6,9 +6,16 @@
 // bound on the node's current one. Within a bucket nodes are unordered: the walk bounds a whole
 // bucket by its floor and each node by its own figure.
 import type { AnchorState, LatencyTarget, RttEstimate } from '../latency/types.ts';
-import type { PlacementIndex } from './placement-index.ts';
 import { effectiveRtt } from './filters/latency-slo.ts';
-import type { LatencyEstimator } from './types.ts';
+import type { LatencyEstimator, PlacementNode } from './types.ts';
+
+/** What the buckets read of the placement index (its slots), so the two modules do not import each other. */
+export interface SlotIndex {
+  readonly membership: number;
+  slots(): IterableIterator<number>;
+  slotOf(id: string): number | undefined;
+  nodeAt(slot: number): PlacementNode;
+}
 
 /** Bucket width: an early stop overshoots by at most this much RTT. */
 export const BUCKET_MS = 0.01;
@@ -47,7 +54,7 @@ export class RttBuckets {
   /** Fenwick tree over bucket sizes: how many nodes sit below a bucket, in O(log buckets). */
   private readonly counts = new Int32Array(LAST_BUCKET + 2);
 
-  private constructor(index: PlacementIndex, latency: LatencyEstimator, private readonly target: LatencyTarget, version: number) {
+  private constructor(index: SlotIndex, latency: LatencyEstimator, private readonly target: LatencyTarget, version: number) {
     this.version = version;
     this.membership = index.membership;
     let top = 0;
@@ -59,7 +66,7 @@ export class RttBuckets {
   }
 
   /** Every node's figure taken now: O(N) estimates, no sort. */
-  static build(index: PlacementIndex, latency: LatencyEstimator, target: LatencyTarget, version: number): RttBuckets {
+  static build(index: SlotIndex, latency: LatencyEstimator, target: LatencyTarget, version: number): RttBuckets {
     const b = new RttBuckets(index, latency, target, version);
     const estimate = estimatorOf(latency, target);
     for (const slot of index.slots()) b.place(slot, index, estimate);
@@ -71,7 +78,7 @@ export class RttBuckets {
    * drift bound per epoch. False when only a rebuild can: the model gave no bound (or no way to
    * follow its anchor), or the anchor moved more often than MAX_EPOCHS.
    */
-  refresh(index: PlacementIndex, latency: LatencyEstimator, version: number): boolean {
+  refresh(index: SlotIndex, latency: LatencyEstimator, version: number): boolean {
     if (version === this.version) return true;
     const drifts = latency.movedSince !== undefined && latency.anchorOf !== undefined && latency.anchorDrift !== undefined;
     const ids = drifts ? latency.movedSince!(this.version) : latency.changedSince?.(this.target, this.version);
@@ -155,7 +162,7 @@ export class RttBuckets {
   }
 
   /** Takes the slot's figure now, in the current epoch, and files it (out of its old bucket). */
-  private place(slot: number, index: PlacementIndex, estimate: (id: string) => RttEstimate | undefined): void {
+  private place(slot: number, index: SlotIndex, estimate: (id: string) => RttEstimate | undefined): void {
     this.unfile(slot);
     const est = estimate(index.nodeAt(slot).id);
     if (!est) {
