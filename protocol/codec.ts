@@ -5,6 +5,14 @@ import protobuf from 'protobufjs';
 import { SCHEMA_VERSION, type Envelope, type Body, type Header } from './messages.ts';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
+/** Room in one MQTT packet besides the payload: fixed header, topic, packet id, MQTT 5 properties. */
+export const PACKET_HEADROOM_BYTES = 1024;
+/**
+ * The broker's maximum packet size, derived from the payload limit (the embedded broker's, and
+ * Mosquitto's `max_packet_size` that `banyan creds` writes): a bigger publish is refused before
+ * it is buffered or forwarded.
+ */
+export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + PACKET_HEADROOM_BYTES;
 
 export type DecodeReason =
   | 'empty'
