@@ -104,7 +104,9 @@ function validateBody(b: Body): DecodeError | null {
       }
       for (const a of b.birth.accelerators) {
         if (!a.vendor) return problemOf('missing_field', `birth.accelerators[${a.index}].vendor is required`);
-        const t = a.nominal?.tflops;
+        // protobufjs hands an absent sub-message out as null; the type (and placement) needs it.
+        if (!a.nominal) return problemOf('missing_field', `birth.accelerators[${a.index}].nominal is required`);
+        const t = a.nominal.tflops;
         if (t !== undefined && (!Number.isFinite(t) || t < 0)) {
           return problemOf('invalid_field', `birth.accelerators[${a.index}].nominal.tflops must be a non-negative number`);
         }
@@ -124,7 +126,8 @@ function validateBody(b: Body): DecodeError | null {
     case 'bench':
       for (const r of b.bench.results) {
         if (!r.target || !r.backend) return problemOf('missing_field', 'bench result needs target and backend');
-        const t = r.fp16?.tflops;
+        if (!r.fp16) return problemOf('missing_field', `bench result for ${r.target} needs fp16`);
+        const t = r.fp16.tflops;
         if (t !== undefined && (!Number.isFinite(t) || t < 0)) return problemOf('invalid_field', 'bench fp16.tflops must be non-negative');
       }
       return null;
