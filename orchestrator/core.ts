@@ -3,6 +3,7 @@
 // this surface and not on orchestrator.ts, which composes them.
 import type { EventEmitter } from 'node:events';
 import type { CommandAction, Envelope } from '../protocol/messages.ts';
+import type { RefusalNotice } from './broker-refusals.ts';
 import type { Registry, StatusChange } from './registry.ts';
 import type { Workload } from './workloads/workload.ts';
 
@@ -10,6 +11,8 @@ import type { Workload } from './workloads/workload.ts';
 export interface OrchestratorEvents {
   status: [change: StatusChange];
   rejected: [reason: string, detail: string, topic: string];
+  /** A refusal at the embedded broker (rate-limited per reason and client). */
+  refused: [notice: RefusalNotice];
   accepted: [env: Envelope];
   workload: [w: Workload];
   /** One placement decision: how long it took and whether a node was found. */

@@ -2,7 +2,9 @@
 // rules (README, Architecture) — topic node, envelope node and MQTT identity agree; no duplicate msg_id; seq never
 // goes backwards within a session. A rejected message is counted by reason and logged, never thrown.
 // Accepted facts go to the registry, and the ones about distance (where a node stands, the RTTs it
-// measured) to the latency model.
+// measured) to the latency model. A node exists once its birth is accepted: telemetry, latency and
+// events before that are refused (`no_birth`); a retained state or bench that a broker happens to
+// deliver before the retained birth is held and applied right after it.
 import type { Logger } from 'pino';
 import { decode, type DecodeReason } from '../protocol/codec.ts';
 import type { Envelope, RttStats } from '../protocol/messages.ts';
@@ -19,11 +21,14 @@ export type RejectReason =
   | 'identity_mismatch'
   | 'duplicate'
   | 'seq_backwards'
-  | 'stale_will';
+  | 'stale_will'
+  | 'no_birth';
 
 export type IngestResult =
   | { ok: true; envelope: Envelope; node: NodeRecord }
-  | { ok: false; reason: RejectReason; detail: string };
+  | { ok: false; reason: RejectReason; detail: string }
+  /** A state or bench that came before its node's birth, kept to apply once the birth arrives. */
+  | { ok: false; reason: 'no_birth'; detail: string; held: true };
 
 export interface IngestHooks {
   /** Called for every accepted envelope after the registry saw it. */
@@ -36,6 +41,15 @@ export type LatencySink = Pick<LatencyModel, 'setLocation' | 'observe'>;
 
 const DEDUP_WINDOW = 512;
 const SESSIONS_KEPT = 4;
+/** Unborn nodes whose early state/bench is held; past this the oldest are dropped. */
+const MAX_HELD_NODES = 4096;
+/** What may be held until a birth: the retained channels a broker delivers alongside it. */
+type Held = { state?: HeldMessage; bench?: HeldMessage };
+interface HeldMessage {
+  env: Envelope;
+  site: string;
+  topic: string;
+}
 
 interface NodeWindow {
   /** The last DEDUP_WINDOW msg_ids, oldest first (a Set keeps insertion order). */
@@ -48,6 +62,7 @@ export class Ingest {
   readonly received = { total: 0, accepted: 0 };
   readonly rejected = new Map<RejectReason, number>();
   private readonly windows = new Map<string, NodeWindow>();
+  private readonly held = new Map<string, Held>();
 
   constructor(
     private readonly root: string,
@@ -75,6 +90,14 @@ export class Ingest {
     if (clientId !== undefined && clientId !== t.node) {
       return this.reject('identity_mismatch', `client ${clientId} published on ${t.node}'s topic`, topic);
     }
+    if (env.body !== 'birth' && !this.registry.get(env.nodeId)?.birth) return this.beforeBirth(env, t.site, topic);
+    const r = this.admit(env, t.site, topic);
+    if (r.ok && env.body === 'birth') this.releaseHeld(env.nodeId);
+    return r;
+  }
+
+  /** The envelope rules that need the node's history: duplicates, sequence, stale wills. */
+  private admit(env: Envelope, site: string, topic: string): IngestResult {
     const w = this.window(env.nodeId);
     if (w.msgIds.has(env.msgId)) return this.reject('duplicate', `msg_id ${env.msgId} seen before`, topic);
     const isWill = env.body === 'state' && env.state.status === 'OFFLINE' && env.seq === 0;
@@ -95,10 +118,34 @@ export class Ingest {
       if (w.seq.size > SESSIONS_KEPT) w.seq.delete(w.seq.keys().next().value!);
     }
     this.remember(w, env.msgId);
-    const node = this.apply(env, t.site, isWill);
+    const node = this.apply(env, site, isWill);
     this.received.accepted++;
     this.hooks.accepted?.(env, node);
     return { ok: true, envelope: env, node };
+  }
+
+  /**
+   * A node that has sent no birth does not exist. Its retained state and bench may still come
+   * first at subscribe time (brokers deliver retained messages per filter), so the latest of each
+   * is held for the birth; anything else is refused.
+   */
+  private beforeBirth(env: Envelope, site: string, topic: string): IngestResult {
+    if (env.body === 'state' || env.body === 'bench') {
+      const h = this.held.get(env.nodeId) ?? {};
+      this.held.delete(env.nodeId);
+      this.held.set(env.nodeId, { ...h, [env.body]: { env, site, topic } });
+      if (this.held.size > MAX_HELD_NODES) this.held.delete(this.held.keys().next().value!);
+      return { ok: false, reason: 'no_birth', detail: `${env.body} held until ${env.nodeId} sends its birth`, held: true };
+    }
+    return this.reject('no_birth', `${env.body} from ${env.nodeId}, which has sent no birth; a node exists once its birth is accepted`, topic);
+  }
+
+  private releaseHeld(nodeId: string): void {
+    const h = this.held.get(nodeId);
+    if (!h) return;
+    this.held.delete(nodeId);
+    // The state last: a bench marks the node alive, the state says what it is now.
+    for (const m of [h.bench, h.state]) if (m) this.admit(m.env, m.site, m.topic);
   }
 
   private apply(env: Envelope, site: string, isWill: boolean): NodeRecord {

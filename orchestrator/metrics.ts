@@ -138,6 +138,17 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
     },
   });
 
+  new Counter({
+    name: 'banyan_broker_refused_total',
+    help: 'Publishes, subscriptions, logins and connections the embedded broker refused, by reason (client ids are in the log).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of orchestrator.brokerRefusals.counts) this.inc({ reason }, n);
+    },
+  });
+
   const placements = new Counter({
     name: 'banyan_placement_decisions_total',
     help: 'Placement decisions by outcome: placed (a node was chosen) or unschedulable (no node fits).',

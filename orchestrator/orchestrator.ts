@@ -8,9 +8,10 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { encode } from '../protocol/codec.ts';
 import { SCHEMA_VERSION, type CommandAction, type Envelope } from '../protocol/messages.ts';
-import { DEFAULT_TOPIC_ROOT, nodeSubscriptions, nodeTopic, orchestratorStateTopic, parseNodeTopic, parseRttProbeTopic } from '../protocol/topics.ts';
+import { DEFAULT_TOPIC_ROOT, isRetainedTopic, nodeSubscriptions, nodeTopic, orchestratorStateTopic, parseNodeTopic, parseRttProbeTopic } from '../protocol/topics.ts';
 import { buildApi } from './api/server.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.ts';
+import { BrokerRefusals } from './broker-refusals.ts';
 import { mqttSecurityOptions, type MqttSecuritySettings } from '../protocol/mqtt-tls.ts';
 import { passwordFileAuth } from './creds/embedded-auth.ts';
 import { banyanAclPolicy, DEFAULT_ORCHESTRATOR_USER } from './creds/acl.ts';
@@ -113,6 +114,8 @@ export class Orchestrator implements OrchestratorCore {
   readonly losses: LossClassifier;
   /** Asks random nodes to probe random peers, so the latency model learns node↔node RTT. */
   readonly peerProbes: PeerProbeScheduler;
+  /** What the embedded broker refused, by reason (logged and announced rate-limited). */
+  readonly brokerRefusals: BrokerRefusals;
   /** The compute ledger and its reports; open once boot has read the ledger. */
   books: Books | null = null;
   private workloadsVersion = 0;
@@ -155,6 +158,7 @@ export class Orchestrator implements OrchestratorCore {
         this.events.emit('rejected', reason, detail, topic);
       },
     }, this.latency);
+    this.brokerRefusals = new BrokerRefusals({ log: this.log, notice: (n) => this.events.emit('refused', n) });
     this.workloads = new WorkloadManager({
       dispatcher: this,
       fleet: this.fleet,
@@ -223,6 +227,8 @@ export class Orchestrator implements OrchestratorCore {
         port: this.opts.mqttPort ?? 1883,
         log: this.log,
         authorizePublish: (identity, topic) => this.authorize(identity, topic),
+        mayRetain: (topic) => isRetainedTopic(this.topicRoot, topic),
+        onRefusal: (r) => this.brokerRefusals.record(r),
         auth: file ? passwordFileAuth(file, banyanAclPolicy(this.topicRoot, this.ownIdentity())) : undefined,
       });
       this.mqttUrl = this.broker.url;

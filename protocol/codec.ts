@@ -5,6 +5,14 @@ import protobuf from 'protobufjs';
 import { SCHEMA_VERSION, type Envelope, type Body, type Header } from './messages.ts';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
+/** Room in one MQTT packet besides the payload: fixed header, topic, packet id, MQTT 5 properties. */
+export const PACKET_HEADROOM_BYTES = 1024;
+/**
+ * The broker's maximum packet size, derived from the payload limit (the embedded broker's, and
+ * Mosquitto's `max_packet_size` that `banyan creds` writes): a bigger publish is refused before
+ * it is buffered or forwarded.
+ */
+export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + PACKET_HEADROOM_BYTES;
 
 export type DecodeReason =
   | 'empty'
@@ -96,7 +104,9 @@ function validateBody(b: Body): DecodeError | null {
       }
       for (const a of b.birth.accelerators) {
         if (!a.vendor) return problemOf('missing_field', `birth.accelerators[${a.index}].vendor is required`);
-        const t = a.nominal?.tflops;
+        // protobufjs hands an absent sub-message out as null; the type (and placement) needs it.
+        if (!a.nominal) return problemOf('missing_field', `birth.accelerators[${a.index}].nominal is required`);
+        const t = a.nominal.tflops;
         if (t !== undefined && (!Number.isFinite(t) || t < 0)) {
           return problemOf('invalid_field', `birth.accelerators[${a.index}].nominal.tflops must be a non-negative number`);
         }
@@ -116,7 +126,8 @@ function validateBody(b: Body): DecodeError | null {
     case 'bench':
       for (const r of b.bench.results) {
         if (!r.target || !r.backend) return problemOf('missing_field', 'bench result needs target and backend');
-        const t = r.fp16?.tflops;
+        if (!r.fp16) return problemOf('missing_field', `bench result for ${r.target} needs fp16`);
+        const t = r.fp16.tflops;
         if (t !== undefined && (!Number.isFinite(t) || t < 0)) return problemOf('invalid_field', 'bench fp16.tflops must be non-negative');
       }
       return null;

@@ -9,9 +9,11 @@ export type Channel = (typeof CHANNELS)[number];
 export const NODE_CHANNELS: readonly Channel[] = ['birth', 'state', 'telemetry', 'bench', 'latency', 'event'];
 
 const SEGMENT = /^[A-Za-z0-9._-]{1,64}$/;
+/** "." and ".." read as paths to people and to tools that join topics like paths. */
+const DOTS_ONLY = /^\.+$/;
 
 export function isValidSegment(s: string): boolean {
-  return SEGMENT.test(s);
+  return SEGMENT.test(s) && !DOTS_ONLY.test(s);
 }
 
 export function nodeTopic(root: string, site: string, node: string, channel: Channel): string {
@@ -41,6 +43,20 @@ export function parseRttProbeTopic(root: string, topic: string): string | null {
 
 export function orchestratorStateTopic(root: string): string {
   return `${root}/_orchestrator/state`;
+}
+
+/** Channels whose last message the broker keeps for late subscribers (DESIGN.md, Protocol). */
+export const RETAINED_CHANNELS: readonly Channel[] = ['birth', 'state', 'bench'];
+
+/**
+ * Whether a retained publish on this topic is one the protocol defines: a node's birth, state or
+ * bench with valid segments (node ids starting with "_" are the orchestrator's), or the
+ * orchestrator's own state. Anything else retained would be kept by the broker forever.
+ */
+export function isRetainedTopic(root: string, topic: string): boolean {
+  if (topic === orchestratorStateTopic(root)) return true;
+  const t = parseNodeTopic(root, topic);
+  return t !== null && !t.node.startsWith('_') && RETAINED_CHANNELS.includes(t.channel);
 }
 
 /** What the orchestrator subscribes to for everything nodes publish. */

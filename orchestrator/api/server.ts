@@ -6,6 +6,7 @@ import type { Registry } from '../registry.ts';
 import { fleetSummary, nodeView } from '../views.ts';
 import { ErrorSchema, FleetSummarySchema, NodeSchema } from './schemas.ts';
 import { formatValidationErrors } from './validation-errors.ts';
+import { useJsonBodyParser } from './json-body.ts';
 
 export interface ApiContext {
   registry: Registry;
@@ -20,6 +21,8 @@ export function buildApi(ctx: ApiContext, opts: { logger?: boolean } = {}): Fast
     ajv: { customOptions: { verbose: true } },
     schemaErrorFormatter: formatValidationErrors,
   });
+  // Duplicate keys, __proto__ / constructor.prototype and -0 are judged here, and named when refused.
+  useJsonBodyParser(app);
 
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url}; see GET /v1/nodes, /v1/fleet/summary, /healthz` });

@@ -2,6 +2,7 @@
 // hashed password file, the ACL, and one 0600 secret file per account to hand to its owner.
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_PACKET_BYTES } from '../../protocol/codec.ts';
 import { isValidSegment } from '../../protocol/topics.ts';
 import { banyanAclPolicy, DEFAULT_ORCHESTRATOR_USER, renderMosquittoAcl } from './acl.ts';
 import { formatPasswordFile, generateSecret, hashPassword, parsePasswordFile, type PasswordTable } from './passwd.ts';
@@ -47,6 +48,9 @@ export function renderMosquittoConf(o: BrokerConfigOptions): string {
     'allow_anonymous false',
     `password_file ${p.passwd}`,
     `acl_file ${p.acl}`,
+    '# The protocol\'s payload limit plus room for the topic and headers (protocol/codec.ts): a bigger',
+    '# packet closes the connection before the broker buffers or forwards it.',
+    `max_packet_size ${MAX_PACKET_BYTES}`,
     '',
     `listener ${o.port ?? 8883}${o.bindAddress ? ` ${o.bindAddress}` : ''}`,
   ];

@@ -1,5 +1,5 @@
 // The live feed behind GET /v1/events: what changes in the orchestrator, as server-sent events.
-// Status changes, rejected messages and workload changes go out as they happen; fleet summaries
+// Status changes, rejected messages, broker refusals and workload changes go out as they happen; fleet summaries
 // and nodes whose reports changed (birth, bench) are batched into at most one flush per interval,
 // since a large fleet's benchmarks would otherwise flood every open dashboard. Telemetry changes
 // only the summary's power figure: it re-sends the summary at most every energyFlushMs; per-card
@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import type { Envelope } from '../../protocol/messages.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import type { StatusChange } from '../registry.ts';
+import type { RefusalNotice } from '../broker-refusals.ts';
 import { fleetSummary, nodeView, type FleetSummary, type NodeView } from '../views.ts';
 import { workloadView, type WorkloadView } from '../api/workloads.ts';
 import type { Workload } from '../workloads/manager.ts';
@@ -19,6 +20,8 @@ export interface FeedEvents {
   status: { nodeId: string; from: string; to: string; reason: string; atMs: number };
   summary: FleetSummary;
   rejected: { reason: string; detail: string; topic: string; atMs: number };
+  /** A refusal at the embedded broker, at most one per reason and client per window. */
+  refused: RefusalNotice;
   /** The same shape as GET /v1/workloads/:id. */
   workload: WorkloadView;
 }
@@ -60,6 +63,7 @@ export class LiveFeed {
     };
     const onRejected = (reason: string, detail: string, topic: string) =>
       this.broadcast('rejected', { reason, detail, topic, atMs: Date.now() });
+    const onRefused = (n: RefusalNotice) => this.broadcast('refused', n);
     const onAccepted = (env: Envelope) => {
       if (env.body === 'birth' || env.body === 'bench') this.dirtyNodes.add(env.nodeId);
       else if (env.body === 'telemetry') this.telemetrySince = true;
@@ -68,10 +72,12 @@ export class LiveFeed {
     events.on('status', onStatus);
     events.on('workload', onWorkload);
     events.on('rejected', onRejected);
+    events.on('refused', onRefused);
     events.on('accepted', onAccepted);
     this.unsubscribe.push(
       () => events.off('status', onStatus),
       () => events.off('rejected', onRejected),
+      () => events.off('refused', onRefused),
       () => events.off('accepted', onAccepted),
       () => events.off('workload', onWorkload),
     );

@@ -40,12 +40,14 @@ describe('ingest', () => {
 
   it('rejects duplicates by msg_id and backwards seq within a session', () => {
     const { ingest } = setup();
+    // A node exists once it is born (its birth is seq 1 of the session).
+    expect(ingest.handle(topic('node-a', 'birth'), encode(envelope({ body: 'birth', birth: birth() }, { seq: 1 }))).ok).toBe(true);
     const e = envelope(BODIES[1]!, { seq: 10 });
     expect(ingest.handle(topic('node-a', 'state'), encode(e)).ok).toBe(true);
     expect(ingest.handle(topic('node-a', 'state'), encode(e))).toMatchObject({ ok: false, reason: 'duplicate' });
     expect(ingest.handle(topic('node-a', 'state'), encode(envelope(BODIES[1]!, { seq: 9 })))).toMatchObject({ ok: false, reason: 'seq_backwards' });
     // a new session starts its own sequence
-    expect(ingest.handle(topic('node-a', 'state'), encode(envelope(BODIES[1]!, { seq: 1, sessionId: 's-2' }))).ok).toBe(true);
+    expect(ingest.handle(topic('node-a', 'state'), encode(envelope(BODIES[1]!, { seq: 2, sessionId: 's-2' }))).ok).toBe(true);
     expect(ingest.rejected.get('duplicate')).toBe(1);
     expect(ingest.rejected.get('seq_backwards')).toBe(1);
   });
@@ -56,6 +58,36 @@ describe('ingest', () => {
     expect(ingest.handle(topic('node-a', 'birth'), new Uint8Array([1, 2, 3]))).toMatchObject({ ok: false });
     expect(ingest.handle('elsewhere/x', encode(envelope(BODIES[1]!)))).toMatchObject({ ok: false, reason: 'bad_topic' });
     expect(ingest.received).toEqual({ total: 3, accepted: 0 });
+  });
+
+  it('refuses and counts telemetry, latency and events from a node that has sent no birth; lists no such node', () => {
+    const { registry, ingest, changes } = setup();
+    const early = BODIES.filter((x) => x.body === 'telemetry' || x.body === 'latency' || x.body === 'event');
+    for (const b of early) {
+      expect(ingest.handle(topic('ghost', b.body), encode(envelope(b, { nodeId: 'ghost' })))).toMatchObject({ ok: false, reason: 'no_birth' });
+    }
+    expect(ingest.rejected.get('no_birth')).toBe(early.length);
+    expect(registry.get('ghost')).toBeUndefined();
+    expect(registry.size).toBe(0);
+    expect(changes).toEqual([]);
+    // once born, the same channels are accepted
+    expect(ingest.handle(topic('ghost', 'birth'), encode(envelope({ body: 'birth', birth: birth() }, { nodeId: 'ghost' }))).ok).toBe(true);
+    expect(ingest.handle(topic('ghost', 'telemetry'), encode(envelope(BODIES[2]!, { nodeId: 'ghost' }))).ok).toBe(true);
+  });
+
+  it('holds a retained state and bench delivered before the birth, and applies them after it', () => {
+    const { registry, ingest, changes } = setup();
+    const bench = BODIES.find((b) => b.body === 'bench')!;
+    // The retained Last Will of the session the birth belongs to: the node is gone.
+    const will = envelope({ body: 'state', state: { status: 'OFFLINE' } }, { sessionId: 's-1', seq: 0 });
+    expect(ingest.handle(topic('node-a', 'state'), encode(will))).toMatchObject({ ok: false, reason: 'no_birth', held: true });
+    expect(ingest.handle(topic('node-a', 'bench'), encode(envelope(bench, { sessionId: 's-1', seq: 3 })))).toMatchObject({ held: true });
+    expect(registry.get('node-a')).toBeUndefined();
+    expect(ingest.handle(topic('node-a', 'birth'), encode(envelope({ body: 'birth', birth: birth() }, { sessionId: 's-1', seq: 1 }))).ok).toBe(true);
+    expect(registry.get('node-a')).toMatchObject({ status: 'offline', statusReason: 'will' });
+    expect(registry.get('node-a')!.bench).not.toBeNull();
+    expect(changes).toEqual(['node-a:online:birth', 'node-a:offline:will']);
+    expect(ingest.rejected.get('no_birth')).toBeUndefined();
   });
 
   it('turns a node OFFLINE on its Last Will, but ignores a will from an older session', () => {

@@ -67,6 +67,18 @@ describe('codec', () => {
     expect(decode(bytes)).toMatchObject({ ok: false, error: { reason: 'missing_field', detail: 'the envelope carries no body' } });
   });
 
+  it('rejects a bench result without fp16 and an accelerator without nominal (sub-messages the types require)', () => {
+    // Found by bench/fuzz.bench.ts: one flipped bit dropped the sub-message, and placement threw.
+    const bench = BODIES.find((b) => b.body === 'bench')!;
+    if (bench.body !== 'bench') throw new Error('fixture');
+    const noFp16 = envelope({ body: 'bench', bench: { results: [{ ...bench.bench.results[0]!, fp16: undefined as never }] } });
+    expect(decode(encode(noFp16))).toMatchObject({ ok: false, error: { reason: 'missing_field', detail: 'bench result for acc:0 needs fp16' } });
+    const b = BODIES[0]!;
+    if (b.body !== 'birth') throw new Error('fixture order');
+    const noNominal = envelope({ body: 'birth', birth: { ...b.birth, accelerators: [{ ...b.birth.accelerators[0]!, nominal: undefined as never }] } });
+    expect(decode(encode(noNominal))).toMatchObject({ ok: false, error: { reason: 'missing_field', detail: 'birth.accelerators[0].nominal is required' } });
+  });
+
   it('rejects out-of-range values', () => {
     const b = BODIES[0]!;
     if (b.body !== 'birth') throw new Error('fixture order');

@@ -4,7 +4,7 @@
 // after the forbidden one and reads it back; anything routed earlier would have been delivered first.
 import { afterEach, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
-import { decode } from '../../protocol/codec.ts';
+import { decode, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES } from '../../protocol/codec.ts';
 import { mqttSecurityOptions } from '../../protocol/mqtt-tls.ts';
 import { rttProbeTopic } from '../../protocol/topics.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -164,6 +164,20 @@ export function identityScenarios(get: () => BrokerUnderTest): void {
       state.remove();
     }
   }, 30_000);
+
+  it('a packet above the maximum packet size closes the connection and reaches nobody; one at the payload limit passes', async () => {
+    const b = get();
+    const orch = await open(b, b.orchestratorUser);
+    await orch.client.subscribeAsync(`${b.topicRoot}/#`, { qos: 1 });
+    const a = await open(b, 'node-a');
+    const closed = new Promise<void>((r) => a.client.once('close', () => r()));
+    a.client.publish(topic('node-a', 'telemetry'), Buffer.alloc(MAX_PACKET_BYTES + 1, 0x41), { qos: 1 });
+    await closed;
+    const a2 = await open(b, 'node-a');
+    await a2.client.publishAsync(topic('node-a', 'telemetry'), Buffer.alloc(MAX_PAYLOAD_BYTES, 0x42), { qos: 1 });
+    await waitFor('the payload at the limit', () => orch.messages.some((m) => m.payload.length === MAX_PAYLOAD_BYTES));
+    expect(orch.messages.filter((m) => m.payload.length > MAX_PAYLOAD_BYTES)).toEqual([]);
+  });
 
   it("node A cannot publish on B's RTT probe topic", async () => {
     const b = get();

@@ -344,6 +344,11 @@ function connect() {
     logEvent(kind, `${c.nodeId} ${c.from} → ${c.to} (${c.reason})`, c.atMs);
   });
   on('rejected', (r) => logEvent('rejected', `${r.reason}: ${r.detail}`, r.atMs));
+  on('refused', (r) => {
+    const who = r.username ? `${r.username} (${r.clientId})` : r.clientId || 'a client';
+    const more = r.suppressed ? ` (+${r.suppressed} more)` : '';
+    logEvent('refused', `broker refused ${who}: ${r.reason}: ${r.detail}${more}`, r.atMs);
+  });
   on('workload', (w) => {
     workloadEvent(state.workloads.get(w.id), w);
     state.workloads.set(w.id, w);
