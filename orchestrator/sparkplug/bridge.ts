@@ -209,6 +209,8 @@ export class SparkplugBridge {
       this.self.unborn(true);
       for (const e of this.nodes.values()) e.unborn(true);
       client.options.will = this.willOption();
+      // The host may have gone meanwhile: wait for its (retained) STATE again before any birth.
+      if (this.opts.primaryHostId) this.hostOnline = false;
     });
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (e) => this.log.warn({ err: e.message, broker: url }, 'Sparkplug broker connection error'));
