@@ -30,6 +30,7 @@ import { Books } from './ledger/books.ts';
 import type { LedgerStore } from './ledger/store.ts';
 import type { UsageNode } from './ledger/usage.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
+import { SparkplugBridge, type SparkplugOptions } from './sparkplug/bridge.ts';
 import { MemoryStore, type PersistedState, type StateStore } from './store/store.ts';
 
 export const ORCHESTRATOR_ID = '_orchestrator';
@@ -88,6 +89,8 @@ export interface OrchestratorOptions {
   sloWindowMs?: number;
   /** Peer RTT rounds (interval, nodes per round, peers per node); `false` turns them off. */
   peerProbes?: PeerProbeOptions | false;
+  /** Publish every node to SCADA as a Sparkplug B edge node (orchestrator/sparkplug/). */
+  sparkplug?: SparkplugOptions;
   /** Extra HTTP routes (dashboard, metrics, workloads), registered before the server listens. */
   plugins?: ((app: FastifyInstance, orchestrator: Orchestrator) => void | Promise<void>)[];
 }
@@ -118,6 +121,8 @@ export class Orchestrator implements OrchestratorCore {
   readonly brokerRefusals: BrokerRefusals;
   /** The compute ledger and its reports; open once boot has read the ledger. */
   books: Books | null = null;
+  /** The Sparkplug B bridge, when asked for. */
+  sparkplug: SparkplugBridge | null = null;
   private workloadsVersion = 0;
   httpUrl = '';
   mqttUrl = '';
@@ -249,12 +254,25 @@ export class Orchestrator implements OrchestratorCore {
     const addr = this.api.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.opts.httpPort;
     this.httpUrl = `http://${this.opts.httpHost ?? '127.0.0.1'}:${port}`;
+    if (this.opts.sparkplug) await this.startSparkplug(this.opts.sparkplug);
     if (this.opts.peerProbes !== false) this.peerProbes.start();
     this.every(this.opts.sweepMs ?? 1000, () => {
       this.registry.sweep();
       this.workloads.tick();
     });
     this.every(this.opts.persistMs ?? 1000, () => void this.persist());
+  }
+
+  private async startSparkplug(o: SparkplugOptions): Promise<void> {
+    const own = !o.brokerUrl;
+    if (own && this.opts.bus) throw new Error('the Sparkplug bridge needs an MQTT broker: pass its URL (--sparkplug-broker) when the orchestrator runs on an in-process bus');
+    this.sparkplug = await SparkplugBridge.start(this, {
+      ...o,
+      brokerUrl: o.brokerUrl ?? this.mqttUrl,
+      // On the orchestrator's own broker it speaks with the orchestrator's credentials.
+      mqttSecurity: o.mqttSecurity ?? (own ? this.opts.mqttSecurity : undefined),
+      log: this.log,
+    });
   }
 
   private async openBooks(): Promise<Books> {
@@ -405,6 +423,8 @@ export class Orchestrator implements OrchestratorCore {
     this.workloads.close();
     this.losses.close();
     this.peerProbes.stop();
+    // Before the broker goes: the bridge says each node's NDEATH itself.
+    await this.sparkplug?.stop();
     await this.persist(true);
     if (this.client) {
       await this.client

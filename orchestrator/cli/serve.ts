@@ -16,6 +16,12 @@ Usage: banyan orchestrator [options]
   --topic-root R      topic root (default banyan/v1)
   --data-dir DIR      where state is kept (default .banyan/orchestrator)
 
+Sparkplug B (SCADA/MES such as Ignition see every node as an edge node, each card as a device):
+  --sparkplug GROUP         publish under spBv1.0/GROUP/… (off unless given)
+  --sparkplug-broker URL    another broker for it (default: the orchestrator's)
+  --sparkplug-host ID       primary host application id: births wait for its STATE online
+  --sparkplug-node ID       the bridge's own edge node, whose death is its Will (default _banyan)
+
 Security (see deploy/README.md; \`banyan creds\` writes these files):
   --api-tokens FILE         bearer tokens with roles (or $BANYAN_API_TOKENS_FILE); without
                             any the API is open, for a local demo only
@@ -38,6 +44,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'http-host': { type: 'string' },
       'topic-root': { type: 'string' },
       'data-dir': { type: 'string' },
+      sparkplug: { type: 'string' },
+      'sparkplug-broker': { type: 'string' },
+      'sparkplug-host': { type: 'string' },
+      'sparkplug-node': { type: 'string' },
       'api-tokens': { type: 'string' },
       'broker-password-file': { type: 'string' },
       'mqtt-username': { type: 'string' },
@@ -54,6 +64,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const env = process.env;
+  const sparkplugOnly = ['sparkplug-broker', 'sparkplug-host', 'sparkplug-node'].filter((k) => values[k as keyof typeof values] !== undefined);
+  if (!values.sparkplug && sparkplugOnly.length) {
+    console.error(`--${sparkplugOnly[0]} needs --sparkplug GROUP (the Sparkplug group id to publish under)`);
+    return 2;
+  }
   const tokens = loadApiTokens({ file: values['api-tokens'], env });
   const passwordFile = values['mqtt-password-file'] ?? env.BANYAN_MQTT_PASSWORD_FILE;
   const accounts = Boolean(values['broker-password-file'] || passwordFile);
@@ -73,9 +88,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
       certFile: values['mqtt-cert'] ?? env.BANYAN_MQTT_CERT_FILE,
       keyFile: values['mqtt-key'] ?? env.BANYAN_MQTT_KEY_FILE,
     },
+    sparkplug: values.sparkplug
+      ? { group: values.sparkplug, brokerUrl: values['sparkplug-broker'], primaryHostId: values['sparkplug-host'], bridgeNodeId: values['sparkplug-node'] }
+      : undefined,
     plugins: [(app, orch) => authPlugin(app, { tokens, log: orch.log }), dashboardPlugin, metricsPlugin],
   });
   console.log(`orchestrator: API ${o.httpUrl}  broker ${o.mqttUrl}`);
+  if (o.sparkplug) console.log(`sparkplug: group ${o.sparkplug.group} (spBv1.0/${o.sparkplug.group}/…), bridge node ${o.sparkplug.bridgeNodeId}`);
   return new Promise<number>((resolve) => {
     const stop = async () => {
       await o.stop();
