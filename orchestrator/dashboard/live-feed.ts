@@ -21,7 +21,16 @@ export interface FeedEvents {
   rejected: { reason: string; detail: string; topic: string; atMs: number };
   /** The same shape as GET /v1/workloads/:id. */
   workload: WorkloadView;
+  /** Sent once after the snapshot: the last events worth a line in "Recent events", oldest first. */
+  recent: RecentEvent[];
 }
+
+/** The events a person reads as a log line; the feed keeps the last RECENT_EVENTS of them. */
+export type LoggedEventName = 'status' | 'rejected' | 'workload';
+export type RecentEvent = { [E in LoggedEventName]: { event: E; data: FeedEvents[E] } }[LoggedEventName];
+
+/** How many past events a page gets when it opens, so "Recent events" is never empty on load. */
+export const RECENT_EVENTS = 100;
 
 export type FeedEventName = keyof FeedEvents;
 
@@ -40,6 +49,7 @@ export interface LiveFeedOptions {
 
 export class LiveFeed {
   private readonly clients = new Set<ServerResponse>();
+  private readonly recent: RecentEvent[] = [];
   private readonly dirtyNodes = new Set<string>();
   private flushedVersion = -1;
   private telemetrySince = false;
@@ -96,6 +106,7 @@ export class LiveFeed {
     this.clients.add(res);
     res.on('close', () => this.clients.delete(res));
     this.send(res, 'snapshot', { nodes: this.nodes(), summary: fleetSummary(this.orchestrator.registry.all()), atMs: Date.now() });
+    this.send(res, 'recent', [...this.recent]);
     return true;
   }
 
@@ -121,6 +132,11 @@ export class LiveFeed {
   }
 
   private broadcast<E extends FeedEventName>(event: E, data: FeedEvents[E]): void {
+    if (event === 'status' || event === 'rejected' || event === 'workload') {
+      // Kept with no page open too: the first page to open shows what happened before it.
+      this.recent.push({ event, data } as RecentEvent);
+      if (this.recent.length > RECENT_EVENTS) this.recent.shift();
+    }
     if (this.clients.size === 0) return;
     this.writeAll(frame(event, data));
   }
