@@ -187,7 +187,7 @@ export class Orchestrator implements OrchestratorCore {
       this.registry.version++;
       this.log.info({ node: v.nodeId, cause: v.cause, evidence: v.evidence }, 'loss cause');
     });
-    for (const p of opts.places ?? []) this.latency.setLocation(p.id, { lat: p.lat, lon: p.lon }, { place: true });
+    for (const p of opts.places ?? []) this.latency.setLocation(p.id, { lat: p.lat, lon: p.lon }, { place: true, sameSiteRttMs: p.sameSiteRttMs });
     this.api = buildApi({
       registry: this.registry,
       health: () => ({ ok: this.linkUp, mqtt: this.linkUp, nodes: this.registry.size }),

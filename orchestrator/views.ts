@@ -229,16 +229,17 @@ export function fleetSummary(nodes: Iterable<NodeRecord>): FleetSummary {
       if (r) measured.push({ domestic: a.domestic, fp16: r.fp16 });
     }
   }
-  const nominalTotals = sumFp16(nominal);
+  const exact = sumFp16(nominal);
+  const nominalTotals = forPeople(exact);
   return {
     nodes: counts,
     accelerators: nominal.length,
     byVendor: [...vendors.values()].sort((a, b) => b.nominalTflops - a.nominalTflops || a.vendor.localeCompare(b.vendor)),
     nominal: nominalTotals,
-    measured: sumFp16(measured),
+    measured: forPeople(sumFp16(measured)),
     cityPlan: {
       ...CITY_PLAN,
-      meetsDomesticShare: nominalTotals.domesticShare >= CITY_PLAN.domesticShareTarget,
+      meetsDomesticShare: exact.domesticShare >= CITY_PLAN.domesticShareTarget,
     },
     energy: fleetEnergy(all),
   };
@@ -264,4 +265,13 @@ export function fleetEnergy(nodes: Iterable<NodeRecord>): FleetEnergy {
 
 function round(v: number): number {
   return Math.round(v * 1000) / 1000;
+}
+
+/**
+ * Fleet totals as people read them: sums of many cards' figures carry float noise
+ * (3.7690189999999997 PFLOPS), so PFLOPS keep 0.001 TFLOPS and the share 0.01 %.
+ */
+function forPeople(t: FleetFp16Totals): FleetFp16Totals {
+  const pflops = (v: number) => Math.round(v * 1e6) / 1e6;
+  return { ...t, pflops: pflops(t.pflops), domesticPflops: pflops(t.domesticPflops), domesticShare: Math.round(t.domesticShare * 1e4) / 1e4 };
 }

@@ -24,7 +24,16 @@ export interface FeedEvents {
   refused: RefusalNotice;
   /** The same shape as GET /v1/workloads/:id. */
   workload: WorkloadView;
+  /** Sent once after the snapshot: the last events worth a line in "Recent events", oldest first. */
+  recent: RecentEvent[];
 }
+
+/** The events a person reads as a log line; the feed keeps the last RECENT_EVENTS of them. */
+export type LoggedEventName = 'status' | 'rejected' | 'refused' | 'workload';
+export type RecentEvent = { [E in LoggedEventName]: { event: E; data: FeedEvents[E] } }[LoggedEventName];
+
+/** How many past events a page gets when it opens, so "Recent events" is never empty on load. */
+export const RECENT_EVENTS = 100;
 
 export type FeedEventName = keyof FeedEvents;
 
@@ -43,6 +52,7 @@ export interface LiveFeedOptions {
 
 export class LiveFeed {
   private readonly clients = new Set<ServerResponse>();
+  private readonly recent: RecentEvent[] = [];
   private readonly dirtyNodes = new Set<string>();
   private flushedVersion = -1;
   private telemetrySince = false;
@@ -102,6 +112,7 @@ export class LiveFeed {
     this.clients.add(res);
     res.on('close', () => this.clients.delete(res));
     this.send(res, 'snapshot', { nodes: this.nodes(), summary: fleetSummary(this.orchestrator.registry.all()), atMs: Date.now() });
+    this.send(res, 'recent', [...this.recent]);
     return true;
   }
 
@@ -127,6 +138,11 @@ export class LiveFeed {
   }
 
   private broadcast<E extends FeedEventName>(event: E, data: FeedEvents[E]): void {
+    if (event === 'status' || event === 'rejected' || event === 'refused' || event === 'workload') {
+      // Kept with no page open too: the first page to open shows what happened before it.
+      this.recent.push({ event, data } as RecentEvent);
+      if (this.recent.length > RECENT_EVENTS) this.recent.shift();
+    }
     if (this.clients.size === 0) return;
     this.writeAll(frame(event, data));
   }

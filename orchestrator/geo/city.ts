@@ -38,6 +38,29 @@ export type SiteKind = 'factory' | 'substation' | 'trading-venue' | 'gaming-pop'
 
 export const SITE_KINDS: readonly SiteKind[] = ['factory', 'substation', 'trading-venue', 'gaming-pop', 'data-centre'];
 
+/**
+ * One-way access latency per site kind (ms): the last mile from the server to the metro core.
+ * The simulated network adds it at both ends of every path; the orchestrator takes twice it as
+ * its estimate of a node's RTT to its own site, which nothing probes.
+ * - data-centre 0.05: in the core, on the carrier's own fabric.
+ * - trading-venue 0.05: co-located, direct fibre (the venue pays for exactly this).
+ * - gaming-pop 0.15: a metro PoP, one aggregation switch away.
+ * - factory 0.5: industrial PON or a private 5G slice (5G URLLC user plane ≈0.5 ms one way).
+ * - substation 0.8: the utility's SDH/OTN private network, then a gateway to the metro core.
+ */
+export const SITE_ACCESS_MS: Readonly<Record<SiteKind, number>> = {
+  'data-centre': 0.05,
+  'trading-venue': 0.05,
+  'gaming-pop': 0.15,
+  factory: 0.5,
+  substation: 0.8,
+};
+
+/** A node's RTT to its own site, estimated (never measured): one round trip over the site's access. */
+export function sameSiteRttMs(kind: SiteKind): number {
+  return 2 * SITE_ACCESS_MS[kind];
+}
+
 /** The smart-factory pilot industries of the city plan. */
 export type Industry = 'new-energy' | 'textile' | 'chemical' | 'electronics' | 'automotive-glass';
 
@@ -141,4 +164,5 @@ export const KNOWN_PLACES: readonly KnownPlace[] = SITES.map((s) => ({
   id: s.id,
   lat: s.lat,
   lon: s.lon,
+  sameSiteRttMs: sameSiteRttMs(s.kind),
 }));

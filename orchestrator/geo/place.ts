@@ -5,4 +5,9 @@ export interface KnownPlace {
   id: string;
   lat: number;
   lon: number;
+  /**
+   * RTT from a node standing at this place to the place itself (its own network, never probed):
+   * the estimate given instead of 0 ms; the latency model's floor when absent.
+   */
+  sameSiteRttMs?: number;
 }

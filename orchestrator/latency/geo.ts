@@ -13,6 +13,13 @@ export const FIBRE_MS_PER_KM = 0.005;
  */
 export const GEO_ROUTE_FACTOR = 2.22;
 
+/**
+ * The least a node's RTT to the place it stands on is taken to be when the place says nothing
+ * better: a switched LAN round trip, as a data-centre site's access (2 × 0.05 ms). Never 0, and
+ * never "measured": no probe runs from a node to its own site.
+ */
+export const SAME_PLACE_RTT_FLOOR_MS = 0.1;
+
 const EARTH_RADIUS_KM = 6371.0088;
 
 /** Great-circle distance (haversine) in km. */

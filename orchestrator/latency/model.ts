@@ -4,7 +4,7 @@
 // Points are nodes and fixed places (landmarks, site probes); places without probes are reached
 // through the nearest located point plus a geographic propagation term (see estimateTo).
 import { DEFAULT_VIVALDI, coordinateDistance, originCoordinate, vivaldiUpdate, type Coordinate, type VivaldiConfig } from './vivaldi.ts';
-import { geoRttMs, haversineKm, type LatLon } from './geo.ts';
+import { SAME_PLACE_RTT_FLOOR_MS, geoRttMs, haversineKm, type LatLon } from './geo.ts';
 import type { AnchorState, Drift, LatencyTarget, RttEstimate } from './types.ts';
 
 export interface LatencyModelOptions {
@@ -29,6 +29,12 @@ interface Point {
 interface Resolved {
   anchor: Point;
   geoMs: number;
+  /** Set when the target is a place (not a point): the anchor's own RTT to it is at least this. */
+  sameSiteMs?: number;
+}
+
+interface Place extends LatLon {
+  sameSiteRttMs?: number;
 }
 
 export interface NearbyCandidate {
@@ -45,7 +51,7 @@ export class LatencyModel {
   private readonly window: number;
   private readonly cellMs: number;
   private readonly points = new Map<string, Point>();
-  private readonly places = new Map<string, LatLon>();
+  private readonly places = new Map<string, Place>();
   private readonly samples = new Map<string, number[]>();
   private readonly probed = new Map<string, Set<string>>();
   private readonly grid = new Map<number, Set<Point>>();
@@ -145,11 +151,16 @@ export class LatencyModel {
     this.fitted(pb);
   }
 
-  /** Where a point or a place is on the map; places without probes are reached through it. */
-  setLocation(id: string, location: LatLon, opts: { place?: boolean } = {}): void {
+  /**
+   * Where a point or a place is on the map; places without probes are reached through it. A
+   * place may say what a node standing on it sees as its RTT to it (sameSiteRttMs); a later call
+   * without one keeps it.
+   */
+  setLocation(id: string, location: LatLon, opts: { place?: boolean; sameSiteRttMs?: number } = {}): void {
     const old = opts.place ? this.places.get(id) : this.points.get(id)?.location;
-    if (old && old.lat === location.lat && old.lon === location.lon) return;
-    if (opts.place) this.places.set(id, location);
+    const sameSite = opts.sameSiteRttMs ?? (old as Place | undefined)?.sameSiteRttMs;
+    if (old && old.lat === location.lat && old.lon === location.lon && (!opts.place || (old as Place).sameSiteRttMs === sameSite)) return;
+    if (opts.place) this.places.set(id, { lat: location.lat, lon: location.lon, ...(sameSite !== undefined ? { sameSiteRttMs: sameSite } : {}) });
     else this.point(id).location = { lat: location.lat, lon: location.lon };
     this.resolvedCache.clear();
     this.wideChange();
@@ -216,7 +227,10 @@ export class LatencyModel {
    * - any other site (registered with setLocation(id, loc, {place: true})) or lat/lon: the
    *   nearest located point P, then estimate(from, P) + 2·5 µs/km·2.22·distance(P, target).
    *   The geographic leg is unmeasured, so it is added to the error bound in full, and the
-   *   answer counts as measured only when P sits on the target (leg 0).
+   *   answer counts as measured only when another point P sits on the target (leg 0).
+   * - from P itself to such a place: nothing probes a node's own site, and its RTT is the site's
+   *   own network, not 0: an estimate of the place's sameSiteRttMs (else SAME_PLACE_RTT_FLOOR_MS),
+   *   or the geographic leg where that is longer, with a 100 % error bound.
    */
   estimateTo(from: string, target: LatencyTarget): RttEstimate | undefined {
     const r = this.resolve(target);
@@ -245,6 +259,10 @@ export class LatencyModel {
   }
 
   private throughAnchor(from: string, r: Resolved): RttEstimate | undefined {
+    if (r.sameSiteMs !== undefined && from === r.anchor.id) {
+      const rttMs = Math.max(r.sameSiteMs, r.geoMs);
+      return { rttMs, measured: false, errorMs: rttMs };
+    }
     const base = this.estimate(from, r.anchor.id);
     if (!base || r.geoMs === 0) return base;
     return { rttMs: base.rttMs + r.geoMs, measured: false, errorMs: base.errorMs + r.geoMs };
@@ -340,12 +358,12 @@ export class LatencyModel {
       const p = this.points.get(target.site);
       if (p) return { anchor: p, geoMs: 0 };
       const loc = this.places.get(target.site);
-      return loc ? this.nearestLocated(`site:${target.site}`, loc) : undefined;
+      return loc ? this.nearestLocated(`site:${target.site}`, loc, loc.sameSiteRttMs ?? SAME_PLACE_RTT_FLOOR_MS) : undefined;
     }
-    return this.nearestLocated(`geo:${target.lat},${target.lon}`, target);
+    return this.nearestLocated(`geo:${target.lat},${target.lon}`, target, SAME_PLACE_RTT_FLOOR_MS);
   }
 
-  private nearestLocated(key: string, loc: LatLon): Resolved | undefined {
+  private nearestLocated(key: string, loc: LatLon, sameSiteMs: number): Resolved | undefined {
     const cached = this.resolvedCache.get(key);
     if (cached !== undefined) return cached ?? undefined;
     let best: Point | undefined;
@@ -358,7 +376,7 @@ export class LatencyModel {
         bestKm = km;
       }
     }
-    const r = best ? { anchor: best, geoMs: geoRttMs(best.location!, loc) } : null;
+    const r = best ? { anchor: best, geoMs: geoRttMs(best.location!, loc), sameSiteMs } : null;
     this.resolvedCache.set(key, r);
     return r ?? undefined;
   }

@@ -1,7 +1,7 @@
 // The simulated network between fleet points: RTT = fibre propagation over a route-adjusted
 // distance + access latency at both ends + inter-district hops + seeded jitter, with loss,
 // and per-district partitions and degradations injected by the chaos layer.
-import { districtById, haversineKm, type DistrictId, type Site, type SiteKind } from '../../orchestrator/geo/city.ts';
+import { SITE_ACCESS_MS, districtById, haversineKm, type DistrictId, type Site, type SiteKind } from '../../orchestrator/geo/city.ts';
 import { Rng, deriveSeed } from './rng.ts';
 
 /** Light in fibre: ≈200 km/ms one way, i.e. 5 µs per km (shared with the latency model). */
@@ -16,21 +16,8 @@ import { FIBRE_MS_PER_KM, GEO_ROUTE_FACTOR } from '../../orchestrator/latency/ge
  */
 export const ROUTE_FACTOR = GEO_ROUTE_FACTOR;
 
-/**
- * One-way access latency per site kind (ms): the last mile from the server to the metro core.
- * - data-centre 0.05: in the core, on the carrier's own fabric.
- * - trading-venue 0.05: co-located, direct fibre (the venue pays for exactly this).
- * - gaming-pop 0.15: a metro PoP, one aggregation switch away.
- * - factory 0.5: industrial PON or a private 5G slice (5G URLLC user plane ≈0.5 ms one way).
- * - substation 0.8: the utility's SDH/OTN private network, then a gateway to the metro core.
- */
-export const ACCESS_MS: Readonly<Record<SiteKind, number>> = {
-  'data-centre': 0.05,
-  'trading-venue': 0.05,
-  'gaming-pop': 0.15,
-  factory: 0.5,
-  substation: 0.8,
-};
+/** One-way access latency per site kind (ms); one table, in the city's geography. */
+export const ACCESS_MS = SITE_ACCESS_MS;
 
 /** RTT added per district boundary crossed: one more metro aggregation hop each way. */
 export const INTER_DISTRICT_MS = 0.2;

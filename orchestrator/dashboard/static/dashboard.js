@@ -14,10 +14,13 @@ const state = {
   openDetails: new Set(),
   map: null,
   workloadsApi: true,
+  /** site id → district id, from the geography: for nodes that report no district of their own. */
+  siteDistrict: new Map(),
 };
 
 const $ = (sel) => document.querySelector(sel);
-const MAX_EVENTS = 60;
+/** As many as the server keeps and sends on connect (live-feed.ts RECENT_EVENTS). */
+const MAX_EVENTS = 100;
 /** Per-card readings are not in the live feed (a big fleet would flood it): open nodes are polled. */
 const DETAIL_REFRESH_MS = 2000;
 
@@ -76,10 +79,15 @@ function benchOf(n) {
   return measured.reduce((a, b) => (b.measured.atMs > a.measured.atMs ? b : a)).measured;
 }
 
+/** The node's own district, else its site's in the city's geography, else — (never blank). */
+function districtOf(n) {
+  return n.location?.district || state.siteDistrict.get(n.site) || '—';
+}
+
 const SORTS = {
   id: (n) => n.id,
   status: (n) => n.status,
-  district: (n) => `${n.location?.district ?? ''} ${n.site}`,
+  district: (n) => `${districtOf(n)} ${n.site}`,
   accelerators: (n) => n.accelerators.length,
   nominal: (n) => n.nominalTflops,
   measured: (n) => n.measuredTflops ?? -1,
@@ -88,7 +96,7 @@ const SORTS = {
 
 function matches(n, q) {
   if (!q) return true;
-  const hay = [n.id, n.site, n.status, n.location?.district, ...n.accelerators.map((a) => `${a.vendor} ${a.model}`)].join(' ').toLowerCase();
+  const hay = [n.id, n.site, n.status, districtOf(n), ...n.accelerators.map((a) => `${a.vendor} ${a.model}`)].join(' ').toLowerCase();
   return q.split(/\s+/).every((term) => hay.includes(term));
 }
 
@@ -121,7 +129,7 @@ function nodeRow(n) {
   return h('tr', { 'data-node': n.id, class: state.selectedNode === n.id ? 'selected' : undefined },
     h('th', { scope: 'row' }, n.id),
     h('td', { class: `state state-${n.status}`, 'data-status': n.status }, `${st.glyph} ${st.label}`),
-    h('td', {}, `${n.location?.district ?? '—'} / ${n.site}`),
+    h('td', { class: 'district' }, `${districtOf(n)} / ${n.site}`),
     h('td', {}, details),
     h('td', { class: 'num' }, num(n.nominalTflops, 1)),
     h('td', { class: 'num' }, num(n.measuredTflops, 1)),
@@ -251,15 +259,15 @@ function logEvent(kind, text, atMs = Date.now()) {
   while (list.children.length > MAX_EVENTS) list.lastElementChild.remove();
 }
 
-function workloadEvent(before, w) {
+function workloadEvent(before, w, atMs = Date.now()) {
   const reason = w.history?.at(-1)?.reason;
   const why = reason ? ` (${reason})` : '';
   if (before?.nodeId && w.nodeId && before.nodeId !== w.nodeId) {
-    logEvent('replaced', `${w.spec.name} re-placed ${before.nodeId} → ${w.nodeId}${why}`);
+    logEvent('replaced', `${w.spec.name} re-placed ${before.nodeId} → ${w.nodeId}${why}`, atMs);
   } else if (before?.state !== w.state) {
     // The lifecycle's own reason already names the node and RTT when it has one.
     const where = w.nodeId && !reason?.includes(w.nodeId) ? ` on ${w.nodeId}, ${rttText(w.rttMs, w.rttMeasured)}` : '';
-    logEvent(w.state, `${w.spec.name} ${w.state}${where}${why}`);
+    logEvent(w.state, `${w.spec.name} ${w.state}${where}${why}`, atMs);
   }
 }
 
@@ -339,16 +347,33 @@ function connect() {
   });
   on('node', (n) => { state.nodes.set(n.id, n); render(); });
   on('summary', (s) => { state.summary = s; render(); });
-  on('status', (c) => {
+  const logStatus = (c) => {
     const kind = c.to === 'offline' ? 'lost' : c.to === 'online' ? 'online' : c.to;
     logEvent(kind, `${c.nodeId} ${c.from} → ${c.to} (${c.reason})`, c.atMs);
-  });
-  on('rejected', (r) => logEvent('rejected', `${r.reason}: ${r.detail}`, r.atMs));
-  on('refused', (r) => {
+  };
+  const logRejected = (r) => logEvent('rejected', `${r.reason}: ${r.detail}`, r.atMs);
+  const logRefused = (r) => {
     const who = r.username ? `${r.username} (${r.clientId})` : r.clientId || 'a client';
     const more = r.suppressed ? ` (+${r.suppressed} more)` : '';
     logEvent('refused', `broker refused ${who}: ${r.reason}: ${r.detail}${more}`, r.atMs);
+  };
+  on('status', logStatus);
+  on('rejected', logRejected);
+  // What happened before this page opened (sent again on every reconnect): the log starts over.
+  on('recent', (list) => {
+    $('#events').replaceChildren();
+    const seen = new Map();
+    for (const { event, data } of list) {
+      if (event === 'status') logStatus(data);
+      else if (event === 'rejected') logRejected(data);
+      else if (event === 'refused') logRefused(data);
+      else if (event === 'workload') {
+        workloadEvent(seen.get(data.id), data, data.history?.at(-1)?.atMs);
+        seen.set(data.id, data);
+      }
+    }
   });
+  on('refused', logRefused);
   on('workload', (w) => {
     workloadEvent(state.workloads.get(w.id), w);
     state.workloads.set(w.id, w);
@@ -373,6 +398,7 @@ async function loadWorkloads() {
 
 async function loadMap() {
   const geo = await (await fetch('/v1/geography')).json();
+  state.siteDistrict = new Map(geo.sites.map((s) => [s.id, s.district]));
   state.map = new FleetMap($('#map'), geo, selectNode);
   fillSiteOptions(geo);
   render();

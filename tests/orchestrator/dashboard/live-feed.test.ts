@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { dashboardPlugin } from '../../../orchestrator/dashboard/plugin.ts';
+import { RECENT_EVENTS } from '../../../orchestrator/dashboard/live-feed.ts';
+import { waitFor } from '../../helpers/wait.ts';
 import { DISTRICTS, SITES } from '../../../orchestrator/geo/city.ts';
 import { nodeTopic } from '../../../protocol/topics.ts';
 import { authPlugin, issueApiToken, parseTokenLines } from '../../../orchestrator/api/auth.ts';
@@ -118,6 +120,44 @@ describe('dashboard live feed', () => {
       expect(placed).not.toHaveProperty('input');
     } finally {
       s.close();
+    }
+  });
+
+  it('sends the last events after the snapshot, so a page opened late has a log (bounded, oldest first)', async () => {
+    // With no page open: the fleet came online, a rogue message was refused, a workload placed.
+    const rogue1 = await mqtt.connectAsync(h.orch.mqttUrl, { clientId: 'rogue-early' });
+    await rogue1.publishAsync(nodeTopic(h.orch.topicRoot, 'fz-gulou-dc-1', 'rogue-early', 'state'), Buffer.from([0xff, 0x01]), { qos: 1 });
+    await rogue1.endAsync();
+    const r = await fetch(`${h.orch.httpUrl}/v1/workloads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(demoSpec('before-page', h.fleet.specs[2]!.site.id)) });
+    expect(r.status).toBe(201);
+    await waitFor('rejected and placed', () => h.orch.ingest.rejected.size > 0 && h.orch.workloads.list().some((w) => w.spec.name === 'before-page' && w.nodeId));
+    const s = await openStream(`${h.orch.httpUrl}/v1/events`);
+    try {
+      await s.next('snapshot');
+      const recent = (await s.next('recent')) as { event: string; data: { atMs?: number; nodeId?: string; state?: string } }[];
+      expect(recent.length).toBeGreaterThan(0);
+      expect(recent.length).toBeLessThanOrEqual(RECENT_EVENTS);
+      const online = recent.filter((e) => e.event === 'status' && (e.data as { to?: string }).to === 'online').map((e) => e.data.nodeId);
+      expect(new Set(online)).toEqual(new Set(h.fleet.specs.map((x) => x.id)));
+      expect(recent.some((e) => e.event === 'workload' && e.data.state === 'placed')).toBe(true);
+      expect(recent.some((e) => e.event === 'rejected')).toBe(true);
+      const times = recent.filter((e) => e.event === 'status').map((e) => e.data.atMs!);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(recent.every((e) => ['status', 'rejected', 'workload'].includes(e.event))).toBe(true);
+    } finally {
+      s.close();
+    }
+    // Bounded: a flood of rejected messages leaves exactly the last RECENT_EVENTS.
+    // (The orchestrator's own 'rejected' events, as the ingest emits them: a broker flood is not the point.)
+    for (let i = 0; i < RECENT_EVENTS + 20; i++) h.orch.events.emit('rejected', 'undecodable', 'flood', `flood/rogue-${i}/state`);
+    const again = await openStream(`${h.orch.httpUrl}/v1/events`);
+    try {
+      await again.next('snapshot');
+      const recent = (await again.next('recent')) as { event: string; data: { topic?: string } }[];
+      expect(recent.length).toBe(RECENT_EVENTS);
+      expect(recent.at(-1)!.data.topic).toContain(`rogue-${RECENT_EVENTS + 19}`);
+    } finally {
+      again.close();
     }
   });
 

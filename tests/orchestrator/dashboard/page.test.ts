@@ -7,6 +7,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { dashboardPlugin } from '../../../orchestrator/dashboard/plugin.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { authPlugin, issueApiToken, parseTokenLines } from '../../../orchestrator/api/auth.ts';
+import mqtt from 'mqtt';
+import { encode } from '../../../protocol/codec.ts';
+import { nodeTopic } from '../../../protocol/topics.ts';
+import { birth, envelope } from '../../helpers/envelopes.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../.artifacts/dashboard/', import.meta.url).pathname;
@@ -141,6 +145,93 @@ describe.skipIf(!haveChromium)('dashboard page in Chromium', () => {
     await page.click('#submit button[type=submit]');
     await expect.poll(() => page.locator('#submit-result').getAttribute('class')).toBe('error');
     expect(await page.locator('#submit-result').textContent()).toContain('/name');
+  });
+
+  // Issue 20 (10), each point checked in a fresh page at a laptop and at a phone width.
+  for (const [width, height, tag] of [[1400, 1000, 'laptop'], [390, 844, 'phone']] as const) {
+    it(`at ${width}×${height}: events on load, labels clear of dots, a line per placed SLO, hints under their fields`, async () => {
+      const p = await browser.newPage({ viewport: { width, height } });
+      try {
+        await p.goto(`${h.orch.httpUrl}/`);
+        // Recent events are there on load: the fleet coming online happened before this page.
+        await expect.poll(() => p.locator('#events li.kind-online').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(h.fleet.specs.length - 1);
+        const logged = await p.locator('#events').textContent();
+        for (const spec of h.fleet.specs) expect(logged).toContain(spec.id);
+        expect(logged).toContain('press-line-ctl placed');
+
+        // A line from each placed workload with an SLO to its target, with a visible length.
+        const slo = h.orch.workloads.list().filter((w) => w.spec.latency && w.nodeId && (w.state === 'placed' || w.state === 'running'));
+        expect(slo.length).toBeGreaterThan(0);
+        await expect.poll(() => p.locator('#map line.link').count(), { timeout: 10_000 }).toBe(slo.length);
+        for (const w of slo) {
+          const box = (await p.locator(`#map line.link[data-workload="${w.id}"]`).boundingBox())!;
+          expect(Math.hypot(box.width, box.height), w.spec.name).toBeGreaterThan(4);
+        }
+
+        // District names cover no node and no other name (bounding boxes as drawn).
+        await p.locator('#map text.district-name').first().waitFor();
+        const geometry = await p.evaluate(() => {
+          const r = (e: Element) => { const b = e.getBoundingClientRect(); return { x: b.x, y: b.y, w: b.width, h: b.height, name: e.textContent ?? (e as HTMLElement).dataset?.node ?? '' }; };
+          return {
+            labels: Array.from(document.querySelectorAll('#map text.district-name')).map(r),
+            dots: Array.from(document.querySelectorAll('#map g.node')).map((g) => ({ ...r(g), name: g.getAttribute('data-node')! })),
+          };
+        });
+        expect(geometry.labels.length).toBe(12);
+        const hit = (a: { x: number; y: number; w: number; h: number }, b: typeof a) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+        for (const l of geometry.labels) {
+          for (const d of geometry.dots) expect(hit(l, d), `label ${l.name} over node ${d.name}`).toBe(false);
+          for (const o of geometry.labels) if (o !== l) expect(hit(l, o), `label ${l.name} over label ${o.name}`).toBe(false);
+          expect(l.h, `label ${l.name} readable`).toBeGreaterThanOrEqual(10);
+        }
+
+        // Each hint sits in its own field's container, under that field's control.
+        const hints = await p.$$eval('#submit .hint', (els) => els.map((hint) => {
+          const field = hint.parentElement!;
+          const control = field.querySelector(`[aria-describedby~="${hint.id}"]`);
+          const hb = hint.getBoundingClientRect();
+          const cb = control?.getBoundingClientRect();
+          return { id: hint.id, fieldClass: field.className, hasControl: !!control, below: cb ? hb.top >= cb.bottom - 1 : false, aligned: cb ? Math.abs(hb.left - cb.left) < 4 : false };
+        }));
+        expect(hints.length).toBeGreaterThanOrEqual(3);
+        for (const hnt of hints) expect(hnt, hnt.id).toMatchObject({ fieldClass: 'field', hasControl: true, below: true, aligned: true });
+
+        // No blank district: every node's cell names one, or says —.
+        const districts = await p.locator('#nodes tbody td.district').allTextContents();
+        expect(districts.length).toBe(h.fleet.specs.length);
+        for (const d of districts) expect(d).toMatch(/^\S+ \/ \S+$/);
+        await p.screenshot({ path: `${ARTIFACTS}${tag}-${width}x${height}.png`, fullPage: true });
+        await p.locator('#map').screenshot({ path: `${ARTIFACTS}${tag}-map.png` });
+        await p.locator('#submit').screenshot({ path: `${ARTIFACTS}${tag}-submit.png` });
+      } finally {
+        await p.close();
+      }
+    });
+  }
+
+  it("names a district for a node that reports none (the local agent's site 'local'): — , never blank", async () => {
+    // As main.ts's agent on this machine says it: site 'local', no district.
+    const client = await mqtt.connectAsync(h.orch.mqttUrl, { clientId: 'edge-vm' });
+    try {
+      const b = birth({ location: { lat: 26.0745, lon: 119.2965, site: 'local', district: '', siteKind: 'datacenter' }, runningWorkloads: [] });
+      await client.publishAsync(nodeTopic(h.orch.topicRoot, 'local', 'edge-vm', 'birth'), Buffer.from(encode(envelope({ body: 'birth', birth: b }, { nodeId: 'edge-vm', sessionId: 'vm-1', sentAtMs: Date.now() }))), { qos: 1 });
+      const row = page.locator('#nodes tbody tr[data-node="edge-vm"]');
+      await row.waitFor({ timeout: 10_000 });
+      expect(await row.locator('td.district').textContent()).toBe('— / local');
+      // A node on a city site that reports no district gets its site's.
+      const site = h.fleet.specs[2]!.site;
+      const c = birth({ location: { lat: site.lat, lon: site.lon, site: site.id, district: '', siteKind: site.kind }, runningWorkloads: [] });
+      // (A client publishes only as the node it is: the broker checks the client id.)
+      const other = await mqtt.connectAsync(h.orch.mqttUrl, { clientId: 'edge-vm2' });
+      await other.publishAsync(nodeTopic(h.orch.topicRoot, site.id, 'edge-vm2', 'birth'), Buffer.from(encode(envelope({ body: 'birth', birth: c }, { nodeId: 'edge-vm2', sessionId: 'vm-2', sentAtMs: Date.now() }))), { qos: 1 });
+      await other.endAsync();
+      const row2 = page.locator('#nodes tbody tr[data-node="edge-vm2"]');
+      await row2.waitFor({ timeout: 10_000 });
+      expect(await row2.locator('td.district').textContent()).toBe(`${site.district} / ${site.id}`);
+      await page.screenshot({ path: `${ARTIFACTS}vm-node.png`, fullPage: true });
+    } finally {
+      await client.endAsync();
+    }
   });
 });
 

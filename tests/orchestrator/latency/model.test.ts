@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { LatencyModel } from '../../../orchestrator/latency/model.ts';
 import { Rng } from '../../../simulators/fleet/rng.ts';
-import { geoRttMs } from '../../../orchestrator/latency/geo.ts';
+import { SAME_PLACE_RTT_FLOOR_MS, geoRttMs } from '../../../orchestrator/latency/geo.ts';
+import { KNOWN_PLACES, siteById } from '../../../orchestrator/geo/city.ts';
+import { ACCESS_MS } from '../../../simulators/fleet/network.ts';
 
 /** A synthetic metric space: points on a plane plus an access height, RTT = distance + heights. */
 function synthetic(n: number, seed: number) {
@@ -58,6 +60,37 @@ describe('Vivaldi latency model', () => {
     expect(far.rttMs).toBeCloseTo(2 + 2 * 0.005 * 2.22 * 9.99, 1);
     expect(far.errorMs).toBeCloseTo(far.rttMs - 2, 6);
     expect(model.estimateTo('n2', { site: 'unknown' })).toBeUndefined();
+  });
+
+  it("estimates a node's RTT to its own site as the site's own network (never 0, never measured)", () => {
+    const model = new LatencyModel();
+    model.observe('n1', 'n2', 2);
+    const at = { lat: 26.08, lon: 119.3 };
+    model.setLocation('n1', at);
+    model.setLocation('factory-x', at, { place: true, sameSiteRttMs: 1 });
+    model.setLocation('plain-x', at, { place: true });
+    // Issue 20: the node standing on the site read "0.00 ms measured".
+    expect(model.estimateTo('n1', { site: 'factory-x' })).toEqual({ rttMs: 1, measured: false, errorMs: 1 });
+    // A place that says nothing, or a lat/lon on the node: the LAN floor, still an estimate.
+    expect(model.estimateTo('n1', { site: 'plain-x' })).toEqual({ rttMs: SAME_PLACE_RTT_FLOOR_MS, measured: false, errorMs: SAME_PLACE_RTT_FLOOR_MS });
+    expect(model.estimateTo('n1', at)).toMatchObject({ rttMs: SAME_PLACE_RTT_FLOOR_MS, measured: false });
+    // Re-registering the place without a figure (a node's birth names its site) keeps the figure.
+    model.setLocation('factory-x', at, { place: true });
+    expect(model.estimateTo('n1', { site: 'factory-x' })!.rttMs).toBe(1);
+    // Another node reaches the site through n1, as measured.
+    expect(model.estimateTo('n2', { site: 'factory-x' })).toEqual({ rttMs: 2, measured: true, errorMs: 0 });
+    // The spatial prefilter still yields the node on the site first, under its estimate.
+    const first = model.nearestFirst({ site: 'factory-x' }, 10).next().value!;
+    expect(first.id).toBe('n1');
+    expect(first.lowerBoundMs).toBeLessThanOrEqual(2);
+  });
+
+  it("gives each city site kind its access latency as the same-site RTT (the simulator's table)", () => {
+    for (const p of KNOWN_PLACES) {
+      const s = siteById(p.id)!;
+      expect(p.sameSiteRttMs).toBe(2 * ACCESS_MS[s.kind]);
+      expect(p.sameSiteRttMs).toBeGreaterThanOrEqual(SAME_PLACE_RTT_FLOOR_MS);
+    }
   });
 
   it('gives a never-measured point the geographic estimate with a 100 % error bound, not an origin coordinate', () => {
