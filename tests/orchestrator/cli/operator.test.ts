@@ -10,6 +10,7 @@ import { operatorCommand } from '../../../orchestrator/cli/operator.ts';
 import { authPlugin, issueApiToken, parseTokenLines } from '../../../orchestrator/api/auth.ts';
 import { Orchestrator } from '../../../orchestrator/orchestrator.ts';
 import { quietLog } from '../../helpers/quiet-log.ts';
+import { waitFor } from '../../helpers/wait.ts';
 import { demoSpec, startHarness, type Harness } from '../dashboard/harness.ts';
 
 async function banyan(args: string[], env: NodeJS.ProcessEnv = {}) {
@@ -51,6 +52,8 @@ describe('banyan operator commands', () => {
 
   it('node ID shows its accelerators; an unknown id exits 3 with the API message', async () => {
     const spec = h.fleet.specs[0]!;
+    // Per-card readings come with the first telemetry report, a moment after the birth.
+    await waitFor('its first telemetry', () => h.orch.registry.get(spec.id)?.telemetry != null);
     const r = await banyan(['node', spec.id], env);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`node      ${spec.id}`);
