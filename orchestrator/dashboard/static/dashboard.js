@@ -58,6 +58,12 @@ function renderTotals() {
   $('#t-share-fill').style.width = `${Math.min(100, share * 100)}%`;
   $('#t-share-line').style.left = `${s.cityPlan.domesticShareTarget * 100}%`;
   $('#t-share').setAttribute('aria-valuenow', (share * 100).toFixed(1));
+  const progress = s.cityPlan.targetPflops > 0 ? s.nominal.pflops / s.cityPlan.targetPflops : 0;
+  $('#plan-p').textContent = num(s.nominal.pflops, 3);
+  $('#plan-target').textContent = String(s.cityPlan.targetPflops);
+  $('#plan-pct').textContent = pct(progress);
+  $('#plan-fill').style.width = `${Math.min(100, progress * 100)}%`;
+  $('#plan-meter').setAttribute('aria-valuenow', (progress * 100).toFixed(1));
   const max = Math.max(1, ...s.byVendor.map((v) => v.nominalTflops));
   $('#vendors').replaceChildren(...s.byVendor.map((v) => h('li', {},
     h('span', {}, `${v.vendor}${v.domestic ? ' (domestic)' : ''}`),
@@ -396,6 +402,35 @@ async function loadWorkloads() {
   }
 }
 
+/** The city's half-year now (UTC+8, as the books count it), e.g. 2026H2. */
+function currentHalf() {
+  const local = new Date(Date.now() + 8 * 3_600_000);
+  return `${local.getUTCFullYear()}H${local.getUTCMonth() < 6 ? 1 : 2}`;
+}
+
+/** Per-site eligibility for the supply subsidy, from the books (GET /v1/reports/supply). */
+async function loadPlan() {
+  const period = currentHalf();
+  try {
+    const r = await api(`/v1/reports/supply?period=${period}`);
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    const rep = await r.json();
+    $('#plan-period').textContent = `${period}: capacity from ${rep.capacityFrom}; subsidy so far ${num(rep.totals.subsidyCny, 2)} CNY`;
+    $('#sites tbody').replaceChildren(
+      ...rep.sites.map((s) =>
+        h('tr', { 'data-site': s.site, 'data-eligible': s.eligible ? 'yes' : 'no' },
+          h('td', {}, s.site),
+          h('td', { class: 'num' }, num(s.nominalPflops, 3)),
+          h('td', { class: 'num' }, pct(s.domesticShare)),
+          h('td', {}, s.eligible ? '✓ yes' : '✗ no'),
+          h('td', { class: 'num' }, num(s.soldUsedCny, 2)),
+          h('td', {}, s.misses.join('; ') || '—'))),
+    );
+  } catch (e) {
+    $('#plan-period').textContent = `could not load the supply report: ${e.message}`;
+  }
+}
+
 async function loadMap() {
   const geo = await (await fetch('/v1/geography')).json();
   state.siteDistrict = new Map(geo.sites.map((s) => [s.id, s.district]));
@@ -503,3 +538,5 @@ connect();
 setInterval(() => { for (const id of state.openDetails) void refreshNode(id); }, DETAIL_REFRESH_MS);
 void loadMap();
 void loadWorkloads();
+void loadPlan();
+setInterval(() => void loadPlan(), 30_000);

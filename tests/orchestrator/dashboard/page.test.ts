@@ -140,6 +140,21 @@ describe.skipIf(!haveChromium)('dashboard page in Chromium', () => {
     await page.screenshot({ path: `${ARTIFACTS}workload.png`, fullPage: true });
   });
 
+  it("shows the city plan: progress to the target and each site's supply-subsidy eligibility", async () => {
+    const sites = [...new Set(h.fleet.specs.map((sp) => sp.site.id))];
+    for (const site of sites) await page.locator(`#sites tbody tr[data-site="${site}"]`).waitFor({ timeout: 10_000 });
+    const summary = (await (await fetch(`${h.orch.httpUrl}/v1/fleet/summary`)).json()) as { nominal: { pflops: number } };
+    expect(await page.locator('#plan-p').textContent()).toBe(summary.nominal.pflops.toFixed(3));
+    expect(await page.locator('#plan-target').textContent()).toBe('400');
+    // A small test fleet is far from 100 P at every site: each row says it misses and by how much.
+    for (const site of sites) {
+      const row = page.locator(`#sites tbody tr[data-site="${site}"]`);
+      expect(await row.getAttribute('data-eligible')).toBe('no');
+      expect(await row.locator('td').last().textContent()).toMatch(/P short of 100 P/);
+    }
+    await page.locator('.plan-panel').screenshot({ path: `${ARTIFACTS}city-plan.png` });
+  });
+
   it('rejects an invalid workload with the field named', async () => {
     await page.fill('input[name=name]', 'Bad Name');
     await page.click('#submit button[type=submit]');
