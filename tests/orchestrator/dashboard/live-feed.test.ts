@@ -143,7 +143,7 @@ describe('dashboard live feed', () => {
       expect(recent.some((e) => e.event === 'rejected')).toBe(true);
       const times = recent.filter((e) => e.event === 'status').map((e) => e.data.atMs!);
       expect(times).toEqual([...times].sort((a, b) => a - b));
-      expect(recent.every((e) => ['status', 'rejected', 'workload'].includes(e.event))).toBe(true);
+      expect(recent.every((e) => ['status', 'rejected', 'refused', 'workload'].includes(e.event))).toBe(true);
     } finally {
       s.close();
     }
