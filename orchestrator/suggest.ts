@@ -38,3 +38,9 @@ function distance(a: string, b: string): number {
   }
   return rows[a.length]![b.length]!;
 }
+
+/** "'tradin' is not allowed; use one of …; did you mean 'trading'?": an enum refusal, said one way. */
+export function notAllowed(value: unknown, allowed: readonly string[], missing = 'the value'): string {
+  const got = typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? missing;
+  return `${got} is not allowed; use one of ${allowed.join(', ')}${typeof value === 'string' ? didYouMean(value, allowed) : ''}`;
+}

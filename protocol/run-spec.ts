@@ -71,12 +71,7 @@ export function resolveRun(spec: RunSpec): ResolvedRun {
 
 /** Validates an untrusted `run` section (from JSON) and fills the defaults. */
 export function decodeRun(v: unknown): Decoded<ResolvedRun> {
-  try {
-    return { ok: true, value: runOf(v) };
-  } catch (e) {
-    if (e instanceof Invalid) return { ok: false, error: e.message };
-    throw e;
-  }
+  return decodeWith(runOf, v);
 }
 
 /** cmd.run.specJson: the workload spec as JSON, of which the agent reads the `run` section. */
@@ -95,15 +90,26 @@ export function decodeSpecJson(specJson: string): Decoded<ResolvedRun> {
   return decodeRun(doc.run);
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isNonNeg = (v: unknown): v is number => isNum(v) && v >= 0;
+// The checks a decoder of untrusted JSON builds on; the agent's state-dir records use them too.
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isStr = (v: unknown): v is string => typeof v === 'string';
+export const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+export const isNonNeg = (v: unknown): v is number => isNum(v) && v >= 0;
 
 class Invalid extends Error {}
-function need(cond: boolean, what: string): asserts cond {
+export function need(cond: boolean, what: string): asserts cond {
   if (!cond) throw new Invalid(what);
+}
+
+/** Runs a decoder built on need(): its first failed check becomes the error, anything else throws on. */
+export function decodeWith<T>(f: (v: unknown) => T, v: unknown): Decoded<T> {
+  try {
+    return { ok: true, value: f(v) };
+  } catch (e) {
+    if (e instanceof Invalid) return { ok: false, error: e.message };
+    throw e;
+  }
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -15,37 +15,14 @@ Runs on Python >= 3.7 and numpy >= 1.17 without other dependencies.
 """
 import argparse
 import ctypes
-import json
 import os
 import platform
 import re
-import sys
 import time
 
+from bench_child import emit, fail, percentile, progress
+
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
-
-
-def emit(obj, code=0):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-    sys.exit(code)
-
-
-def fail(error, hint):
-    emit({"ok": False, "error": error, "hint": hint}, 2)
-
-
-def progress(fraction, phase):
-    sys.stderr.write(json.dumps({"progress": round(min(max(fraction, 0.0), 1.0), 3), "phase": phase}) + "\n")
-    sys.stderr.flush()
-
-
-def percentile(sorted_values, q):
-    """Linear interpolation between closest ranks, as agent/probe/stats.ts does."""
-    pos = (len(sorted_values) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
 def loaded_blas_libraries():

@@ -12,11 +12,11 @@ stderr: progress lines {"progress": 0..1, "phase": "..."}; anything else is diag
 Runs on torch >= 1.13 (Debian bookworm's python3-torch) without other dependencies.
 """
 import argparse
-import json
 import os
 import platform
-import sys
 import time
+
+from bench_child import emit, fail, percentile, progress
 
 # The vendor plugin that registers each device type with torch.
 DEVICE_MODULES = {
@@ -26,29 +26,6 @@ DEVICE_MODULES = {
     "gcu": "torch_gcu",
 }
 DTYPES = ("fp16", "bf16", "fp32")
-
-
-def emit(obj, code=0):
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-    sys.exit(code)
-
-
-def fail(error, hint):
-    emit({"ok": False, "error": error, "hint": hint}, 2)
-
-
-def progress(fraction, phase):
-    sys.stderr.write(json.dumps({"progress": round(min(max(fraction, 0.0), 1.0), 3), "phase": phase}) + "\n")
-    sys.stderr.flush()
-
-
-def percentile(sorted_values, q):
-    """Linear interpolation between closest ranks, as agent/probe/stats.ts does."""
-    pos = (len(sorted_values) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
 def parse_args():

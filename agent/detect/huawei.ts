@@ -26,37 +26,67 @@ export function parseNpuSmiInfo(stdout: string, names: ReadonlyMap<string, strin
   if (!version) throw new FormatError('no "npu-smi <v> Version: <v>" banner');
   const devices: ToolDevice[] = [];
   const warnings: string[] = [];
+  for (const c of chipRows(stdout)) {
+    const health = HEALTH[c.healthWord] ?? 'unknown';
+    if (!(c.healthWord in HEALTH)) warnings.push(`npu-smi: NPU ${c.npu} chip ${c.chipId} health "${c.healthWord}" is not one we know`);
+    const hbm = c.memory[1]?.total ?? 0;
+    const ddr = c.memory[0]?.total ?? 0;
+    const full = names.get(`${c.npu}/${c.chipId}`);
+    devices.push({
+      vendor: 'huawei',
+      model: full ?? `Ascend ${c.name}`,
+      vendorIndex: c.npu,
+      pciBusId: c.bus,
+      memoryMib: hbm > 0 ? hbm : ddr > 0 ? ddr : undefined,
+      driverVersion: version[1],
+      health,
+      // Only multi-chip cards (Atlas 300I: "Chip Device") need the chip named.
+      note: [c.multiChip ? `NPU ${c.npu} chip ${c.chipId}` : '', health === 'ok' ? '' : `npu-smi health ${c.healthWord}`].filter(Boolean).join('; ') || undefined,
+    });
+  }
+  return { devices, warnings };
+}
+
+/** One chip of `npu-smi info`'s table, as detection and telemetry both read it. */
+interface ChipRow {
+  npu: number;
+  name: string;
+  chipId: number;
+  /** Atlas 300I style "Chip Device": several chips share the NPU id (and the card's power figure). */
+  multiChip: boolean;
+  bus: string;
+  healthWord: string;
+  /** The cells after Health on the top row: "Power(W)  Temp(C)  …". */
+  powerTemp: string;
+  /** The cells after Bus-Id on the bottom row: "AICore(%)  Memory-Usage  HBM-Usage". */
+  usage: string;
+  /** "used / total" pairs of the usage cell, MiB: DDR, then HBM on training chips. */
+  memory: { used: number; total: number }[];
+}
+
+/** A chip is two rows: "NPU Name | Health | Power Temp …" and "Chip [Device] | Bus-Id | AICore Memory HBM". */
+function* chipRows(stdout: string): Generator<ChipRow> {
   for (const block of boxBlocks(stdout)) {
-    // A chip is two rows: "NPU Name | Health | …" and "Chip [Device] | Bus-Id | AICore Memory HBM".
     for (let i = 0; i + 1 < block.length; i += 2) {
       const [top, bottom] = [block[i]!, block[i + 1]!];
       const head = top[0]?.match(/^(\d+)\s+(\S+)$/);
       const chip = bottom[0]?.match(/^(\d+)(?:\s+(\d+))?$/);
       const bus = bottom[1];
       if (!head || !chip || !bus || !/^[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:/.test(bus)) continue;
-      const [npu, chipId] = [Number(head[1]), Number(chip[1])];
-      const healthWord = top[1] ?? '';
-      const health = HEALTH[healthWord] ?? 'unknown';
-      if (!(healthWord in HEALTH)) warnings.push(`npu-smi: NPU ${npu} chip ${chipId} health "${healthWord}" is not one we know`);
-      // "AICore  used / total  used / total": DDR, then HBM on training chips.
-      const pairs = [...(bottom[2] ?? '').matchAll(/(\d+)\s*\/\s*(\d+)/g)].map((m) => Number(m[2]));
-      const hbm = pairs[1] ?? 0;
-      const ddr = pairs[0] ?? 0;
-      const full = names.get(`${npu}/${chipId}`);
-      devices.push({
-        vendor: 'huawei',
-        model: full ?? `Ascend ${head[2]}`,
-        vendorIndex: npu,
-        pciBusId: bus,
-        memoryMib: hbm > 0 ? hbm : ddr > 0 ? ddr : undefined,
-        driverVersion: version[1],
-        health,
-        // Only multi-chip cards (Atlas 300I: "Chip Device") need the chip named.
-        note: [chip[2] !== undefined ? `NPU ${npu} chip ${chipId}` : '', health === 'ok' ? '' : `npu-smi health ${healthWord}`].filter(Boolean).join('; ') || undefined,
-      });
+      const usage = bottom[2] ?? '';
+      yield {
+        npu: Number(head[1]),
+        name: head[2]!,
+        chipId: Number(chip[1]),
+        multiChip: chip[2] !== undefined,
+        bus,
+        healthWord: top[1] ?? '',
+        powerTemp: top[2] ?? '',
+        usage,
+        memory: [...usage.matchAll(/(\d+)\s*\/\s*(\d+)/g)].map((m) => ({ used: Number(m[1]), total: Number(m[2]) })),
+      };
     }
   }
-  return { devices, warnings };
 }
 
 // Ascend NPUs: 310 (d100), 310B (d105), 310P (d500), 910 (d801), 910B (d802), 910 93 (d803).
@@ -104,32 +134,23 @@ import { compact, reading, readingsOf, type CardReading, type VendorTelemetry } 
 export const parseNpuSmiTelemetry = readingsOf('npu-smi info', (stdout) => {
   if (!/npu-smi\s+\S+\s+Version:/.test(stdout)) throw new FormatError('no "npu-smi <v> Version: <v>" banner');
   const cards: CardReading[] = [];
-  for (const block of boxBlocks(stdout)) {
-    for (let i = 0; i + 1 < block.length; i += 2) {
-      const [top, bottom] = [block[i]!, block[i + 1]!];
-      const head = top[0]?.match(/^(\d+)\s+(\S+)$/);
-      const chip = bottom[0]?.match(/^(\d+)(?:\s+(\d+))?$/);
-      const bus = bottom[1];
-      if (!head || !chip || !bus || !/^[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:/.test(bus)) continue;
-      const [power, temp] = (top[2] ?? '').split(/\s+/);
-      const [aicore] = (bottom[2] ?? '').split(/\s+/);
-      // "used / total" pairs: DDR, then HBM on training chips.
-      const pairs = [...(bottom[2] ?? '').matchAll(/(\d+)\s*\/\s*(\d+)/g)].map((m) => ({ used: Number(m[1]), total: Number(m[2]) }));
-      const memory = pairs[1] && pairs[1].total > 0 ? pairs[1] : pairs[0] && pairs[0].total > 0 ? pairs[0] : undefined;
-      const multiChip = chip[2] !== undefined;
-      cards.push(
-        compact({
-          vendorIndex: Number(head[1]),
-          busId: bus,
-          utilPct: reading(aicore),
-          memoryUsedMib: memory?.used,
-          memoryTotalMib: memory?.total,
-          temperatureC: reading(temp),
-          powerW: multiChip ? undefined : reading(power),
-          health: HEALTH[top[1] ?? ''] ?? 'unknown',
-        }),
-      );
-    }
+  for (const c of chipRows(stdout)) {
+    const [power, temp] = c.powerTemp.split(/\s+/);
+    const [aicore] = c.usage.split(/\s+/);
+    // HBM on training chips, else DDR.
+    const memory = c.memory[1] && c.memory[1].total > 0 ? c.memory[1] : c.memory[0] && c.memory[0].total > 0 ? c.memory[0] : undefined;
+    cards.push(
+      compact({
+        vendorIndex: c.npu,
+        busId: c.bus,
+        utilPct: reading(aicore),
+        memoryUsedMib: memory?.used,
+        memoryTotalMib: memory?.total,
+        temperatureC: reading(temp),
+        powerW: c.multiChip ? undefined : reading(power),
+        health: HEALTH[c.healthWord] ?? 'unknown',
+      }),
+    );
   }
   return cards;
 });

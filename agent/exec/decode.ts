@@ -1,38 +1,19 @@
 // Decode-and-validate for what the supervisor reads back from disk (and what a cmd's spec maps
 // to): anything malformed becomes a reason, never a half-typed object.
-import { decodeRun, type Decoded } from '../../protocol/run-spec.ts';
+import { decodeRun, decodeWith, isNonNeg, isObj, isStr, need, type Decoded, type Obj } from '../../protocol/run-spec.ts';
 import { isVendorId } from '../../protocol/vendors.ts';
 import type { ExecSpec } from './types.ts';
 
 export type { Decoded };
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStr = (v: unknown): v is string => typeof v === 'string';
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isNonNeg = (v: unknown): v is number => isNum(v) && v >= 0;
-
-class Invalid extends Error {}
-function need(cond: boolean, what: string): asserts cond {
-  if (!cond) throw new Invalid(what);
-}
 
 /** The run section by the protocol's rules, plus the vendor the agent chose for the assigned accelerators. */
 function execSpecOf(v: unknown): ExecSpec {
   const run = decodeRun(v);
-  if (!run.ok) throw new Invalid(run.error);
+  need(run.ok, run.ok ? '' : run.error);
   const vendor = (v as Obj).vendor ?? '';
   need(isStr(vendor) && (vendor === '' || isVendorId(vendor)), `spec.vendor "${String(vendor)}" is not a known vendor id`);
   return { ...run.value, vendor };
-}
-
-function decodeWith<T>(f: (v: unknown) => T, v: unknown): Decoded<T> {
-  try {
-    return { ok: true, value: f(v) };
-  } catch (e) {
-    if (e instanceof Invalid) return { ok: false, error: e.message };
-    throw e;
-  }
 }
 
 export function decodeExecSpec(v: unknown): Decoded<ExecSpec> {

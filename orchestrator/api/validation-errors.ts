@@ -2,7 +2,7 @@
 // values and the closest match ("'bogus' is not allowed; use one of online, offline, unknown"),
 // instead of ajv's "must be equal to constant" once per allowed value.
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
-import { didYouMean } from '../suggest.ts';
+import { notAllowed } from '../suggest.ts';
 
 export function formatValidationErrors(errors: FastifySchemaValidationError[], dataVar: string): Error {
   const byPath = new Map<string, FastifySchemaValidationError[]>();
@@ -16,9 +16,7 @@ export function formatValidationErrors(errors: FastifySchemaValidationError[], d
     const where = `${dataVar}${path.replaceAll('/', '.')}`;
     const allowed = list.filter((e) => e.keyword === 'const').map((e) => String((e.params as { allowedValue?: unknown }).allowedValue));
     if (allowed.length > 0) {
-      const value = (list[0] as { data?: unknown }).data;
-      const got = typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? 'the value';
-      lines.push(`${where}: ${got} is not allowed; use one of ${allowed.join(', ')}${typeof value === 'string' ? didYouMean(value, allowed) : ''}`);
+      lines.push(`${where}: ${notAllowed((list[0] as { data?: unknown }).data, allowed)}`);
       continue;
     }
     lines.push(...[...new Set(list.map((e) => `${where} ${e.message ?? 'is not valid'}`))]);

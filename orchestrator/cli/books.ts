@@ -8,18 +8,9 @@ import type { DemandReport } from '../reports/demand.ts';
 import type { ProgressReport } from '../reports/progress.ts';
 import type { SupplyReport } from '../reports/supply.ts';
 import { demandTable, label, progressTable, supplyTable, type Tabular } from '../reports/render.ts';
-import { ApiError, BanyanClient, DEFAULT_ORCHESTRATOR, EXIT } from './client.ts';
+import { apiErrorText, ApiError, BanyanClient, CONNECT_HELP, CONNECT_OPTIONS, consoleIo, DEFAULT_ORCHESTRATOR, EXIT, type Io } from './client.ts';
 import { table, type Cell } from './table.ts';
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const consoleIo: Io = { out: (t) => console.log(t), err: (t) => console.error(t) };
-
-const CONNECT = `  --orchestrator URL  the orchestrator's HTTP API (default $BANYAN_ORCHESTRATOR or ${DEFAULT_ORCHESTRATOR})
-  --token TOKEN       API token, sent as Bearer (default $BANYAN_TOKEN)`;
 
 const HELP: Record<string, string> = {
   ledger: `banyan ledger [--kind usage|tenant|snapshot] [--tenant T] [--site S] [--limit N] [--format table|csv|json]
@@ -30,7 +21,7 @@ price plans and daily capacity snapshots, each entry chained to the one before b
 verify recomputes the chain (from the orchestrator, or from a ledger file with --file: the
 orchestrator keeps it as <data-dir>/ledger.jsonl) and names the first broken entry; exit 1 then.
 
-${CONNECT}`,
+${CONNECT_HELP}`,
   report: `banyan report supply --period 2026H1|2026H2 [--format table|csv|json|html]
 banyan report demand --year 2026 [--format …]
 banyan report progress [--format …]
@@ -40,14 +31,14 @@ compute sold and used, and the subsidy (CNY 50,000 per P-year used, city cap CNY
 demand: per enterprise and year, purchases, band and subsidy (50/40/30 %, cap CNY 500,000).
 progress: the city's FP16-eq PFLOPS by day against 400 P. html is a printable page to hand in.
 
-${CONNECT}`,
+${CONNECT_HELP}`,
   tenant: `banyan tenant set TENANT --plan pflops-hour|accelerator-hour --price CNY [--since-year YEAR]
 banyan tenant list [--json]
 
 A tenant's price plan turns its usage into fees (CNY per PFLOPS-hour of nominal FP16-eq, or per
 accelerator-hour); since-year is its first year on the platform (demand subsidy years 1–3).
 
-${CONNECT}`,
+${CONNECT_HELP}`,
 };
 
 export async function booksCommand(name: 'ledger' | 'report' | 'tenant', argv: string[], env: NodeJS.ProcessEnv = process.env, io: Io = consoleIo): Promise<number> {
@@ -115,7 +106,7 @@ export async function booksCommand(name: 'ledger' | 'report' | 'tenant', argv: s
     return usage(`use set or list${sub ? `, not "${sub}"` : ''}`);
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
-    io.err([`banyan ${name}: ${e.message}`, ...e.fieldErrors.map((f) => `  ${f.path}: ${f.message}`)].join('\n'));
+    io.err(apiErrorText(name, e));
     return e.exitCode;
   }
 }
@@ -126,10 +117,7 @@ function parse(argv: string[]) {
     allowPositionals: true,
     strict: true,
     options: {
-      orchestrator: { type: 'string' },
-      token: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+      ...CONNECT_OPTIONS,
       format: { type: 'string' },
       kind: { type: 'string' },
       tenant: { type: 'string' },

@@ -160,3 +160,28 @@ export class BanyanClient {
     }
   }
 }
+
+// ---- what every command that talks to the API shares -------------------------------------
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export const consoleIo: Io = { out: (t) => console.log(t), err: (t) => console.error(t) };
+
+/** The options every API command takes (node:util parseArgs form). */
+export const CONNECT_OPTIONS = {
+  orchestrator: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const CONNECT_HELP = `  --orchestrator URL  the orchestrator's HTTP API (default $BANYAN_ORCHESTRATOR or ${DEFAULT_ORCHESTRATOR})
+  --token TOKEN       API token, sent as Bearer (default $BANYAN_TOKEN)`;
+
+/** An API error for a person: the message, then each refused field on its own line. */
+export function apiErrorText(command: string, e: ApiError): string {
+  return [`banyan ${command}: ${e.message}`, ...e.fieldErrors.map((f) => `  ${f.path}: ${f.message}`)].join('\n');
+}

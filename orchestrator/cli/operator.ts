@@ -6,15 +6,10 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import type { WorkloadView } from '../api/workloads.ts';
 import type { NodeView } from '../views.ts';
-import { ApiError, BanyanClient, DEFAULT_ORCHESTRATOR, EXIT, type ExplainView } from './client.ts';
+import { apiErrorText, ApiError, BanyanClient, CONNECT_HELP, CONNECT_OPTIONS, consoleIo, DEFAULT_ORCHESTRATOR, EXIT, type ExplainView, type Io } from './client.ts';
+
+export type { Io };
 import { fixed, rtt, table } from './table.ts';
-
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const consoleIo: Io = { out: (t) => console.log(t), err: (t) => console.error(t) };
 
 interface OperatorCommand {
   usage: string;
@@ -25,8 +20,7 @@ interface OperatorCommand {
 }
 
 const COMMON_HELP = `Options:
-  --orchestrator URL  the orchestrator's HTTP API (default $BANYAN_ORCHESTRATOR or ${DEFAULT_ORCHESTRATOR})
-  --token TOKEN       API token, sent as Bearer (default $BANYAN_TOKEN)
+${CONNECT_HELP}
   --json              machine-readable output
   -h, --help          this text
 
@@ -241,10 +235,7 @@ export async function operatorCommand(name: string, argv: string[], env: NodeJS.
       allowPositionals: true,
       strict: true,
       options: {
-        orchestrator: { type: 'string' },
-        token: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
+        ...CONNECT_OPTIONS,
         ...cmd.options,
       },
     });
@@ -276,7 +267,7 @@ export async function operatorCommand(name: string, argv: string[], env: NodeJS.
     }
     if (!(e instanceof ApiError)) throw e;
     if (opts.json) io.err(JSON.stringify({ error: e.kind, status: e.status, message: e.message, errors: e.fieldErrors }));
-    else io.err([`banyan ${name}: ${e.message}`, ...e.fieldErrors.map((f) => `  ${f.path}: ${f.message}`)].join('\n'));
+    else io.err(apiErrorText(name, e));
     return e.exitCode;
   }
 }

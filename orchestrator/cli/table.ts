@@ -1,10 +1,11 @@
 // Aligned plain-text tables for people (scripts use --json). Numbers align right.
+import { plainNumber } from '../numbers.ts';
 
 export type Cell = string | number | null | undefined;
 
 export function table(headers: string[], rows: Cell[][], opts: { right?: number[] } = {}): string {
   const right = new Set(opts.right ?? []);
-  const text = rows.map((r) => r.map((c) => (c === null || c === undefined || c === '' ? '-' : typeof c === 'number' ? plain(c) : c)));
+  const text = rows.map((r) => r.map((c) => (c === null || c === undefined || c === '' ? '-' : typeof c === 'number' ? plainNumber(c) : c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => r[i]?.length ?? 0)));
   const line = (cells: string[]) =>
     cells
@@ -22,7 +23,3 @@ export function rtt(ms: number | null, measured: boolean): string {
   return ms === null ? '-' : `${ms.toFixed(2)} ms ${measured ? 'measured' : 'est.'}`;
 }
 
-/** A number as a person reads it: no float noise (12756.764000000006 → 12756.76). */
-function plain(v: number): string {
-  return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(Number(v.toFixed(2)));
-}

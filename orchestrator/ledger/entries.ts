@@ -77,5 +77,10 @@ export type LedgerEntry = Chained<LedgerBody & Record<string, unknown>> & Ledger
 export function feeFor(plan: PricePlan | null, pflopsHours: number, acceleratorHours: number): number {
   if (!plan) return 0;
   const units = plan.unit === 'pflops-hour' ? pflopsHours : acceleratorHours;
-  return Math.round(units * plan.cnyPerUnit * 100) / 100;
+  return toFen(units * plan.cnyPerUnit);
+}
+
+/** CNY to the fen (0.01), as fees and subsidies are paid. */
+export function toFen(cny: number): number {
+  return Math.round(cny * 100) / 100;
 }

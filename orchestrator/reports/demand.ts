@@ -1,5 +1,5 @@
 // Demand-side subsidy per enterprise (tenant) and year: purchases are the fees its usage incurred.
-import type { LedgerEntry } from '../ledger/entries.ts';
+import { toFen, type LedgerEntry } from '../ledger/entries.ts';
 import { RULES } from './rules.ts';
 import { parsePeriod } from './period.ts';
 import { inPeriod } from './supply.ts';
@@ -40,7 +40,7 @@ export function demandReport(entries: readonly LedgerEntry[], year: number, opts
   const tenants = [...purchases.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([tenant, raw]): DemandTenant => {
-      const purchasesCny = Math.round(raw * 100) / 100;
+      const purchasesCny = toFen(raw);
       const yearOnPlatform = year - (since.get(tenant) ?? firstUse.get(tenant) ?? year) + 1;
       if (purchasesCny < RULES.demandMinCny.value) {
         return { tenant, purchasesCny, yearOnPlatform, band: 'none', rate: 0, subsidyCny: 0, capped: false, note: `below CNY ${RULES.demandMinCny.value.toLocaleString('en')} by ${fmt(RULES.demandMinCny.value - purchasesCny)}` };
@@ -50,20 +50,16 @@ export function demandReport(entries: readonly LedgerEntry[], year: number, opts
       }
       const rate = RULES.demandRates.value[yearOnPlatform - 1] ?? 0;
       const due = purchasesCny * rate;
-      const subsidyCny = Math.round(Math.min(due, RULES.demandCapCny.value) * 100) / 100;
+      const subsidyCny = toFen(Math.min(due, RULES.demandCapCny.value));
       const note = rate === 0 ? `year ${yearOnPlatform} on the platform: the subsidy covers years 1–3` : `${rate * 100} % in year ${yearOnPlatform} on the platform`;
       return { tenant, purchasesCny, yearOnPlatform, band: 'city', rate, subsidyCny, capped: due > RULES.demandCapCny.value, note };
     });
   return {
     year,
     tenants,
-    totals: { purchasesCny: round2(tenants.reduce((a, t) => a + t.purchasesCny, 0)), subsidyCny: round2(tenants.reduce((a, t) => a + t.subsidyCny, 0)) },
+    totals: { purchasesCny: toFen(tenants.reduce((a, t) => a + t.purchasesCny, 0)), subsidyCny: toFen(tenants.reduce((a, t) => a + t.subsidyCny, 0)) },
     rules: [RULES.demandMinCny.cite, RULES.demandRates.cite, RULES.demandProvincialCny.cite, RULES.demandCapCny.cite],
   };
-}
-
-function round2(v: number): number {
-  return Math.round(v * 100) / 100;
 }
 
 function fmt(v: number): string {

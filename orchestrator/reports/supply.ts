@@ -1,6 +1,7 @@
 // Supply-side subsidy per site and half-year: capacity from the ledger's daily snapshots, compute
 // sold and used from its usage entries, each figure with the rule it comes from.
-import type { LedgerEntry, SiteCapacity, SnapshotEntry, UsageEntry } from '../ledger/entries.ts';
+import { plainNumber } from '../numbers.ts';
+import { toFen, type LedgerEntry, type SiteCapacity, type SnapshotEntry, type UsageEntry } from '../ledger/entries.ts';
 import { HOURS_PER_YEAR, RULES } from './rules.ts';
 import { hoursIn, parsePeriod, type Period } from './period.ts';
 
@@ -46,17 +47,17 @@ export function supplyReport(entries: readonly LedgerEntry[], periodLabel: strin
   }
   const totalBefore = sum(raw.sites.map((s) => s.subsidyBeforeCapCny));
   const scale = totalBefore > capAvailable ? capAvailable / totalBefore : 1;
-  const sites = raw.sites.map((s) => ({ ...s, subsidyCny: round2(s.subsidyBeforeCapCny * scale) }));
+  const sites = raw.sites.map((s) => ({ ...s, subsidyCny: toFen(s.subsidyBeforeCapCny * scale) }));
   return {
     period: period.label,
     capacityFrom: raw.capacityFrom,
     sites,
     totals: {
-      subsidyBeforeCapCny: round2(totalBefore),
-      subsidyCny: round2(sum(sites.map((s) => s.subsidyCny))),
+      subsidyBeforeCapCny: toFen(totalBefore),
+      subsidyCny: toFen(sum(sites.map((s) => s.subsidyCny))),
       capAvailableCny: capAvailable,
       capScale: scale,
-      soldUsedCny: round2(sum(sites.map((s) => s.soldUsedCny))),
+      soldUsedCny: toFen(sum(sites.map((s) => s.soldUsedCny))),
     },
     rules: [RULES.supplyMinPflops.cite, RULES.supplyMinDomesticShare.cite, RULES.supplyCnyPerPYear.cite, RULES.supplyCityCapCnyPerYear.cite],
   };
@@ -86,9 +87,9 @@ function beforeCap(entries: readonly LedgerEntry[], period: Period, opts: Supply
     const domestic = c?.domesticPflops ?? 0;
     const share = nominal > 0 ? domestic / nominal : 0;
     const misses: string[] = [];
-    if (nominal < RULES.supplyMinPflops.value) misses.push(`nominal ${fmt(nominal)} P is ${fmt(RULES.supplyMinPflops.value - nominal)} P short of ${RULES.supplyMinPflops.value} P`);
+    if (nominal < RULES.supplyMinPflops.value) misses.push(`nominal ${plainNumber(nominal)} P is ${plainNumber(RULES.supplyMinPflops.value - nominal)} P short of ${RULES.supplyMinPflops.value} P`);
     if (share < RULES.supplyMinDomesticShare.value)
-      misses.push(`domestic share ${fmt(share * 100)} % is ${fmt((RULES.supplyMinDomesticShare.value - share) * 100)} points short of ${RULES.supplyMinDomesticShare.value * 100} %`);
+      misses.push(`domestic share ${plainNumber(share * 100)} % is ${plainNumber((RULES.supplyMinDomesticShare.value - share) * 100)} points short of ${RULES.supplyMinDomesticShare.value * 100} %`);
     const u = used.get(site) ?? { fees: 0, pflopsHours: 0 };
     // Never more P-years than the site could have delivered in the period.
     const usedPYears = Math.min(u.pflopsHours, nominal * hoursIn(period)) / HOURS_PER_YEAR;
@@ -101,11 +102,11 @@ function beforeCap(entries: readonly LedgerEntry[], period: Period, opts: Supply
       domesticShare: share,
       eligible,
       misses,
-      soldUsedCny: round2(u.fees),
+      soldUsedCny: toFen(u.fees),
       usedPflopsHours: u.pflopsHours,
       usedPYears,
-      subsidyBeforeCapCny: round2(before),
-      subsidyCny: round2(before),
+      subsidyBeforeCapCny: toFen(before),
+      subsidyCny: toFen(before),
     };
   });
   return { sites, capacityFrom };
@@ -118,12 +119,4 @@ export function inPeriod(e: UsageEntry, p: Period): boolean {
 
 function sum(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0);
-}
-
-function round2(v: number): number {
-  return Math.round(v * 100) / 100;
-}
-
-function fmt(v: number): string {
-  return String(Number(v.toFixed(2)));
 }

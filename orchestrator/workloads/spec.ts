@@ -4,7 +4,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { RESTART_MODES, RUNNERS, type RunSpec } from '../../protocol/run-spec.ts';
 import { VENDORS, type VendorId } from '../../protocol/vendors.ts';
-import { didYouMean } from '../suggest.ts';
+import { notAllowed } from '../suggest.ts';
 import type { LatencyTarget } from '../latency/types.ts';
 import { CLASS_PRESETS, type DisconnectPolicy, type PlacementStrategy, type WorkloadClass } from './presets.ts';
 
@@ -159,10 +159,7 @@ function collectSchemaErrors(schema: TSchema, input: unknown): SpecError[] {
 
 function describe(message: string, schema: TSchema, value: unknown): string {
   const allowed = literalsOf(schema);
-  if (allowed) {
-    const got = typeof value === 'string' ? `'${value}'` : JSON.stringify(value) ?? 'nothing';
-    return `${got} is not allowed; use one of ${allowed.join(', ')}${typeof value === 'string' ? didYouMean(value, allowed) : ''}`;
-  }
+  if (allowed) return notAllowed(value, allowed, 'nothing');
   const hint = (schema as { description?: string }).description;
   return hint ? `${message} (${hint})` : message;
 }

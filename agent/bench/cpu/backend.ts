@@ -101,19 +101,14 @@ export function cpuBackend(config: CpuBackendOptions = {}): BenchBackend {
       onProgress: (phase, fraction) => opts.onProgress?.({ target: target.id, backend: 'cpu', phase, fraction }),
     });
     const peak = cpuPeak(facts, m.threads);
-    const rawTflops = roundTo(m.throughput.gflops / 1000, 6);
     const kernelEnv = Object.entries(m.env).map(([k, v]) => `${k}=${v}`);
     const t = m.throughput;
     const l = m.latency;
-    return {
-      target: target.id,
-      backend: 'cpu',
-      fp16: toFp16Eq({ fp32: rawTflops }, { kind: 'measured', source: 'bench:cpu' }),
-      rawTflops,
-      precision: 'fp32',
-      latencyP50Ms: roundTo(l.p50_ms, 4),
-      latencyP99Ms: roundTo(l.p99_ms, 4),
-      ratioToNominal: ratioTo(m.throughput.gflops, peak?.gflops),
+    return cpuResult(target, started, {
+      gflops: m.throughput.gflops,
+      peak,
+      latencyP50Ms: l.p50_ms,
+      latencyP99Ms: l.p99_ms,
       shape: `throughput ${t.n}x${t.n}x${t.n} fp32 on ${m.threads} BLAS threads, median of ${t.iterations}; latency ${l.n}x${l.n}x${l.n}, ${l.iterations} iterations`,
       versions: {
         kernel: numpyKernelLabel(m),
@@ -124,9 +119,7 @@ export function cpuBackend(config: CpuBackendOptions = {}): BenchBackend {
         cpu: facts.model,
         peak: peakText(peak),
       },
-      atMs: started,
-      durationMs: Date.now() - started,
-    };
+    });
   }
 
   async function runJs(target: BenchTarget, opts: BenchRunOptions, why: string, workers: number, facts: CpuFacts, started: number): Promise<BenchResult> {
@@ -142,16 +135,11 @@ export function cpuBackend(config: CpuBackendOptions = {}): BenchBackend {
     });
     const gflops = quantile(m.roundGflops, 0.5);
     const peak = cpuPeak(facts, workers);
-    const rawTflops = roundTo(gflops / 1000, 6);
-    return {
-      target: target.id,
-      backend: 'cpu',
-      fp16: toFp16Eq({ fp32: rawTflops }, { kind: 'measured', source: 'bench:cpu' }),
-      rawTflops,
-      precision: 'fp32',
-      latencyP50Ms: roundTo(quantile(m.latencySamplesMs, 0.5), 4),
-      latencyP99Ms: roundTo(quantile(m.latencySamplesMs, 0.99), 4),
-      ratioToNominal: ratioTo(gflops, peak?.gflops),
+    return cpuResult(target, started, {
+      gflops,
+      peak,
+      latencyP50Ms: quantile(m.latencySamplesMs, 0.5),
+      latencyP99Ms: quantile(m.latencySamplesMs, 0.99),
       shape: `throughput ${m.n}x${m.n}x${m.n} fp32 x${m.workers} processes, median of ${m.roundGflops.length} rounds; latency ${m.latencyN}x${m.latencyN}x${m.latencyN} on 1 process`,
       versions: {
         kernel: JS_KERNEL,
@@ -161,10 +149,31 @@ export function cpuBackend(config: CpuBackendOptions = {}): BenchBackend {
         cpu: facts.model,
         peak: peakText(peak),
       },
-      atMs: started,
-      durationMs: Date.now() - started,
-    };
+    });
   }
+}
+
+/** What every CPU kernel's run reports: FP32 measured, FP16-eq by the protocol's rule, ratio to the peak. */
+function cpuResult(
+  target: BenchTarget,
+  started: number,
+  m: { gflops: number; peak: ReturnType<typeof cpuPeak>; latencyP50Ms: number; latencyP99Ms: number; shape: string; versions: Record<string, string> },
+): BenchResult {
+  const rawTflops = roundTo(m.gflops / 1000, 6);
+  return {
+    target: target.id,
+    backend: 'cpu',
+    fp16: toFp16Eq({ fp32: rawTflops }, { kind: 'measured', source: 'bench:cpu' }),
+    rawTflops,
+    precision: 'fp32',
+    latencyP50Ms: roundTo(m.latencyP50Ms, 4),
+    latencyP99Ms: roundTo(m.latencyP99Ms, 4),
+    ratioToNominal: ratioTo(m.gflops, m.peak?.gflops),
+    shape: m.shape,
+    versions: m.versions,
+    atMs: started,
+    durationMs: Date.now() - started,
+  };
 }
 
 function peakText(peak: ReturnType<typeof cpuPeak>): string {
