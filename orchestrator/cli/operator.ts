@@ -168,11 +168,19 @@ function acceleratorSummary(n: NodeView): string {
   return [...byModel].map(([m, k]) => `${k}x ${m}`).join(', ');
 }
 
+/** An agent whose config leaves location.district empty still gets a readable line, and is told where to set it. */
+export function siteLine(n: Pick<NodeView, 'site' | 'location'>): string {
+  if (!n.location) return `site      ${n.site}`;
+  const { district, lat, lon } = n.location;
+  const where = district ? `${district}, ` : 'district not set: location.district in the agent config; ';
+  return `site      ${n.site} (${where}${lat}, ${lon})`;
+}
+
 function nodeDetail(n: NodeView): string {
   const head = [
     `node      ${n.id}`,
     `state     ${n.status} (${n.statusReason}) since ${new Date(n.sinceMs).toISOString()}`,
-    `site      ${n.site}${n.location ? ` (${n.location.district}, ${n.location.lat}, ${n.location.lon})` : ''}`,
+    siteLine(n),
     `host      ${n.host ? `${n.host.hostname}, ${n.host.cpuCores} cores, ${n.host.os}` : '-'}`,
     `agent     ${n.agentVersion || '-'}`,
     `FP16-eq   ${fixed(n.nominalTflops)} TFLOPS nominal, ${fixed(n.measuredTflops)} measured`,

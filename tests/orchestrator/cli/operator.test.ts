@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { operatorCommand } from '../../../orchestrator/cli/operator.ts';
+import { operatorCommand, siteLine } from '../../../orchestrator/cli/operator.ts';
 import { authPlugin, issueApiToken, parseTokenLines } from '../../../orchestrator/api/auth.ts';
 import { Orchestrator } from '../../../orchestrator/orchestrator.ts';
 import { quietLog } from '../../helpers/quiet-log.ts';
@@ -19,6 +19,15 @@ async function banyan(args: string[], env: NodeJS.ProcessEnv = {}) {
   const code = await operatorCommand(args[0]!, args.slice(1), env, { out: (t) => out.push(t), err: (t) => err.push(t) });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
+
+describe('banyan node: the site line', () => {
+  it('names the district, or says where to set it when the agent left it empty', () => {
+    const loc = { lat: 26.07, lon: 119.3, site: 's1', siteKind: 'factory' };
+    expect(siteLine({ site: 's1', location: { ...loc, district: 'gulou' } })).toBe('site      s1 (gulou, 26.07, 119.3)');
+    expect(siteLine({ site: 's1', location: { ...loc, district: '' } })).toBe('site      s1 (district not set: location.district in the agent config; 26.07, 119.3)');
+    expect(siteLine({ site: 's1', location: null })).toBe('site      s1');
+  });
+});
 
 describe('banyan operator commands', () => {
   let h: Harness;
