@@ -215,6 +215,14 @@ describe.skipIf(!haveChromium)('dashboard page in Chromium', () => {
         const districts = await p.locator('#nodes tbody td.district').allTextContents();
         expect(districts.length).toBe(h.fleet.specs.length);
         for (const d of districts) expect(d).toMatch(/^\S+ \/ \S+$/);
+        // Nothing pushes the page wider than the screen: wide tables scroll inside their panel.
+        const wide = await p.evaluate(() => {
+          const vw = document.documentElement.clientWidth;
+          const out = Array.from(document.querySelectorAll('body *')).filter((e) => e.getBoundingClientRect().right > vw + 1 && !(e.parentElement?.closest('.scroll')));
+          const spill = Array.from(document.querySelectorAll('body *')).filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible' && e.clientWidth > 0 && !e.closest('.scroll'));
+          return { scrollWidth: document.documentElement.scrollWidth, vw, culprits: [...out, ...spill].slice(0, 8).map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className} ${e.scrollWidth}/${e.clientWidth}`) };
+        });
+        expect(wide.scrollWidth, `wider than ${wide.vw}px: ${wide.culprits.join(', ')}`).toBeLessThanOrEqual(wide.vw);
         await p.screenshot({ path: `${ARTIFACTS}${tag}-${width}x${height}.png`, fullPage: true });
         await p.locator('#map').screenshot({ path: `${ARTIFACTS}${tag}-map.png` });
         await p.locator('#submit').screenshot({ path: `${ARTIFACTS}${tag}-submit.png` });
