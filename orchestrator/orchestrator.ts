@@ -244,11 +244,34 @@ export class Orchestrator implements OrchestratorCore {
         this.books = await this.openBooks();
       }
       // No reconcile against retained births here: they may predate what the last leader started.
-      if (this.leadership.view.role === 'leader' && this.leadership.view.epoch === epoch) this.takenOver = true;
+      if (this.leadership.view.role === 'leader' && this.leadership.view.epoch === epoch) {
+        this.takenOver = true;
+        this.announceEpoch();
+      }
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'could not take over from the store; giving the lease up');
       await this.leadership.stop();
     }
+  }
+
+  /**
+   * Tells every reachable node the new epoch at once (a ping carries it), so a deposed leader's
+   * late commands are refused even by nodes this leader has nothing else to say to.
+   */
+  private announceEpoch(): void {
+    this.assertPresence();
+    for (const n of this.registry.all()) {
+      if (n.status === 'offline') continue;
+      this.command(n.id, { action: 'ping', ping: `epoch-${this.leadership.view.epoch}` }).catch((e: Error) => this.log.warn({ node: n.id, err: e.message }, 'could not announce the leader epoch'));
+    }
+  }
+
+  /** Any replica's Last Will says OFFLINE on the one shared presence topic: the leader answers it. */
+  private assertPresence(): void {
+    const online = encode(this.presence('ONLINE'));
+    const topic = orchestratorStateTopic(this.topicRoot);
+    if (this.opts.bus) void this.opts.bus.publish(topic, online, 1, true).catch(() => undefined);
+    else void this.client?.publishAsync(topic, Buffer.from(online), { qos: 1, retain: true }).catch(() => undefined);
   }
 
   /** A standby's (and a new leader's) view of the workloads: what the leader committed. */
@@ -349,6 +372,7 @@ export class Orchestrator implements OrchestratorCore {
     await this.leadership.start();
     if (this.commitBeforeAck) {
       this.every(this.opts.leaseMs ?? 10_000, () => {
+        if (this.leads()) this.assertPresence();
         if (this.leadership.view.role === 'standby') void this.refreshFromStore().catch((e: Error) => this.log.warn({ err: e.message }, 'standby could not read the store'));
       });
     }

@@ -1,56 +1,8 @@
-// Orchestrator PROCESSES sharing one PostgreSQL store and one private Mosquitto, for failover tests
+// Orchestrator PROCESSES sharing one PostgreSQL store and one private Mosquitto (simulators/chaos), for failover tests
 // and the ha bench: start, read GET /v1/ha, SIGKILL/SIGSTOP/SIGCONT.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net, { createServer } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { waitFor } from './wait.ts';
 
 const BIN = new URL('../../bin/banyan-orchestrator.js', import.meta.url).pathname;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-export interface PrivateBroker {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** A Mosquitto of our own on a free loopback port (never the machine's 1883). */
-export async function startMosquitto(): Promise<PrivateBroker> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'banyan-mosq-'));
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  const p = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-  const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  await waitFor(`mosquitto on ${port}`, () => connects(port), 5000);
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    async stop() {
-      p.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
 
 export interface HaView {
   id: string;

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadCatalog } from '../../../agent/catalog/catalog.ts';
 import { encode } from '../../../protocol/codec.ts';
@@ -15,7 +16,8 @@ import { nodeTopic } from '../../../protocol/topics.ts';
 import { Fleet } from '../../../simulators/fleet/fleet.ts';
 import { validateScenario } from '../../../simulators/fleet/scenario.ts';
 import { CatalogAcceleratorSource } from '../../../simulators/fleet/sim-accelerators.ts';
-import { OrchestratorProcess, startMosquitto, type PrivateBroker } from '../../helpers/ha-cluster.ts';
+import { OrchestratorProcess } from '../../helpers/ha-cluster.ts';
+import { PrivateMosquitto } from '../../../simulators/chaos/mosquitto.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.ts';
 import { quietLog } from '../../helpers/quiet-log.ts';
 import { waitFor } from '../../helpers/wait.ts';
@@ -24,7 +26,7 @@ const LEASE_MS = 2000;
 const run = randomUUID().slice(0, 8);
 const topicRoot = `ha-${run}/banyan/v1`;
 let db: TestDatabase | null;
-let broker: PrivateBroker;
+let broker: PrivateMosquitto;
 let fleet: Fleet;
 let stateRoot: string;
 const procs: OrchestratorProcess[] = [];
@@ -43,7 +45,7 @@ async function orchestrator(): Promise<OrchestratorProcess> {
 beforeAll(async () => {
   db = await createTestDatabase();
   if (!db) return;
-  broker = await startMosquitto();
+  broker = await PrivateMosquitto.start();
   stateRoot = mkdtempSync(join(tmpdir(), 'banyan-ha-'));
   const catalog = await loadCatalog();
   fleet = new Fleet({
@@ -69,7 +71,8 @@ afterAll(async () => {
   for (const p of procs) await p.stop();
   await fleet?.stop();
   await broker?.stop();
-  await db?.drop();
+  if (!process.env.BANYAN_KEEP_TEST_DB) await db?.drop();
+  else console.log('kept', db?.url);
   if (stateRoot) rmSync(stateRoot, { recursive: true, force: true });
 }, 30_000);
 
@@ -107,6 +110,9 @@ it('fails over on SIGKILL and on SIGSTOP, fencing the deposed leader', async (ct
     return ws.length === 4 && ws.every((w) => w.state === 'running') && ws;
   }, 15_000);
   const epochA = (await a.ha()).epoch;
+  // A transition is acknowledged to nobody, so it counts once committed (within milliseconds).
+  const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+  await waitFor('the running states committed', async () => (await pool.query("SELECT 1 FROM workloads WHERE state = 'running'")).rowCount === 4, 2000).finally(() => pool.end());
 
   // SIGKILL the leader: B leads within lease + 2 s.
   a.signal('SIGKILL');
