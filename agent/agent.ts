@@ -13,6 +13,7 @@ import { NodeBenchSource, type BenchSource } from './bench-source.ts';
 import type { AgentConfig } from './config.ts';
 import { EnvelopeFactory } from './envelopes.ts';
 import { StateDir } from './exec/state-dir.ts';
+import { LeaderEpoch } from './leader-epoch.ts';
 import { toProtocolEvent, WorkloadSupervisor } from './exec/supervisor.ts';
 import type { Clock, Runner, RunnerKind } from './exec/types.ts';
 import type { AcceleratorReadings, AcceleratorSource, HostSource } from './hardware.ts';
@@ -62,6 +63,8 @@ export interface AgentEvents {
   connected: [];
   disconnected: [reason: string];
   command: [cmd: Command];
+  /** A command refused for a stale leader epoch (protocol/fencing.ts). */
+  fenced: [cmd: Command];
   published: [channel: Channel];
   /** A benchmark run finished and its report was handed to the outbox path. */
   benched: [results: BenchResult[]];
@@ -103,6 +106,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private hardwareTimer: NodeJS.Timeout | null = null;
   private hardwareFingerprint: string | null = null;
   private readonly handlers = new Map<Command['action'], CommandHandler>();
+  /** Fencing: the newest orchestrator leader epoch seen; older ones are refused. */
+  readonly leaderEpoch: LeaderEpoch;
   /** Birth + state went out on the current connection. */
   private announced = false;
   /** Whether the orchestrator's retained state says ONLINE on this connection. */
@@ -137,6 +142,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.link = deps.link
       ? deps.link(linkOptions)
       : new MqttLink({ ...linkOptions, security: mqttSecurityOptions(config) });
+    this.leaderEpoch = new LeaderEpoch(config.stateDir, (m) => this.log.warn(m));
     this.outbox = new Outbox({
       dir: join(config.stateDir, 'outbox'),
       maxBytes: config.outboxMaxBytes,
@@ -541,6 +547,13 @@ export class Agent extends EventEmitter<AgentEvents> {
     const env: Envelope = d.envelope;
     if (env.body !== 'cmd') return;
     const cmd = env.cmd;
+    const fence = this.leaderEpoch.admit(cmd.leaderEpoch);
+    if (!fence.ok) {
+      this.log.warn({ epoch: cmd.leaderEpoch, highest: fence.highest, action: cmd.action }, 'refused a command from a deposed orchestrator');
+      this.emit('fenced', cmd);
+      this.report({ body: 'event', event: { correlationId: cmd.correlationId, kind: 'ack', ack: { ok: false, error: fence.reason, fencedEpoch: fence.highest } } });
+      return;
+    }
     this.emit('command', cmd);
     const handler = this.handlers.get(cmd.action);
     let reply: EventKind | null;

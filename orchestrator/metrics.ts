@@ -139,6 +139,14 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
   });
 
   new Counter({
+    name: 'banyan_fenced_commands_total',
+    help: 'Commands nodes refused because they carried a deposed leader\'s epoch (fencing; see GET /v1/ha).',
+    registers: [registry],
+    collect() {
+      mirror(this, {}, orchestrator.fencedCommands);
+    },
+  });
+  new Counter({
     name: 'banyan_broker_refused_total',
     help: 'Publishes, subscriptions, logins and connections the embedded broker refused, by reason (client ids are in the log).',
     labelNames: ['reason'] as const,

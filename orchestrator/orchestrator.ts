@@ -32,6 +32,10 @@ import type { UsageNode } from './ledger/usage.ts';
 import { LowdbStore } from './store/lowdb-store.ts';
 import { SparkplugBridge, type SparkplugOptions } from './sparkplug/bridge.ts';
 import { MemoryStore, type PersistedState, type StateStore } from './store/store.ts';
+import { PostgresStore, redact } from './store/postgres/pg-store.ts';
+import { PostgresLedgerStore } from './store/postgres/pg-ledger-store.ts';
+import { PgLease, SoleLeader, type Leadership, type LeaseView } from './ha/lease.ts';
+import { haRoutes } from './api/ha.ts';
 
 export const ORCHESTRATOR_ID = '_orchestrator';
 
@@ -64,6 +68,13 @@ export interface OrchestratorOptions {
   /** Where state is kept; null keeps it in memory (tests). */
   dataDir?: string | null;
   store?: StateStore;
+  /**
+   * postgres://… : state, ledger and the leader lease in PostgreSQL; several orchestrators may share
+   * it, one leading (orchestrator/ha/). Wins over `store` and `dataDir`.
+   */
+  storeUrl?: string;
+  /** How long a leader's lease lasts without renewal (PostgreSQL store only; default 10 s). */
+  leaseMs?: number;
   /** Where the ledger lives; default a file beside the state (memory without a dataDir). */
   ledgerStore?: LedgerStore;
   /** The city's offset from UTC, for day ends and report periods (Fuzhou: +480). */
@@ -133,14 +144,24 @@ export class Orchestrator implements OrchestratorCore {
   /** Never write state back before it was read: a failed start must not clobber the file. */
   private stateLoaded = false;
   private seq = 0;
+  /** Who leads; without a shared store always this process, epoch 0 (unfenced). */
+  leadership: Leadership;
+  /** Set once a new leader has re-read the store; until then it places and sends nothing. */
+  private takenOver = false;
+  /** Commands agents refused for a stale leader epoch (banyan_fenced_commands_total). */
+  fencedCommands = 0;
+  /** Whether a write is acknowledged only after the state it changed is committed. */
+  private readonly commitBeforeAck: boolean;
 
   private constructor(
     private readonly opts: OrchestratorOptions,
     private readonly store: StateStore,
+    leadership?: (o: Orchestrator) => Leadership,
   ) {
     this.log = opts.log ?? pino({ name: 'banyan-orchestrator', level: process.env.LOG_LEVEL ?? 'info' });
     this.topicRoot = opts.topicRoot ?? DEFAULT_TOPIC_ROOT;
-    this.clientId = `${ORCHESTRATOR_ID}-${createHash('sha256').update(this.topicRoot).digest('hex').slice(0, 12)}`;
+    // Replicas sharing a store need their own MQTT sessions, or the broker kicks one for the other.
+    this.clientId = leadership ? this.id : `${ORCHESTRATOR_ID}-${createHash('sha256').update(this.topicRoot).digest('hex').slice(0, 12)}`;
     this.registry = new Registry({
       silentIntervals: opts.silentIntervals,
       minSilentMs: opts.minSilentMs,
@@ -148,7 +169,7 @@ export class Orchestrator implements OrchestratorCore {
         this.log.info({ node: c.node.id, from: c.from, to: c.to, reason: c.reason }, 'node status changed');
         opts.onStatusChange?.(c);
         this.fleet.update(c.node);
-        this.workloads?.nodeChanged(c.node);
+        if (this.leads()) this.workloads?.nodeChanged(c.node);
         this.events.emit('status', c);
       },
     });
@@ -173,6 +194,8 @@ export class Orchestrator implements OrchestratorCore {
       sloWindowMs: opts.sloWindowMs,
       onChange: (w) => {
         this.workloadsVersion++;
+        // On a shared store a transition is committed at once: a successor must not re-dispatch it.
+        if (this.commitBeforeAck) this.persistSoon();
         void this.books?.usage.observe(w);
         this.events.emit('workload', w);
       },
@@ -192,11 +215,95 @@ export class Orchestrator implements OrchestratorCore {
       registry: this.registry,
       health: () => ({ ok: this.linkUp, mqtt: this.linkUp, nodes: this.registry.size }),
     });
+    this.leadership = leadership ? leadership(this) : new SoleLeader(this.id);
+    this.takenOver = !leadership;
+    this.commitBeforeAck = Boolean(leadership);
+    this.leadership.on('change', (v: LeaseView) => this.onLeadership(v));
+  }
+
+  /** Only the leader places, dispatches and writes. */
+  leads(): boolean {
+    return this.takenOver && this.leadership.leads();
+  }
+
+  private onLeadership(v: LeaseView): void {
+    this.log.info({ role: v.role, epoch: v.epoch, leader: v.leaderId }, v.role === 'leader' ? 'leading' : 'standby');
+    if (v.role !== 'leader') {
+      this.takenOver = false;
+      return;
+    }
+    void this.takeOver(v.epoch);
+  }
+
+  /** A new leader first reads what the last one committed, then starts placing. */
+  private async takeOver(epoch: number): Promise<void> {
+    try {
+      await this.refreshFromStore();
+      if (this.books) {
+        await this.books.close();
+        this.books = await this.openBooks();
+      }
+      // No reconcile against retained births here: they may predate what the last leader started.
+      if (this.leadership.view.role === 'leader' && this.leadership.view.epoch === epoch) {
+        this.takenOver = true;
+        this.announceEpoch();
+      }
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'could not take over from the store; giving the lease up');
+      await this.leadership.stop();
+    }
+  }
+
+  /**
+   * Tells every reachable node the new epoch at once (a ping carries it), so a deposed leader's
+   * late commands are refused even by nodes this leader has nothing else to say to.
+   */
+  private announceEpoch(): void {
+    this.assertPresence();
+    for (const n of this.registry.all()) {
+      if (n.status === 'offline') continue;
+      this.command(n.id, { action: 'ping', ping: `epoch-${this.leadership.view.epoch}` }).catch((e: Error) => this.log.warn({ node: n.id, err: e.message }, 'could not announce the leader epoch'));
+    }
+  }
+
+  /** Any replica's Last Will says OFFLINE on the one shared presence topic: the leader answers it. */
+  private assertPresence(): void {
+    const online = encode(this.presence('ONLINE'));
+    const topic = orchestratorStateTopic(this.topicRoot);
+    if (this.opts.bus) void this.opts.bus.publish(topic, online, 1, true).catch(() => undefined);
+    else void this.client?.publishAsync(topic, Buffer.from(online), { qos: 1, retain: true }).catch(() => undefined);
+  }
+
+  /** A standby's (and a new leader's) view of the workloads: what the leader committed. */
+  private async refreshFromStore(): Promise<void> {
+    const state = await this.store.load();
+    const r = this.workloads.replace(state.workloads);
+    for (const p of r.problems) this.log.warn(p);
   }
 
   static async start(opts: OrchestratorOptions = {}): Promise<Orchestrator> {
+    if (opts.storeUrl) return Orchestrator.startOnPostgres(opts, opts.storeUrl);
     const store = opts.store ?? (opts.dataDir ? new LowdbStore(join(opts.dataDir, 'orchestrator.json')) : new MemoryStore());
-    const o = new Orchestrator(opts, store);
+    return Orchestrator.boot(new Orchestrator(opts, store));
+  }
+
+  private static async startOnPostgres(opts: OrchestratorOptions, url: string): Promise<Orchestrator> {
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new Error(`--store must be a postgres://user@host:port/db URL, not ${redact(url)}`);
+    const log = opts.log ?? pino({ name: 'banyan-orchestrator', level: process.env.LOG_LEVEL ?? 'info' });
+    let store: PostgresStore;
+    try {
+      store = await PostgresStore.open(url, (e) => log.warn({ err: e.message }, 'PostgreSQL connection error'));
+    } catch (e) {
+      throw new Error(`cannot open the PostgreSQL store ${redact(url)}: ${(e as Error).message}; is PostgreSQL running and the database created?`);
+    }
+    const leaseMs = opts.leaseMs ?? 10_000;
+    const o = new Orchestrator({ ...opts, log, ledgerStore: new PostgresLedgerStore(store.pool) }, store, (self) =>
+      new PgLease({ pool: store.pool, id: self.id, httpUrl: () => self.httpUrl, leaseMs, onError: (e) => log.warn({ err: e.message }, 'lease renewal failed') }),
+    );
+    return Orchestrator.boot(o);
+  }
+
+  private static async boot(o: Orchestrator): Promise<Orchestrator> {
     try {
       await o.boot();
     } catch (e) {
@@ -216,7 +323,7 @@ export class Orchestrator implements OrchestratorCore {
     for (const n of this.registry.all()) {
       this.ingest.locate(n);
       this.fleet.update(n);
-      this.workloads.nodeChanged(n);
+      if (this.leads()) this.workloads.nodeChanged(n);
     }
     this.books = await this.openBooks();
     if (state.nodes.length) this.log.info({ nodes: state.nodes.length }, 'restored known nodes; they show as unknown until they speak');
@@ -239,8 +346,9 @@ export class Orchestrator implements OrchestratorCore {
       this.mqttUrl = this.broker.url;
     }
     if (!this.opts.bus) await this.connectMqtt();
+    haRoutes(this.api, this, this.commitBeforeAck ? () => this.persist(true, true) : null);
     workloadRoutes(this.api, this.workloads, this.latency, () => this.books!.ledger.settled());
-    ledgerRoutes(this.api, this.books);
+    ledgerRoutes(this.api, () => this.books!);
     for (const plugin of this.opts.plugins ?? []) await plugin(this.api, this);
     const httpPort = this.opts.httpPort ?? 8080;
     try {
@@ -258,9 +366,16 @@ export class Orchestrator implements OrchestratorCore {
     if (this.opts.peerProbes !== false) this.peerProbes.start();
     this.every(this.opts.sweepMs ?? 1000, () => {
       this.registry.sweep();
-      this.workloads.tick();
+      if (this.leads()) this.workloads.tick();
     });
     this.every(this.opts.persistMs ?? 1000, () => void this.persist());
+    await this.leadership.start();
+    if (this.commitBeforeAck) {
+      this.every(this.opts.leaseMs ?? 10_000, () => {
+        if (this.leads()) this.assertPresence();
+        if (this.leadership.view.role === 'standby') void this.refreshFromStore().catch((e: Error) => this.log.warn({ err: e.message }, 'standby could not read the store'));
+      });
+    }
   }
 
   private async startSparkplug(o: SparkplugOptions): Promise<void> {
@@ -299,6 +414,7 @@ export class Orchestrator implements OrchestratorCore {
     switch (env.body) {
       case 'birth':
         this.fleet.update(node);
+        if (!this.leads()) break;
         this.workloads.nodeChanged(node);
         this.workloads.reconcile(node);
         break;
@@ -306,7 +422,12 @@ export class Orchestrator implements OrchestratorCore {
         this.fleet.update(node);
         break;
       case 'event':
-        this.workloads.onEvent(node.id, env.event);
+        if (env.event.kind === 'ack' && !env.event.ack.ok && (env.event.ack.fencedEpoch ?? 0) > 0) {
+          this.fencedCommands++;
+          this.log.warn({ node: node.id, reason: env.event.ack.error }, 'a node refused a command from a deposed leader');
+        }
+        // A standby learns workload states from the leader's commits, not from acks it did not ask for.
+        if (this.leads()) this.workloads.onEvent(node.id, env.event);
         break;
     }
   }
@@ -378,6 +499,7 @@ export class Orchestrator implements OrchestratorCore {
   async command(nodeId: string, action: CommandAction, correlationId: string = randomUUID()): Promise<string> {
     const node = this.registry.get(nodeId);
     if (!node) throw new Error(`no node "${nodeId}"`);
+    if (!this.leads()) throw new Error(`this orchestrator is not the leader (leader: ${this.leadership.view.leaderId || 'none yet'}); it sends no commands`);
     const env: Envelope = {
       schemaVersion: SCHEMA_VERSION,
       msgId: randomUUID(),
@@ -386,7 +508,7 @@ export class Orchestrator implements OrchestratorCore {
       seq: ++this.seq,
       sentAtMs: Date.now(),
       body: 'cmd',
-      cmd: { correlationId, ...action },
+      cmd: { correlationId, leaderEpoch: this.leadership.view.epoch, ...action },
     };
     const topic = nodeTopic(this.topicRoot, node.site, nodeId, 'cmd');
     if (this.opts.bus) await this.opts.bus.publish(topic, encode(env), 1, false);
@@ -399,8 +521,9 @@ export class Orchestrator implements OrchestratorCore {
     return { version: 1, nodes, workloads: this.workloads.snapshot() };
   }
 
-  private async persist(force = false): Promise<void> {
-    if (!this.stateLoaded) return;
+  /** With `strict`, a failure is thrown to the caller (a write that must not be acknowledged). */
+  private async persist(force = false, strict = false): Promise<void> {
+    if (!this.stateLoaded || !this.leads()) return;
     const v = `${this.registry.version}:${this.workloadsVersion}`;
     if (!force && v === this.savedVersion) return;
     this.savedVersion = v;
@@ -409,7 +532,16 @@ export class Orchestrator implements OrchestratorCore {
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'could not save orchestrator state; will retry');
       this.savedVersion = '';
+      if (strict) throw e;
     }
+  }
+
+  private persistTimer: NodeJS.Timeout | null = null;
+  private persistSoon(): void {
+    this.persistTimer ??= setTimeout(() => {
+      this.persistTimer = null;
+      void this.persist();
+    }, 0);
   }
 
   private every(ms: number, fn: () => void): void {
@@ -426,6 +558,7 @@ export class Orchestrator implements OrchestratorCore {
     // Before the broker goes: the bridge says each node's NDEATH itself.
     await this.sparkplug?.stop();
     await this.persist(true);
+    await this.leadership.stop();
     if (this.client) {
       await this.client
         .publishAsync(orchestratorStateTopic(this.topicRoot), Buffer.from(encode(this.presence('OFFLINE'))), { qos: 1, retain: true })

@@ -59,7 +59,16 @@ export function decode(payload: Uint8Array): Decoded {
   }
   const problem = validate(raw);
   if (problem) return { ok: false, error: problem };
+  dropUnfenced(raw);
   return { ok: true, envelope: raw as unknown as Envelope };
+}
+
+/** Epoch 0 is "no fencing" (protocol/fencing.ts): decoded as absent, as an old peer sends it. */
+function dropUnfenced(raw: Record<string, unknown>): void {
+  const cmd = raw.cmd as { leaderEpoch?: number } | undefined;
+  if (cmd && !cmd.leaderEpoch) delete cmd.leaderEpoch;
+  const ack = (raw.event as { ack?: { fencedEpoch?: number } } | undefined)?.ack;
+  if (ack && !ack.fencedEpoch) delete ack.fencedEpoch;
 }
 
 function fail(reason: DecodeReason, detail: string): Decoded {

@@ -205,7 +205,10 @@ export type CommandAction =
   | { action: 'redetect'; redetect: true }
   | { action: 'ping'; ping: string };
 
-export type Command = { correlationId: string } & CommandAction;
+/**
+ * `leaderEpoch` is the fencing token (protocol/fencing.ts): 0 or absent from an unfenced orchestrator.
+ */
+export type Command = { correlationId: string; leaderEpoch?: number } & CommandAction;
 
 export type WorkloadState = 'accepted' | 'running' | 'restarting' | 'completed' | 'failed' | 'stopped';
 
@@ -222,6 +225,8 @@ export interface WorkloadStatus {
 export interface Ack {
   ok: boolean;
   error: string;
+  /** On a refusal for a stale leader epoch: the highest epoch the agent has seen (0 otherwise). */
+  fencedEpoch?: number;
 }
 
 export type EventKind =

@@ -15,7 +15,9 @@ const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv
 
 const LEDGER_COLUMNS = ['seq', 'atMs', 'kind', 'tenant', 'site', 'nodeId', 'workloadId', 'startMs', 'endMs', 'closedBy', 'nominalTflops', 'measuredTflops', 'pflopsHoursNominal', 'pflopsHoursMeasured', 'acceleratorHours', 'feeCny', 'day', 'nominalPflops', 'domesticPflops', 'prevHash', 'hash'] as const;
 
-export function ledgerRoutes(app: FastifyInstance, books: Books): void {
+/** `books` may be a getter: a new leader re-opens them from the store. */
+export function ledgerRoutes(app: FastifyInstance, booksOrGetter: Books | (() => Books)): void {
+  const current = typeof booksOrGetter === 'function' ? booksOrGetter : () => booksOrGetter;
   app.get(
     '/v1/ledger',
     {
@@ -35,7 +37,7 @@ export function ledgerRoutes(app: FastifyInstance, books: Books): void {
       const q = req.query as { kind?: string; tenant?: string; site?: string; afterSeq?: number; limit?: number; format?: string };
       const limit = q.limit ?? 1000;
       const out: LedgerEntry[] = [];
-      for (const e of books.ledger.entries()) {
+      for (const e of current().ledger.entries()) {
         if (e.seq <= (q.afterSeq ?? 0)) continue;
         if (q.kind && e.kind !== q.kind) continue;
         if (q.tenant && (e as { tenant?: string }).tenant !== q.tenant) continue;
@@ -46,19 +48,19 @@ export function ledgerRoutes(app: FastifyInstance, books: Books): void {
       if (q.format === 'csv') {
         return csv(reply, 'ledger.csv', toCsv([...LEDGER_COLUMNS], out.map((e) => LEDGER_COLUMNS.map((c) => (e as Record<string, unknown>)[c]))));
       }
-      return { entries: out, total: books.ledger.size, next: out.length === limit ? out.at(-1)!.seq : null };
+      return { entries: out, total: current().ledger.size, next: out.length === limit ? out.at(-1)!.seq : null };
     },
   );
 
-  app.get('/v1/ledger/verify', { config: { role: 'viewer' } }, async () => books.ledger.verify());
+  app.get('/v1/ledger/verify', { config: { role: 'viewer' } }, async () => current().ledger.verify());
 
   app.post('/v1/ledger/snapshot', { config: { role: 'operator' } }, async () => {
-    await books.snapshotIfDue(true);
-    const last = books.ledger.entries().at(-1)!;
+    await current().snapshotIfDue(true);
+    const last = current().ledger.entries().at(-1)!;
     return last;
   });
 
-  app.get('/v1/tenants', { config: { role: 'viewer' } }, async () => ({ tenants: books.ledger.allTenants().map(({ tenant, plan, sinceYear }) => ({ tenant, plan, sinceYear })) }));
+  app.get('/v1/tenants', { config: { role: 'viewer' } }, async () => ({ tenants: current().ledger.allTenants().map(({ tenant, plan, sinceYear }) => ({ tenant, plan, sinceYear })) }));
 
   app.put(
     '/v1/tenants/:id',
@@ -79,8 +81,8 @@ export function ledgerRoutes(app: FastifyInstance, books: Books): void {
     async (req) => {
       const { id } = req.params as { id: string };
       const b = req.body as { unit: 'pflops-hour' | 'accelerator-hour'; cnyPerUnit: number; sinceYear?: number };
-      const since = b.sinceYear ?? books.ledger.tenant(id)?.sinceYear ?? new Date().getFullYear();
-      const [e] = await books.ledger.setTenant(id, { unit: b.unit, cnyPerUnit: b.cnyPerUnit }, since);
+      const since = b.sinceYear ?? current().ledger.tenant(id)?.sinceYear ?? new Date().getFullYear();
+      const [e] = await current().ledger.setTenant(id, { unit: b.unit, cnyPerUnit: b.cnyPerUnit }, since);
       return e;
     },
   );
@@ -90,7 +92,7 @@ export function ledgerRoutes(app: FastifyInstance, books: Books): void {
     { config: { role: 'viewer' }, schema: { querystring: Type.Object({ period: Type.String({ pattern: '^\\d{4}H[12]$', description: 'a half-year, e.g. 2026H1' }), format: Format }) } },
     async (req, reply) => {
       const q = req.query as { period: string; format?: string };
-      const r = supplyReport(books.ledger.entries(), q.period, { utcOffsetMinutes: books.utcOffsetMinutes, liveCapacity: books.liveCapacity() });
+      const r = supplyReport(current().ledger.entries(), q.period, { utcOffsetMinutes: current().utcOffsetMinutes, liveCapacity: current().liveCapacity() });
       return send(reply, q.format, `supply-${q.period}`, r, supplyTable(r));
     },
   );
@@ -101,14 +103,14 @@ export function ledgerRoutes(app: FastifyInstance, books: Books): void {
     async (req, reply) => {
       const q = req.query as { year: number; format?: string };
       parsePeriod(String(q.year));
-      const r = demandReport(books.ledger.entries(), q.year, { utcOffsetMinutes: books.utcOffsetMinutes });
+      const r = demandReport(current().ledger.entries(), q.year, { utcOffsetMinutes: current().utcOffsetMinutes });
       return send(reply, q.format, `demand-${q.year}`, r, demandTable(r));
     },
   );
 
   app.get('/v1/reports/progress', { config: { role: 'viewer' }, schema: { querystring: Type.Object({ format: Format }) } }, async (req, reply) => {
     const q = req.query as { format?: string };
-    const r = progressReport(books.ledger.entries());
+    const r = progressReport(current().ledger.entries());
     return send(reply, q.format, 'progress', r, progressTable(r));
   });
 }

@@ -15,6 +15,10 @@ Usage: banyan orchestrator [options]
   --http-host H       address to bind (default 127.0.0.1)
   --topic-root R      topic root (default banyan/v1)
   --data-dir DIR      where state is kept (default .banyan/orchestrator)
+  --store URL         postgres://user@host:port/db: state, ledger and the leader lease in
+                      PostgreSQL (or $BANYAN_STORE_URL); several orchestrators may share it,
+                      one leads, the others stand by and serve reads
+  --lease-ms N        how long a leader's lease lasts unrenewed (default 10000)
 
 Sparkplug B (SCADA/MES such as Ignition see every node as an edge node, each card as a device):
   --sparkplug GROUP         publish under spBv1.0/GROUP/… (off unless given)
@@ -32,7 +36,7 @@ Security (see deploy/README.md; \`banyan creds\` writes these files):
   -h, --help                this text
 
 Environment (flags win): BANYAN_BROKER_URL, BANYAN_API_TOKENS_FILE, BANYAN_MQTT_USERNAME,
-BANYAN_MQTT_PASSWORD_FILE, BANYAN_MQTT_CA_FILE, BANYAN_MQTT_CERT_FILE, BANYAN_MQTT_KEY_FILE.`;
+BANYAN_MQTT_PASSWORD_FILE, BANYAN_MQTT_CA_FILE, BANYAN_MQTT_CERT_FILE, BANYAN_MQTT_KEY_FILE, BANYAN_STORE_URL.`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -44,6 +48,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'http-host': { type: 'string' },
       'topic-root': { type: 'string' },
       'data-dir': { type: 'string' },
+      store: { type: 'string' },
+      'lease-ms': { type: 'string' },
       sparkplug: { type: 'string' },
       'sparkplug-broker': { type: 'string' },
       'sparkplug-host': { type: 'string' },
@@ -69,6 +75,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.error(`--${sparkplugOnly[0]} needs --sparkplug GROUP (the Sparkplug group id to publish under)`);
     return 2;
   }
+  const leaseMs = values['lease-ms'] === undefined ? undefined : Number(values['lease-ms']);
+  if (leaseMs !== undefined && !(Number.isInteger(leaseMs) && leaseMs >= 500)) {
+    console.error(`--lease-ms must be a whole number of milliseconds, at least 500 (got ${values['lease-ms']})`);
+    return 2;
+  }
   const tokens = loadApiTokens({ file: values['api-tokens'], env });
   const passwordFile = values['mqtt-password-file'] ?? env.BANYAN_MQTT_PASSWORD_FILE;
   const accounts = Boolean(values['broker-password-file'] || passwordFile);
@@ -79,6 +90,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     httpHost: values['http-host'],
     topicRoot: values['topic-root'],
     dataDir: values['data-dir'] ?? '.banyan/orchestrator',
+    storeUrl: values.store ?? (env.BANYAN_STORE_URL || undefined),
+    leaseMs,
     brokerPasswordFile: values['broker-password-file'],
     orchestratorUser: values['mqtt-username'],
     mqttSecurity: {
@@ -93,7 +106,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       : undefined,
     plugins: [(app, orch) => authPlugin(app, { tokens, log: orch.log }), dashboardPlugin, metricsPlugin],
   });
-  console.log(`orchestrator: API ${o.httpUrl}  broker ${o.mqttUrl}`);
+  console.log(`orchestrator: API ${o.httpUrl}  broker ${o.mqttUrl}  id ${o.id}  role ${o.leads() ? 'leader' : 'standby'}`);
   if (o.sparkplug) console.log(`sparkplug: group ${o.sparkplug.group} (spBv1.0/${o.sparkplug.group}/…), bridge node ${o.sparkplug.bridgeNodeId}`);
   return new Promise<number>((resolve) => {
     const stop = async () => {

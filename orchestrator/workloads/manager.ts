@@ -345,6 +345,16 @@ export class WorkloadManager {
     return { restored: this.workloads.size, problems };
   }
 
+  /** Drops what is held in memory and restores `items` (a standby following the leader's commits). */
+  replace(items: unknown[]): { restored: number; problems: string[] } {
+    for (const w of this.workloads.values()) {
+      if (holdsCapacity(w)) this.fleet.release(w.id, w.nodeId);
+      this.dispatch.forget(w);
+    }
+    this.workloads.clear();
+    return this.restore(items);
+  }
+
   close(): void {
     this.dispatch.close();
   }
