@@ -77,7 +77,7 @@ export function nearestInstances(records: readonly Workload[], near: LatencyTarg
 }
 
 /** Why an instance is not offered, or null when it is healthy. */
-export function unhealthy(w: Workload, deps: Pick<NearestDeps, 'node' | 'latency' | 'nowMs'>): string | null {
+export function unhealthy(w: Workload, deps: Pick<NearestDeps, 'node' | 'nowMs'> & { latency: Pick<Estimator, 'estimateTo'> }): string | null {
   if (w.state !== 'running' || !w.nodeId) return `${w.state}${w.nodeId ? ` on ${w.nodeId}` : ''}, not running`;
   const n = deps.node(w.nodeId);
   if (!n || n.status !== 'online') return `node ${w.nodeId} is ${n ? `${n.status} (${n.loss?.cause ?? n.statusReason})` : 'unknown'}`;
