@@ -26,6 +26,8 @@ import type { KnownPlace } from './geo/place.ts';
 import { WorkloadManager, type Workload } from './workloads/manager.ts';
 import { workloadRoutes } from './api/workloads.ts';
 import { ledgerRoutes } from './api/ledger.ts';
+import { resolveRoutes } from './api/resolve.ts';
+import { InstanceProbeScheduler } from './resolve/instance-probes.ts';
 import { Books } from './ledger/books.ts';
 import type { LedgerStore } from './ledger/store.ts';
 import type { UsageNode } from './ledger/usage.ts';
@@ -128,6 +130,8 @@ export class Orchestrator implements OrchestratorCore {
   readonly losses: LossClassifier;
   /** Asks random nodes to probe random peers, so the latency model learns node↔node RTT. */
   readonly peerProbes: PeerProbeScheduler;
+  /** Has the nodes running replicas probe the fleet, so nearest-instance answers are measured. */
+  readonly instanceProbes: InstanceProbeScheduler;
   /** What the embedded broker refused, by reason (logged and announced rate-limited). */
   readonly brokerRefusals: BrokerRefusals;
   /** The compute ledger and its reports; open once boot has read the ledger. */
@@ -203,6 +207,7 @@ export class Orchestrator implements OrchestratorCore {
     });
     this.losses = new LossClassifier(this, { log: this.log });
     this.peerProbes = new PeerProbeScheduler(this, { log: this.log, ...(opts.peerProbes || {}) });
+    this.instanceProbes = new InstanceProbeScheduler(this, () => this.workloads.list(), { peersPerNode: 8 });
     this.losses.on('verdict', (v) => {
       const n = this.registry.get(v.nodeId);
       if (!n) return;
@@ -349,6 +354,8 @@ export class Orchestrator implements OrchestratorCore {
     haRoutes(this.api, this, this.commitBeforeAck ? () => this.persist(true, true) : null);
     workloadRoutes(this.api, this.workloads, this.latency, () => this.books!.ledger.settled());
     ledgerRoutes(this.api, () => this.books!);
+    const landmarks = (this.opts.places ?? []).filter((p) => p.kind === 'landmark').map((p) => p.id);
+    resolveRoutes(this.api, { manager: this.workloads, registry: this.registry, latency: this.latency, landmarks });
     for (const plugin of this.opts.plugins ?? []) await plugin(this.api, this);
     const httpPort = this.opts.httpPort ?? 8080;
     try {
@@ -363,7 +370,10 @@ export class Orchestrator implements OrchestratorCore {
     const port = typeof addr === 'object' && addr ? addr.port : this.opts.httpPort;
     this.httpUrl = `http://${this.opts.httpHost ?? '127.0.0.1'}:${port}`;
     if (this.opts.sparkplug) await this.startSparkplug(this.opts.sparkplug);
-    if (this.opts.peerProbes !== false) this.peerProbes.start();
+    if (this.opts.peerProbes !== false) {
+      this.peerProbes.start();
+      this.every((this.opts.peerProbes || {}).intervalMs ?? 30_000, () => this.instanceProbes.round());
+    }
     this.every(this.opts.sweepMs ?? 1000, () => {
       this.registry.sweep();
       if (this.leads()) this.workloads.tick();

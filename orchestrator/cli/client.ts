@@ -3,6 +3,8 @@
 import type { WorkloadView } from '../api/workloads.ts';
 import type { FleetSummary, NodeView } from '../views.ts';
 import type { Decision } from '../placement/types.ts';
+import type { LatencyTarget } from '../latency/types.ts';
+import type { Excluded, Instance } from '../resolve/nearest.ts';
 
 export const DEFAULT_ORCHESTRATOR = 'http://127.0.0.1:8080';
 
@@ -43,6 +45,16 @@ export class ApiError extends Error {
 }
 
 export type ExplainView = Decision['explain'] & { workload: string; evaluatedAtMs: number; chosen: string | null };
+
+/** GET /v1/resolve/:workload's answer (orchestrator/api/resolve.ts). */
+export interface ResolveView {
+  workload: string;
+  name: string;
+  near: LatencyTarget;
+  atMs: number;
+  instances: Instance[];
+  excluded: Excluded[];
+}
 
 export interface ClientOptions {
   baseUrl?: string;
@@ -87,6 +99,10 @@ export class BanyanClient {
 
   explain(id: string): Promise<ExplainView> {
     return this.request('GET', `/v1/workloads/${encodeURIComponent(id)}/explain`);
+  }
+
+  resolve(workload: string, near: string): Promise<ResolveView> {
+    return this.request('GET', `/v1/resolve/${encodeURIComponent(workload)}?near=${encodeURIComponent(near)}`);
   }
 
   move(id: string, to: string): Promise<WorkloadView> {

@@ -8,6 +8,7 @@ const OPERATOR_SUMMARIES: Record<string, string> = {
   workloads: 'list workloads: state, node, SLO, RTT',
   submit: 'submit a workload spec (YAML or JSON file)',
   explain: 'why a workload is where it is: filters and top candidates',
+  resolve: "a workload's healthy instances, nearest first (--near SITE|LAT,LON)",
   move: 'move a workload to another node (--to NODE)',
   stop: 'stop a workload',
   summary: 'fleet totals: PFLOPS nominal and measured, domestic share, vendors',

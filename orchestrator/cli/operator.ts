@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import type { WorkloadView } from '../api/workloads.ts';
 import type { NodeView } from '../views.ts';
-import { apiErrorText, ApiError, BanyanClient, CONNECT_HELP, CONNECT_OPTIONS, consoleIo, DEFAULT_ORCHESTRATOR, EXIT, type ExplainView, type Io } from './client.ts';
+import { apiErrorText, ApiError, BanyanClient, CONNECT_HELP, CONNECT_OPTIONS, consoleIo, DEFAULT_ORCHESTRATOR, EXIT, type ExplainView, type Io, type ResolveView } from './client.ts';
 
 export type { Io };
 import { fixed, rtt, table } from './table.ts';
@@ -59,6 +59,16 @@ export const OPERATOR_COMMANDS: Record<string, OperatorCommand> = {
     run: async (c, [file]) => {
       const w = await c.submit(await readSpec(file!));
       return { json: w, text: `submitted ${w.name} as ${w.id}: ${w.state}${w.nodeId ? ` on ${w.nodeId}, RTT ${rtt(w.rttMs, w.rttMeasured)}` : ''}` };
+    },
+  },
+  resolve: {
+    usage: 'banyan resolve WORKLOAD --near SITE|LAT,LON   (WORKLOAD: an id or a live workload\'s name)',
+    args: ['WORKLOAD'],
+    options: { near: { type: 'string' } },
+    run: async (c, [id], o) => {
+      if (typeof o.near !== 'string' || !o.near) throw new UsageError('resolve needs --near SITE (e.g. fz-mawei-plant-3) or --near LAT,LON (e.g. 26.08,119.30)');
+      const r = await c.resolve(id!, o.near);
+      return { json: r, text: resolveText(r) };
     },
   },
   explain: {
@@ -209,9 +219,21 @@ function nodeDetail(n: NodeView): string {
 
 function workloadsTable(ws: WorkloadView[]): string {
   return table(
-    ['ID', 'NAME', 'CLASS', 'STATE', 'NODE', 'SLO', 'RTT'],
-    ws.map((w) => [w.id, w.name, w.class, w.state, w.nodeId, w.maxRttMs === null ? 'none' : `<=${w.maxRttMs} ms`, rtt(w.rttMs, w.rttMeasured)]),
+    ['ID', 'NAME', 'CLASS', 'STATE', 'NODE', 'REPLICA', 'SLO', 'RTT'],
+    ws.map((w) => [w.id, w.name, w.class, w.state, w.nodeId, w.replica ? `${w.replica.index + 1}/${w.spec.replicas} ${w.spec.spread}` : '-', w.maxRttMs === null ? 'none' : `<=${w.maxRttMs} ms`, rtt(w.rttMs, w.rttMeasured)]),
   );
+}
+
+function resolveText(r: ResolveView): string {
+  const where = 'lat' in r.near ? `${r.near.lat},${r.near.lon}` : 'site' in r.near ? r.near.site : r.near.landmark;
+  const head = `${r.name} (${r.workload}) from ${where}: ${r.instances.length ? `connect to ${r.instances[0]!.nodeId}` : 'no healthy instance'}`;
+  const rows = table(
+    ['#', 'INSTANCE', 'NODE', 'SITE', 'DISTRICT', 'RTT MS', '± MS', 'BASIS'],
+    r.instances.map((i, k) => [k + 1, i.id, i.nodeId, i.site, i.district, fixed(i.rttMs, 2), fixed(i.errorMs, 2), i.basis]),
+    { right: [0, 5, 6] },
+  );
+  const left = r.excluded.map((e) => `left out ${e.id}: ${e.reason}`);
+  return [head, '', rows, ...(left.length ? ['', ...left] : [])].join('\n');
 }
 
 function explainText(x: ExplainView): string {

@@ -88,6 +88,7 @@ export function placementNode(n: NodeRecord): PlacementNode {
     lastSeenMs: n.lastSeenMs,
     labels: birth.labels,
     location: { lat: birth.location.lat, lon: birth.location.lon },
+    district: birth.location.district,
     accelerators: birth.accelerators
       .filter((a) => a.health !== 'error')
       .map((a) => ({

@@ -3,7 +3,7 @@
 import type { LatencyTarget } from '../latency/types.ts';
 import type { PlacementStrategy, WorkloadClass } from '../workloads/presets.ts';
 import { isLatencyClass } from '../workloads/presets.ts';
-import type { WorkloadSpec } from '../workloads/spec.ts';
+import type { SpreadRule, WorkloadSpec } from '../workloads/spec.ts';
 import type { ScoreBreakdown } from './types.ts';
 
 export interface PlacementRequest {
@@ -28,6 +28,14 @@ export interface PlacementRequest {
   weights: ScoreBreakdown;
   /** Nodes this decision must not use (they failed this workload before). */
   exclude: ReadonlySet<string>;
+  /** Replicas: the districts, sites or nodes its sibling replicas hold, which this one must avoid. */
+  spread: Spread | null;
+}
+
+export interface Spread {
+  by: SpreadRule;
+  /** Keys (district, site or node id, per `by`) already held, with the replica holding each. */
+  taken: ReadonlyMap<string, string>;
 }
 
 /** Weights for latency work and throughput work alike; green is per class (presets.ts). */
@@ -41,7 +49,7 @@ function labelPairs(labels: Record<string, string>): readonly (readonly [string,
   return pairs.length > 0 ? pairs : NONE;
 }
 
-export function placementRequest(spec: WorkloadSpec, opts: { exclude?: Iterable<string>; weights?: Partial<ScoreBreakdown> } = {}): PlacementRequest {
+export function placementRequest(spec: WorkloadSpec, opts: { exclude?: Iterable<string>; weights?: Partial<ScoreBreakdown>; spread?: Spread | null } = {}): PlacementRequest {
   const n = spec.needs;
   const latencyClass = isLatencyClass(spec.class);
   // Field by field, not spread: this runs once per decision and spread is a slow path in V8.
@@ -74,5 +82,6 @@ export function placementRequest(spec: WorkloadSpec, opts: { exclude?: Iterable<
       green: latencyClass ? 0 : w.green,
     },
     exclude: opts.exclude ? new Set(opts.exclude) : NOBODY,
+    spread: opts.spread ?? null,
   };
 }

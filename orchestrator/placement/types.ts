@@ -28,6 +28,8 @@ export interface PlacementNode {
   lastSeenMs: number;
   labels: Record<string, string>;
   location?: LatLon;
+  /** The district its birth names ('' when none): what `spread: district` keeps replicas apart by. */
+  district?: string;
   accelerators: PlacementAccelerator[];
   /** FP16-eq TFLOPS per watt of the node's cards (orchestrator/fleet/efficiency.ts); absent: unknown. */
   tflopsPerWatt?: number;
@@ -56,7 +58,7 @@ export interface LatencyEstimator {
   anchorDrift?(target: LatencyTarget, then: AnchorState): Drift | null;
 }
 
-export type FilterName = 'online-fresh' | 'excluded' | 'labels' | 'accelerators' | 'fp16-capacity' | 'latency-slo';
+export type FilterName = 'online-fresh' | 'excluded' | 'labels' | 'accelerators' | 'fp16-capacity' | 'latency-slo' | 'spread';
 export type ScoreName = 'latency' | 'packing' | 'domestic' | 'green';
 
 export interface FilterReport {

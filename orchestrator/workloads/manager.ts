@@ -14,7 +14,8 @@ import { Dispatch, type Dispatcher } from './dispatch.ts';
 import { restoreWorkloads, snapshotWorkloads } from './persist.ts';
 import { checkSlo } from './slo.ts';
 import { parseWorkloadSpec, type SpecError } from './spec.ts';
-import { TERMINAL, holderOf, holdsCapacity, newWorkload, type Workload, type WorkloadState } from './workload.ts';
+import { TERMINAL, holderOf, holdsCapacity, newWorkload, newWorkloadId, type Workload, type WorkloadState } from './workload.ts';
+import { currentReplicas, replicaId, spreadFor, unplacedReplicaReason } from './replicas.ts';
 
 export { TERMINAL, type Transition, type Workload, type WorkloadState } from './workload.ts';
 export type { Dispatcher } from './dispatch.ts';
@@ -38,7 +39,8 @@ export interface ManagerOptions {
   onSloViolation?: (w: Workload, rttMs: number) => void;
 }
 
-export type SubmitResult = { ok: true; workload: Workload } | { ok: false; errors: SpecError[] };
+/** `replicas`: every replica's record when the spec asks for more than one (workload is the first). */
+export type SubmitResult = { ok: true; workload: Workload; replicas?: Workload[] } | { ok: false; errors: SpecError[] };
 
 export class WorkloadManager {
   private readonly workloads = new Map<string, Workload>();
@@ -67,10 +69,26 @@ export class WorkloadManager {
   submit(input: unknown): SubmitResult {
     const parsed = parseWorkloadSpec(input);
     if (!parsed.ok) return parsed;
+    if (parsed.spec.replicas > 1) return this.submitReplicas(input, parsed.spec);
     const w = newWorkload(input, parsed.spec, this.clock());
     this.workloads.set(w.id, w);
     this.tryPlace(w, 'submitted');
     return { ok: true, workload: w };
+  }
+
+  private submitReplicas(input: unknown, spec: Workload['spec']): SubmitResult {
+    const set = newWorkloadId();
+    const now = this.clock();
+    const replicas = Array.from({ length: spec.replicas }, (_, i) => newWorkload(input, spec, now, { set, index: i }, replicaId(set, i)));
+    for (const r of replicas) this.workloads.set(r.id, r);
+    // One at a time, in index order: each is kept apart from the ones placed before it.
+    for (const r of replicas) this.tryPlace(r, 'submitted');
+    return { ok: true, workload: replicas[0]!, replicas };
+  }
+
+  /** The replicas of a set (each index's current record), or [] when no set has that id. */
+  replicas(setId: string): Workload[] {
+    return currentReplicas(this.workloads.values(), setId);
   }
 
   /** Re-computes the placement explanation now, without changing anything. */
@@ -84,6 +102,9 @@ export class WorkloadManager {
 
   /** Operator stop: the node is told to stop it, capacity is released at once. */
   stop(id: string, reason = 'stopped by operator'): Workload | undefined {
+    const set = this.workloads.has(id) ? [] : this.replicas(id);
+    for (const r of set) this.stop(r.id, reason);
+    if (set.length) return set[0];
     const w = this.workloads.get(id);
     if (!w) return undefined;
     if (TERMINAL.has(w.state)) return w;
@@ -100,7 +121,7 @@ export class WorkloadManager {
     // Its own reservation on the target must not count against it.
     const only = this.fleet.alone(toNode, w.id);
     if (!only) return { ok: false, status: 404, message: `no node "${toNode}"` };
-    const d = place(placementRequest(w.spec), only, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, topN: 1 });
+    const d = place(placementRequest(w.spec, { spread: this.spreadOf(w) }), only, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs, topN: 1 });
     if (d.nodeId === null || d.evict.length) {
       return { ok: false, status: 409, message: `node ${toNode} cannot take ${id}: ${d.explain.filters.find((f) => f.removed)?.reasons[0] ?? 'it does not fit'}`, explain: d.explain };
     }
@@ -219,7 +240,11 @@ export class WorkloadManager {
   }
 
   private decide(w: Workload): Decision {
-    return place(placementRequest(w.spec, { exclude: w.excluded }), this.fleet.index, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs });
+    return place(placementRequest(w.spec, { exclude: w.excluded, spread: this.spreadOf(w) }), this.fleet.index, this.opts.latency, { nowMs: this.clock(), freshMs: this.opts.freshMs });
+  }
+
+  private spreadOf(w: Workload) {
+    return w.replica ? spreadFor(w, this.replicas(w.replica.set), this.fleet) : null;
   }
 
   private tryPlace(w: Workload, why: string): void {
@@ -230,7 +255,8 @@ export class WorkloadManager {
     if (d.nodeId === null) {
       this.failedAt.set(w.id, this.fitKey(w));
       const last = w.history.at(-1)!;
-      const reason = `no node fits: ${d.explain.blockedBy ?? 'empty fleet'}`;
+      const blocked = `no node fits: ${d.explain.blockedBy ?? 'empty fleet'}`;
+      const reason = w.replica ? `${blocked}; ${unplacedReplicaReason(w, this.replicas(w.replica.set), d.explain)}` : blocked;
       if (last.reason !== reason) this.note(w, reason);
       return;
     }
@@ -261,6 +287,14 @@ export class WorkloadManager {
 
   /** Evicted work goes back in the queue as a new pending workload with the same spec. */
   private requeue(v: Workload): void {
+    if (v.replica) {
+      // A replica comes back as the same replica of its set (a fresh record), not as a new set.
+      const again = newWorkload(v.input, v.spec, this.clock(), v.replica, `${replicaId(v.replica.set, v.replica.index)}-${newWorkloadId().slice(2, 6)}`);
+      this.workloads.set(again.id, again);
+      this.note(v, `re-queued as ${again.id}`);
+      this.tryPlace(again, `re-queued after eviction of ${v.id}`);
+      return;
+    }
     const r = this.submit(v.input);
     if (!r.ok) return;
     this.note(r.workload, `re-queued after eviction of ${v.id}`);

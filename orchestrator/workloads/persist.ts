@@ -2,7 +2,7 @@
 // comes back. A stored spec is re-validated with the current rules; one that no longer passes is
 // named, not restored.
 import { parseWorkloadSpec } from './spec.ts';
-import type { Workload } from './workload.ts';
+import type { ReplicaRef, Workload } from './workload.ts';
 
 export function snapshotWorkloads(list: readonly Workload[]): Workload[] {
   return list.map((w) => ({ ...w }));
@@ -22,7 +22,13 @@ export function restoreWorkloads(items: readonly unknown[]): { workloads: Worklo
       problems.push(`stored workload ${w.id} no longer validates: ${parsed.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
       continue;
     }
-    workloads.push({ ...(w as Workload), spec: parsed.spec, correlationId: w.correlationId ?? null, excluded: w.excluded ?? [] });
+    workloads.push({ ...(w as Workload), spec: parsed.spec, correlationId: w.correlationId ?? null, excluded: w.excluded ?? [], replica: replicaRefOf(w.replica) });
   }
   return { workloads, problems };
+}
+
+/** A stored replica reference, if it is one (records from before replicas have none). */
+function replicaRefOf(v: unknown): ReplicaRef | null {
+  const r = v as Partial<ReplicaRef> | null | undefined;
+  return typeof r?.set === 'string' && Number.isInteger(r.index) ? { set: r.set, index: r.index! } : null;
 }

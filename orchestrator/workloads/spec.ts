@@ -10,6 +10,11 @@ import { CLASS_PRESETS, type DisconnectPolicy, type PlacementStrategy, type Work
 
 const Literals = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Type.Literal(x)));
 
+/** Replicas of one workload stand on distinct districts, sites or nodes (placement/filters/spread.ts). */
+export type SpreadRule = 'district' | 'site' | 'node';
+export const SPREAD_RULES: readonly SpreadRule[] = ['district', 'site', 'node'];
+export const MAX_REPLICAS = 64;
+
 const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lower-case letters, digits and dashes, ≤63 chars' });
 
 export const LatencyTargetSchema = Type.Union([
@@ -93,6 +98,8 @@ export const WorkloadSpecInputSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_REPLICAS, description: `instances to run, 1 to ${MAX_REPLICAS}` })),
+    spread: Type.Optional(Literals(SPREAD_RULES)),
   },
   { additionalProperties: false },
 );
@@ -125,6 +132,10 @@ export interface WorkloadSpec {
   needs: Needs;
   /** null: no latency SLO. */
   latency: { to: LatencyTarget; maxRttMs: number } | null;
+  /** Instances to run, each placed by the same rules (1: a plain workload). */
+  replicas: number;
+  /** What two replicas may not share. */
+  spread: SpreadRule;
 }
 
 export interface SpecError {
@@ -218,5 +229,7 @@ function resolvePresets(raw: WorkloadSpecInput): WorkloadSpec {
       labels: n.labels ?? {},
     },
     latency: raw.latency && maxRttMs !== null ? { to: raw.latency.to, maxRttMs } : null,
+    replicas: raw.replicas ?? 1,
+    spread: raw.spread ?? 'node',
   };
 }

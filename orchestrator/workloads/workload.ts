@@ -36,11 +36,23 @@ export interface Workload {
   excluded: string[];
   exitCode: number | null;
   message: string;
+  /** One replica of a replicated workload (spec.replicas > 1): the set's id and its index; null otherwise. */
+  replica: ReplicaRef | null;
 }
 
-export function newWorkload(input: unknown, spec: WorkloadSpec, nowMs: number): Workload {
+export interface ReplicaRef {
+  set: string;
+  index: number;
+}
+
+/** A fresh workload id (also a replica set's id). */
+export function newWorkloadId(): string {
+  return `w-${randomUUID().slice(0, 12)}`;
+}
+
+export function newWorkload(input: unknown, spec: WorkloadSpec, nowMs: number, replica: ReplicaRef | null = null, id = newWorkloadId()): Workload {
   return {
-    id: `w-${randomUUID().slice(0, 12)}`,
+    id,
     input,
     spec,
     state: 'pending',
@@ -57,6 +69,7 @@ export function newWorkload(input: unknown, spec: WorkloadSpec, nowMs: number): 
     excluded: [],
     exitCode: null,
     message: '',
+    replica,
   };
 }
 

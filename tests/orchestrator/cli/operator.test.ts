@@ -99,7 +99,7 @@ describe('banyan operator commands', () => {
     expect(w.nodeId).toBe(h.orch.workloads.get(w.id)!.nodeId);
 
     const list = await banyan(['workloads'], env);
-    expect(list.out).toMatch(new RegExp(`^${w.id}\\s+cli-ctl\\s+industrial-control\\s+(placed|running)\\s+${w.nodeId}\\s+<=50 ms`, 'm'));
+    expect(list.out).toMatch(new RegExp(`^${w.id}\\s+cli-ctl\\s+industrial-control\\s+(placed|running)\\s+${w.nodeId}\\s+-\\s+<=50 ms`, 'm'));
 
     const ex = await banyan(['explain', w.id], env);
     expect(ex.code).toBe(0);
@@ -121,6 +121,39 @@ describe('banyan operator commands', () => {
     expect(st.out).toContain('is stopped');
     expect(h.orch.workloads.get(w.id)!.state).toBe('stopped');
     expect((await banyan(['explain', 'w-nope'], env)).code).toBe(3);
+  });
+
+  it('resolve: replicas nearest first from a site, --json, and what bad input says', async () => {
+    const site = h.fleet.specs[0]!.site.id;
+    const file = join(dir, 'rep.yaml');
+    writeFileSync(file, toYaml(demoSpec('cli-rep', site, { needs: { accelerators: 0 }, replicas: 2, spread: 'node' })));
+    const sub = await banyan(['submit', file, '--json'], env);
+    expect(sub.code, sub.err).toBe(0);
+    const set = JSON.parse(sub.out) as { id: string; replicas: number; instances: { id: string; nodeId: string }[] };
+    expect(set.replicas).toBe(2);
+    expect(new Set(set.instances.map((i) => i.nodeId)).size).toBe(2);
+    await waitFor('both replicas running', () => h.orch.workloads.replicas(set.id).every((r) => r.state === 'running'));
+    const list = await banyan(['workloads'], env);
+    expect(list.out).toMatch(new RegExp(`^${set.id}-r1\\s+cli-rep\\s+\\S+\\s+running\\s+\\S+\\s+2/2 node`, 'm'));
+
+    const r = await banyan(['resolve', 'cli-rep', '--near', site], env);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^cli-rep \\(${set.id}\\) from ${site}: connect to \\S+`));
+    expect(r.out).toMatch(/^#\s+INSTANCE\s+NODE\s+SITE\s+DISTRICT\s+RTT MS\s+± MS\s+BASIS$/m);
+    const j = JSON.parse((await banyan(['resolve', set.id, '--near', '26.08,119.30', '--json'], env)).out) as { instances: { rttMs: number; basis: string }[] };
+    expect(j.instances).toHaveLength(2);
+    expect(j.instances[0]!.rttMs).toBeLessThanOrEqual(j.instances[1]!.rttMs);
+    expect(['measured', 'estimated']).toContain(j.instances[0]!.basis);
+
+    const noNear = await banyan(['resolve', 'cli-rep'], env);
+    expect(noNear.code).toBe(2);
+    expect(noNear.err).toContain('resolve needs --near SITE');
+    const badNear = await banyan(['resolve', 'cli-rep', '--near', 'fz-gulou-dc-9'], env);
+    expect(badNear.code).toBe(1);
+    expect(badNear.err).toMatch(/unknown site 'fz-gulou-dc-9'; did you mean 'fz-gulou-dc-1'/);
+    expect((await banyan(['resolve', 'nope', '--near', site], env)).code).toBe(3);
+    expect((await banyan(['stop', set.id], env)).code).toBe(0);
+    expect(h.orch.workloads.replicas(set.id).every((x) => x.state === 'stopped')).toBe(true);
   });
 
   it('a refused spec exits 1 and names each bad field', async () => {
