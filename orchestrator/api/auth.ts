@@ -89,16 +89,22 @@ function refuse(reply: FastifyReply, code: number, error: string, message: strin
 }
 
 /** Compares against every token, so the time taken does not tell which one nearly matched. */
-function authenticate(header: string | undefined, tokens: ApiToken[]): Principal | null {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (!m) return null;
-  const presented = sha256(m[1]!);
-  let found: ApiToken | null = null;
-  for (const t of tokens) if (timingSafeEqual(presented, t.sha256) && !found) found = t;
+export function authenticate(header: string | undefined, tokens: ApiToken[]): Principal | null {
+  const found = matchBearer(header, tokens);
   return found ? { name: found.name, role: found.role } : null;
 }
 
-function sha256(s: string): Buffer {
+/** The holder whose digest the header's bearer token matches (federation members use it too). */
+export function matchBearer<T extends { sha256: Buffer }>(header: string | undefined, holders: readonly T[]): T | null {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!m) return null;
+  const presented = sha256(m[1]!);
+  let found: T | null = null;
+  for (const t of holders) if (timingSafeEqual(presented, t.sha256) && !found) found = t;
+  return found;
+}
+
+export function sha256(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
@@ -183,7 +189,8 @@ function isRole(s: string | undefined): s is Role {
   return (ROLES as readonly string[]).includes(s ?? '');
 }
 
-function digestOf(secret: string, where: string): Buffer {
+/** A stored secret (`sha256:HEX`, or the token itself) as its digest. */
+export function digestOf(secret: string, where: string): Buffer {
   if (!secret.startsWith('sha256:')) return sha256(secret);
   const hex = secret.slice('sha256:'.length);
   if (!/^[0-9a-f]{64}$/i.test(hex)) throw new TokenConfigError(`${where}: sha256: must be followed by 64 hex digits`);

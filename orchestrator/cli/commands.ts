@@ -30,6 +30,7 @@ export const OPERATOR_COMMANDS: Record<string, Command> = {
   ),
   ledger: { summary: 'the compute ledger; `ledger verify` checks its hash chain', run: async (argv) => (await import('./books.ts')).booksCommand('ledger', argv) },
   report: { summary: 'supply and demand subsidy reports, city progress to 400 P', run: async (argv) => (await import('./books.ts')).booksCommand('report', argv) },
+  federation: { summary: "member cities' tokens, and the upstream's view of its members and their sum", run: async (argv) => (await import('./federation.ts')).federationCommand(argv) },
   tenant: { summary: "tenants' price plans (CNY per PFLOPS-hour or accelerator-hour)", run: async (argv) => (await import('./books.ts')).booksCommand('tenant', argv) },
 };
 

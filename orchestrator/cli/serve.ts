@@ -5,6 +5,7 @@ import { dashboardPlugin } from '../dashboard/plugin.ts';
 import { metricsPlugin } from '../metrics.ts';
 import { authPlugin, loadApiTokens } from '../api/auth.ts';
 import { DEFAULT_ORCHESTRATOR_USER } from '../creds/acl.ts';
+import { federationOptions, FEDERATION_FLAGS, FEDERATION_HELP } from '../federation/config.ts';
 
 const HELP = `banyan orchestrator — the city-level registry, placement and API
 
@@ -35,8 +36,11 @@ Security (see deploy/README.md; \`banyan creds\` writes these files):
   --mqtt-ca FILE --mqtt-cert FILE --mqtt-key FILE   TLS for mqtts:// brokers
   -h, --help                this text
 
+${FEDERATION_HELP}
+
 Environment (flags win): BANYAN_BROKER_URL, BANYAN_API_TOKENS_FILE, BANYAN_MQTT_USERNAME,
-BANYAN_MQTT_PASSWORD_FILE, BANYAN_MQTT_CA_FILE, BANYAN_MQTT_CERT_FILE, BANYAN_MQTT_KEY_FILE, BANYAN_STORE_URL.`;
+BANYAN_MQTT_PASSWORD_FILE, BANYAN_MQTT_CA_FILE, BANYAN_MQTT_CERT_FILE, BANYAN_MQTT_KEY_FILE, BANYAN_STORE_URL,
+BANYAN_CITY, BANYAN_UPSTREAM_URL, BANYAN_UPSTREAM_TOKEN, BANYAN_FEDERATION_MEMBERS.`;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -61,6 +65,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'mqtt-ca': { type: 'string' },
       'mqtt-cert': { type: 'string' },
       'mqtt-key': { type: 'string' },
+      ...FEDERATION_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -81,6 +86,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const tokens = loadApiTokens({ file: values['api-tokens'], env });
+  const federation = federationOptions(values, env, tokens);
+  if (typeof federation === 'string') {
+    console.error(federation);
+    return 2;
+  }
   const passwordFile = values['mqtt-password-file'] ?? env.BANYAN_MQTT_PASSWORD_FILE;
   const accounts = Boolean(values['broker-password-file'] || passwordFile);
   const o = await Orchestrator.start({
@@ -104,7 +114,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     sparkplug: values.sparkplug
       ? { group: values.sparkplug, brokerUrl: values['sparkplug-broker'], primaryHostId: values['sparkplug-host'], bridgeNodeId: values['sparkplug-node'] }
       : undefined,
-    plugins: [(app, orch) => authPlugin(app, { tokens, log: orch.log }), dashboardPlugin, metricsPlugin],
+    // Federation before auth: a member token on an operator route is told why it is refused.
+    plugins: [...(federation ? [federation] : []), (app, orch) => authPlugin(app, { tokens, log: orch.log }), dashboardPlugin, metricsPlugin],
   });
   console.log(`orchestrator: API ${o.httpUrl}  broker ${o.mqttUrl}  id ${o.id}  role ${o.leads() ? 'leader' : 'standby'}`);
   if (o.sparkplug) console.log(`sparkplug: group ${o.sparkplug.group} (spBv1.0/${o.sparkplug.group}/…), bridge node ${o.sparkplug.bridgeNodeId}`);

@@ -431,6 +431,32 @@ async function loadPlan() {
   }
 }
 
+/** The federation panel: member cities and their sum on an upstream, the link upward on a city; hidden when neither. */
+async function loadFederation() {
+  const [members, summary, upstream] = await Promise.all(['/v1/federation/members', '/v1/federation/summary', '/v1/federation/upstream'].map((p) => fetch(p, { headers: authHeaders() }).then((r) => (r.ok ? r.json() : null), () => null)));
+  const hasMembers = members && members.members.length > 0;
+  $('#federation').hidden = !hasMembers && !upstream;
+  if (hasMembers && summary) {
+    $('#federation-sum').textContent = `${summary.members} member cities (${summary.fresh} fresh): ${num(summary.nominalPflops, 3)} P nominal, ${num(summary.measuredPflops, 3)} P measured FP16-eq, ${pct(summary.domesticShare)} domestic, ${summary.freeAccelerators} accelerators free`;
+    $('#members tbody').replaceChildren(
+      ...members.members.map((m) =>
+        h('tr', { 'data-city': m.city, 'data-status': m.status },
+          h('td', {}, m.city),
+          h('td', {}, m.status),
+          h('td', {}, m.lastSummaryAtMs ? ago(m.lastSummaryAtMs) : '—'),
+          h('td', { class: 'num' }, m.latest ? String(m.latest.nodes.online) : '—'),
+          h('td', { class: 'num' }, m.latest ? num(m.latest.nominal.pflops, 3) : '—'),
+          h('td', { class: 'num' }, m.latest ? num(m.latest.measured.pflops, 3) : '—'),
+          h('td', { class: 'num' }, m.latest ? pct(m.latest.nominal.domesticShare) : '—'),
+          h('td', { class: 'num' }, m.latest ? String(m.latest.free.reduce((a, f) => a + f.freeAccelerators, 0)) : '—'))),
+    );
+  }
+  $('#members').hidden = !hasMembers;
+  $('#federation-upstream').textContent = upstream
+    ? `Upstream ${upstream.url} as city ${upstream.city}: ${upstream.reachable ? 'reachable' : `unreachable (${upstream.lastError})`}; ${upstream.sent} summaries sent, ${upstream.backlog} waiting`
+    : '';
+}
+
 async function loadMap() {
   const geo = await (await fetch('/v1/geography')).json();
   state.siteDistrict = new Map(geo.sites.map((s) => [s.id, s.district]));
@@ -540,3 +566,5 @@ void loadMap();
 void loadWorkloads();
 void loadPlan();
 setInterval(() => void loadPlan(), 30_000);
+void loadFederation();
+setInterval(() => void loadFederation(), 10_000);
