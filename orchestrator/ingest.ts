@@ -12,6 +12,7 @@ import { parseNodeTopic } from '../protocol/topics.ts';
 import type { LatencyModel } from './latency/model.ts';
 import { peerOf } from '../protocol/peers.ts';
 import type { Registry, NodeRecord } from './registry.ts';
+import { StringPool } from './string-pool.ts';
 
 export type RejectReason =
   | DecodeReason
@@ -39,7 +40,12 @@ export interface IngestHooks {
 /** What ingest feeds the latency model: nodes' and sites' locations, and measured RTTs. */
 export type LatencySink = Pick<LatencyModel, 'setLocation' | 'observe'>;
 
-const DEDUP_WINDOW = 512;
+/**
+ * msg_ids remembered per node. A broker redelivers (QoS 1) what was in flight, a handful; an
+ * older copy still fails the sequence rule (seq_backwards), so a longer window only names the
+ * reason and costs memory on every node, for as long as it lives.
+ */
+const DEDUP_WINDOW = 64;
 const SESSIONS_KEPT = 4;
 /** Unborn nodes whose early state/bench is held; past this the oldest are dropped. */
 const MAX_HELD_NODES = 4096;
@@ -52,8 +58,10 @@ interface HeldMessage {
 }
 
 interface NodeWindow {
-  /** The last DEDUP_WINDOW msg_ids, oldest first (a Set keeps insertion order). */
-  msgIds: Set<string>;
+  /** 53-bit hashes of the last DEDUP_WINDOW msg_ids, a ring (0 = empty): 8 bytes each, not a string. */
+  msgIds: Float64Array;
+  /** Where the next one goes. */
+  next: number;
   /** session id -> highest seq seen, most recent sessions last */
   seq: Map<string, number>;
 }
@@ -63,6 +71,8 @@ export class Ingest {
   readonly rejected = new Map<RejectReason, number>();
   private readonly windows = new Map<string, NodeWindow>();
   private readonly held = new Map<string, Held>();
+  /** What the registry keeps of each report shares the strings a fleet repeats (string-pool.ts). */
+  private readonly strings = new StringPool();
 
   constructor(
     private readonly root: string,
@@ -99,7 +109,8 @@ export class Ingest {
   /** The envelope rules that need the node's history: duplicates, sequence, stale wills. */
   private admit(env: Envelope, site: string, topic: string): IngestResult {
     const w = this.window(env.nodeId);
-    if (w.msgIds.has(env.msgId)) return this.reject('duplicate', `msg_id ${env.msgId} seen before`, topic);
+    const id = msgIdHash(env.msgId);
+    if (w.msgIds.includes(id)) return this.reject('duplicate', `msg_id ${env.msgId} seen before`, topic);
     const isWill = env.body === 'state' && env.state.status === 'OFFLINE' && env.seq === 0;
     if (isWill) {
       // A death certificate is composed at connect time, so it carries no sequence; it counts
@@ -117,7 +128,7 @@ export class Ingest {
       w.seq.set(env.sessionId, env.seq);
       if (w.seq.size > SESSIONS_KEPT) w.seq.delete(w.seq.keys().next().value!);
     }
-    this.remember(w, env.msgId);
+    this.remember(w, id);
     const node = this.apply(env, site, isWill);
     this.received.accepted++;
     this.hooks.accepted?.(env, node);
@@ -156,23 +167,23 @@ export class Ingest {
       case 'birth':
         // Located before the status change, so whoever hears the node come online can place near it.
         this.locate({ id: node.id, birth: env.birth });
-        r.setBirth(node, env.birth);
+        r.setBirth(node, this.strings.compact(env.birth));
         break;
       case 'state':
         if (env.state.status === 'ONLINE') r.setStatus(node, 'online', 'state');
         else r.setStatus(node, 'offline', isWill ? 'will' : 'goodbye');
         break;
       case 'telemetry':
-        node.telemetry = { ...env.telemetry, atMs: now };
+        node.telemetry = this.strings.compact({ ...env.telemetry, atMs: now });
         r.markAlive(node);
         break;
       case 'bench':
-        node.bench = { ...env.bench, atMs: now };
+        node.bench = this.strings.compact({ ...env.bench, atMs: now });
         r.version++;
         r.markAlive(node);
         break;
       case 'latency':
-        node.latency = { ...env.latency, atMs: now };
+        node.latency = this.strings.compact({ ...env.latency, atMs: now });
         this.observe(node.id, env.latency.targets);
         r.markAlive(node);
         break;
@@ -206,15 +217,15 @@ export class Ingest {
   private window(nodeId: string): NodeWindow {
     let w = this.windows.get(nodeId);
     if (!w) {
-      w = { msgIds: new Set(), seq: new Map() };
+      w = { msgIds: new Float64Array(DEDUP_WINDOW), next: 0, seq: new Map() };
       this.windows.set(nodeId, w);
     }
     return w;
   }
 
-  private remember(w: NodeWindow, msgId: string): void {
-    w.msgIds.add(msgId);
-    if (w.msgIds.size > DEDUP_WINDOW) w.msgIds.delete(w.msgIds.values().next().value!);
+  private remember(w: NodeWindow, id: number): void {
+    w.msgIds[w.next] = id;
+    w.next = (w.next + 1) % DEDUP_WINDOW;
   }
 
   private reject(reason: RejectReason, detail: string, topic: string): IngestResult {
@@ -228,4 +239,21 @@ export class Ingest {
     this.log?.warn({ reason, detail, topic }, 'rejected message');
     this.hooks.rejected?.(reason, detail, topic);
   }
+}
+
+/**
+ * A 53-bit hash of a msg_id (cyrb53), never 0 (an empty slot): two distinct ids in one node's
+ * window collide with a chance of about 64 in 2^53 per message, so none is refused by mistake.
+ */
+export function msgIdHash(s: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0) || 1;
 }
