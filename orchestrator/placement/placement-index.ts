@@ -17,8 +17,9 @@ interface FreeGroup {
   keys: number[];
   count: number;
 }
+import { MovedSlots } from './moved-slots.ts';
 import type { RttBuckets } from './rtt-buckets.ts';
-import type { Allocation, PlacementNode } from './types.ts';
+import type { Allocation, LatencyEstimator, PlacementNode } from './types.ts';
 
 const MAX_CACHED_TARGETS = 128;
 
@@ -32,6 +33,7 @@ export class PlacementIndex {
   private bulk = false;
   private readonly preemptibleByPriority = new Map<number, number>();
   private readonly orders = new Map<string, RttBuckets>();
+  private readonly moved = new MovedSlots();
   private sorted: PlacementNode[] | null = null;
   private membershipVersion = 0;
   private maxTotal = 0;
@@ -190,6 +192,11 @@ export class PlacementIndex {
     this.orders.delete(key);
     this.orders.set(key, order);
     if (this.orders.size > MAX_CACHED_TARGETS) this.orders.delete(this.orders.keys().next().value!);
+  }
+
+  /** The slots the model's samples named since `version`, looked up once for every target. */
+  movedSince(latency: LatencyEstimator, version: number): { entries: readonly number[]; from: number } | null {
+    return this.moved.since(this, latency, version);
   }
 
   /** Slot of a node id. */

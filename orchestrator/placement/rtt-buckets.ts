@@ -15,6 +15,8 @@ export interface SlotIndex {
   slots(): IterableIterator<number>;
   slotOf(id: string): number | undefined;
   nodeAt(slot: number): PlacementNode;
+  /** The slots the model's samples named since `version` (see moved-slots.ts). */
+  movedSince(latency: LatencyEstimator, version: number): { entries: readonly number[]; from: number } | null;
 }
 
 /** Bucket width: an early stop overshoots by at most this much RTT. */
@@ -81,13 +83,23 @@ export class RttBuckets {
   refresh(index: SlotIndex, latency: LatencyEstimator, version: number): boolean {
     if (version === this.version) return true;
     const drifts = latency.movedSince !== undefined && latency.anchorOf !== undefined && latency.anchorDrift !== undefined;
-    const ids = drifts ? latency.movedSince!(this.version) : latency.changedSince?.(this.target, this.version);
-    if (!ids) return false;
-    if (drifts && !this.followAnchor(latency)) return false;
-    const estimate = estimatorOf(latency, this.target);
-    for (const id of ids) {
-      const slot = index.slotOf(id);
-      if (slot !== undefined && slot < this.eff.length) this.place(slot, index, estimate);
+    if (drifts) {
+      const moved = index.movedSince(latency, this.version);
+      if (!moved || !this.followAnchor(latency)) return false;
+      const estimate = estimatorOf(latency, this.target);
+      const { entries } = moved;
+      for (let i = moved.from; i < entries.length; i++) {
+        const slot = entries[i]!;
+        if (slot >= 0 && slot < this.eff.length) this.place(slot, index, estimate);
+      }
+    } else {
+      const ids = latency.changedSince?.(this.target, this.version);
+      if (!ids) return false;
+      const estimate = estimatorOf(latency, this.target);
+      for (const id of ids) {
+        const slot = index.slotOf(id);
+        if (slot !== undefined && slot < this.eff.length) this.place(slot, index, estimate);
+      }
     }
     this.version = version;
     return true;
