@@ -139,6 +139,14 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
   });
 
   new Counter({
+    name: 'banyan_nodes_held_silent_total',
+    help: 'Silent nodes a liveness sweep held online because most of the fleet went quiet at once (the orchestrator\'s backlog or the broker, not theirs); they go offline at 3x their silence limit.',
+    registers: [registry],
+    collect() {
+      mirror(this, {}, orchestrator.registry.heldSilent);
+    },
+  });
+  new Counter({
     name: 'banyan_fenced_commands_total',
     help: 'Commands nodes refused because they carried a deposed leader\'s epoch (fencing; see GET /v1/ha).',
     registers: [registry],

@@ -169,6 +169,7 @@ export class Orchestrator implements OrchestratorCore {
     this.registry = new Registry({
       silentIntervals: opts.silentIntervals,
       minSilentMs: opts.minSilentMs,
+      onMassSilence: (held, online) => this.log.warn({ held, online }, 'most of the fleet went silent at once: held online for now, likelier this orchestrator\'s backlog or the broker than the nodes'),
       onChange: (c) => {
         this.log.info({ node: c.node.id, from: c.from, to: c.to, reason: c.reason }, 'node status changed');
         opts.onStatusChange?.(c);

@@ -51,6 +51,18 @@ export interface RegistryOptions {
   silentIntervals?: number;
   /** …but never less than this. */
   minSilentMs?: number;
+  /**
+   * A sweep that finds at least massSilenceMin nodes and massSilenceShare of the online ones silent
+   * at once holds them for massSilenceGrace times their limit: so many going quiet together is far
+   * likelier the orchestrator's own backlog (a start-up burst) or the broker's stall than theirs,
+   * as Kubernetes' node controller assumes of a zone gone dark. Nodes silent past the longer limit
+   * still go offline.
+   */
+  massSilenceMin?: number;
+  massSilenceShare?: number;
+  massSilenceGrace?: number;
+  /** Told of each sweep that held nodes back, with how many. */
+  onMassSilence?: (held: number, online: number) => void;
   onChange?: (c: StatusChange) => void;
 }
 
@@ -59,6 +71,8 @@ export class Registry {
   private readonly clock: () => number;
   private readonly silentIntervals: number;
   private readonly minSilentMs: number;
+  /** Nodes a sweep held back as part of a mass silence, over the registry's life. */
+  heldSilent = 0;
   /** Bumped on every change worth persisting (not on heartbeats). */
   version = 0;
 
@@ -149,15 +163,28 @@ export class Registry {
   /** Declares silent nodes offline; returns how many changed. */
   sweep(): number {
     const now = this.clock();
-    let changed = 0;
+    let online = 0;
+    const silent: { n: NodeRecord; over: number }[] = [];
     for (const n of this.nodes.values()) {
       if (n.status !== 'online') continue;
+      online++;
       const interval = n.birth?.telemetryIntervalMs || 5000;
       const limit = Math.max(this.minSilentMs, interval * this.silentIntervals);
-      if (now - n.lastSeenMs > limit) {
-        this.setStatus(n, 'offline', 'silent');
-        changed++;
-      }
+      // How many of its limits it has been silent.
+      const over = (now - n.lastSeenMs) / limit;
+      if (over > 1) silent.push({ n, over });
+    }
+    const mass = silent.length >= (this.opts.massSilenceMin ?? 20) && silent.length >= online * (this.opts.massSilenceShare ?? 0.5);
+    const grace = mass ? (this.opts.massSilenceGrace ?? 3) : 1;
+    let changed = 0;
+    for (const { n, over } of silent) {
+      if (over <= grace) continue;
+      this.setStatus(n, 'offline', 'silent');
+      changed++;
+    }
+    if (mass && changed < silent.length) {
+      this.heldSilent += silent.length - changed;
+      this.opts.onMassSilence?.(silent.length - changed, online);
     }
     return changed;
   }

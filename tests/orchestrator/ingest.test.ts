@@ -101,6 +101,49 @@ describe('ingest', () => {
     expect(registry.get('node-a')).toMatchObject({ status: 'offline', statusReason: 'will' });
   });
 
+  it('holds a mass silence (most of the fleet quiet at once) for 3 limits, then declares the still-silent offline', () => {
+    const now = { t: 1000 };
+    const held: number[] = [];
+    const registry = new Registry({ clock: () => now.t, minSilentMs: 3000, onMassSilence: (n) => held.push(n) });
+    const ingest = new Ingest(ROOT, registry);
+    const ids = Array.from({ length: 40 }, (_, i) => `node-${String(i).padStart(2, '0')}`);
+    for (const id of ids) ingest.handle(topic(id, 'birth'), encode(envelope({ body: 'birth', birth: birth({ telemetryIntervalMs: 2000 }) }, { nodeId: id })));
+    // 10 of 40 keep talking: 30 silent is 75 % of the online fleet, past the 50 % share.
+    const talk = () => {
+      for (const id of ids.slice(30)) ingest.handle(topic(id, 'telemetry'), encode(envelope(BODIES[2]!, { nodeId: id, seq: now.t })));
+    };
+    now.t += 7000;
+    talk();
+    expect(registry.sweep()).toBe(0);
+    expect(held).toEqual([30]);
+    expect(registry.heldSilent).toBe(30);
+    // Within 3 limits (18 s) a late backlog brings them back with nothing lost.
+    now.t += 6000;
+    talk();
+    for (const id of ids.slice(0, 5)) ingest.handle(topic(id, 'telemetry'), encode(envelope(BODIES[2]!, { nodeId: id, seq: now.t })));
+    expect(registry.sweep()).toBe(0);
+    expect(ids.every((id) => registry.get(id)!.status === 'online')).toBe(true);
+    // Past 3 limits the still-silent go, mass or not.
+    now.t += 6000;
+    talk();
+    expect(registry.sweep()).toBe(25);
+    expect(registry.get('node-00')).toMatchObject({ status: 'online' });
+    expect(registry.get('node-05')).toMatchObject({ status: 'offline', statusReason: 'silent' });
+  });
+
+  it('declares a few silent nodes offline at once: only a mass silence is held', () => {
+    const now = { t: 1000 };
+    const registry = new Registry({ clock: () => now.t, minSilentMs: 3000 });
+    const ingest = new Ingest(ROOT, registry);
+    const ids = Array.from({ length: 40 }, (_, i) => `node-${String(i).padStart(2, '0')}`);
+    for (const id of ids) ingest.handle(topic(id, 'birth'), encode(envelope({ body: 'birth', birth: birth({ telemetryIntervalMs: 2000 }) }, { nodeId: id })));
+    now.t += 7000;
+    // 19 silent: under the 20-node minimum, though half the fleet.
+    for (const id of ids.slice(19)) ingest.handle(topic(id, 'telemetry'), encode(envelope(BODIES[2]!, { nodeId: id, seq: now.t })));
+    expect(registry.sweep()).toBe(19);
+    expect(registry.heldSilent).toBe(0);
+  });
+
   it('declares a silent node offline after its telemetry timeout', () => {
     const { registry, ingest, now } = setup();
     ingest.handle(topic('node-a', 'birth'), encode(envelope({ body: 'birth', birth: birth({ telemetryIntervalMs: 2000 }) })));
