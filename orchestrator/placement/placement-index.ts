@@ -27,6 +27,8 @@ export class PlacementIndex {
   private readonly slotById = new Map<string, number>();
   private readonly nodes: (PlacementNode | undefined)[] = [];
   private readonly caps: (CapacitySummary | undefined)[] = [];
+  /** By slot: the capacity summary as one small number (capacityKey), read by the walker without touching the summary object. */
+  private capKeys = new Int32Array(1024).fill(-1);
   private readonly vacant: number[] = [];
   /** Slots by free accelerator count and efficiency tier, each list in id order (sorted lazily after a bulk load). */
   private readonly byFree: FreeGroup[] = [];
@@ -135,6 +137,14 @@ export class PlacementIndex {
     return this.caps[slot]!;
   }
 
+  /**
+   * (total, free, free domestic) packed in 12 bits, equal for equal summaries; -1 when a count
+   * passes 15. Scores that read only the summary give equal bounds to equal keys.
+   */
+  capacityKeyAt(slot: number): number {
+    return this.capKeys[slot]!;
+  }
+
   /** How many nodes have exactly `free` free accelerators. */
   countWithFree(free: number): number {
     return this.byFree[free]?.count ?? 0;
@@ -208,6 +218,12 @@ export class PlacementIndex {
     this.forget(slot);
     const s = summarize(this.nodes[slot]!);
     this.caps[slot] = s;
+    if (slot >= this.capKeys.length) {
+      const grown = new Int32Array(Math.max(slot + 1, this.capKeys.length * 2)).fill(-1);
+      grown.set(this.capKeys);
+      this.capKeys = grown;
+    }
+    this.capKeys[slot] = s.total < 16 ? (s.total << 8) | (s.free << 4) | s.freeDomestic : -1;
     this.maxTotal = Math.max(this.maxTotal, s.total);
     this.maxEfficiency = Math.max(this.maxEfficiency, this.nodes[slot]!.tflopsPerWatt ?? 0);
     while (this.byFree.length <= s.free) this.byFree.push({ tiers: new Map(), keys: [], count: 0 });
@@ -235,6 +251,7 @@ export class PlacementIndex {
       else this.preemptibleByPriority.set(p, left);
     }
     this.caps[slot] = undefined;
+    this.capKeys[slot] = -1;
   }
 
   private bucketAdd(b: Bucket, slot: number): void {

@@ -87,7 +87,7 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
   const rttScored = w.rttScores.length > 0;
   // Nodes of an RTT bucket often share a capacity summary (same site, same box): when no score
   // bound reads more than the summary, each summary's bound is computed once per walk.
-  const memo = w.restScores.some((s) => s.plugin.readsNode) ? null : new Map<number, number>();
+  const memo = w.restScores.some((s) => s.plugin.readsNode) ? null : restMemo();
   // The best only changes when a node is offered: read it again only then.
   let threshold = rank.threshold();
   let tie = rank.tieId();
@@ -153,16 +153,16 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
             continue;
           }
         }
-        const cap = index.capacityAt(slot);
-        const key = memo && cap.total < 256 ? (cap.total << 16) | (cap.free << 8) | cap.freeDomestic : -1;
-        let rest = key >= 0 ? memo!.get(key) : undefined;
-        if (rest === undefined) {
+        // The summary object (a cache miss a node at scale) only for a summary not seen this walk.
+        const key = memo ? index.capacityKeyAt(slot) : -1;
+        let rest = key >= 0 ? memo![key]! : Number.NaN;
+        if (Number.isNaN(rest)) {
           q.node = index.nodeAt(slot);
-          q.cap = cap;
+          q.cap = index.capacityAt(slot);
           rest = partBound(w, q, false);
           q.node = null;
           q.cap = null;
-          if (key >= 0) memo!.set(key, rest);
+          if (key >= 0) memo![key] = rest;
         }
         const nodeBound = lat + rest;
         if (nodeBound + EPS < threshold || (src.idOrdered && tie !== null && nodeBound <= threshold && index.nodeAt(slot).id > tie)) {
@@ -180,6 +180,13 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
   }
   if (lateCount > 0) tally.removed('latency-slo', lateCount, () => reasonOf(w, 'latency-slo', index.nodeAt(lateSample!).id));
   settleRest(w, src, g, stoppedByBound, encountered);
+}
+
+/** One walk's bounds by capacity key (PlacementIndex.capacityKeyAt: 12 bits); NaN: not yet computed. */
+let memoBuffer: Float64Array | null = null;
+function restMemo(): Float64Array {
+  memoBuffer ??= new Float64Array(1 << 12);
+  return memoBuffer.fill(Number.NaN);
 }
 
 /**
