@@ -1,6 +1,6 @@
 // Everything nodes publish passes through here: decode (= validate), then the protocol's envelope
 // rules (README, Architecture) — topic node, envelope node and MQTT identity agree; no duplicate msg_id; seq never
-// goes backwards within a session. A rejected message is counted by reason and logged, never thrown.
+// goes backwards on its channel within a session (MQTT orders per topic only). A rejected message is counted by reason and logged, never thrown.
 // Accepted facts go to the registry, and the ones about distance (where a node stands, the RTTs it
 // measured) to the latency model. A node exists once its birth is accepted: telemetry, latency and
 // events before that are refused (`no_birth`); a retained state or bench that a broker happens to
@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { decode, type DecodeReason } from '../protocol/codec.ts';
 import type { Envelope, RttStats } from '../protocol/messages.ts';
-import { parseNodeTopic } from '../protocol/topics.ts';
+import { CHANNELS, parseNodeTopic, type Channel } from '../protocol/topics.ts';
 import type { LatencyModel } from './latency/model.ts';
 import { peerOf } from '../protocol/peers.ts';
 import type { Registry, NodeRecord } from './registry.ts';
@@ -37,6 +37,11 @@ export interface IngestHooks {
   rejected?: (reason: RejectReason, detail: string, topic: string) => void;
 }
 
+/** A node topic's channel as an index into CHANNELS (the topic was parsed and checked before). */
+function channelIndex(topic: string): number {
+  return CHANNELS.indexOf(topic.slice(topic.lastIndexOf('/') + 1) as Channel);
+}
+
 /** What ingest feeds the latency model: nodes' and sites' locations, and measured RTTs. */
 export type LatencySink = Pick<LatencyModel, 'setLocation' | 'observe'>;
 
@@ -62,8 +67,8 @@ interface NodeWindow {
   msgIds: Float64Array;
   /** Where the next one goes. */
   next: number;
-  /** session id -> highest seq seen, most recent sessions last */
-  seq: Map<string, number>;
+  /** session id -> highest seq seen on each channel (by CHANNELS' order; -1: none), most recent sessions last */
+  seq: Map<string, Float64Array>;
 }
 
 export class Ingest {
@@ -120,12 +125,19 @@ export class Ingest {
         return this.reject('stale_will', `will of session ${env.sessionId}; node is in ${current}`, topic);
       }
     } else {
-      const last = w.seq.get(env.sessionId);
-      if (last !== undefined && env.seq <= last) {
-        return this.reject('seq_backwards', `seq ${env.seq} after ${last} in session ${env.sessionId}`, topic);
+      // Per channel: MQTT orders messages per topic only, and a clustered broker (NATS, one
+      // JetStream consumer per subscription) delivers a node's channels independently, so an
+      // older event may rightly arrive after newer telemetry. A replay still fails on its own channel.
+      const ch = channelIndex(topic);
+      let last = w.seq.get(env.sessionId);
+      const prev = last?.[ch] ?? -1;
+      if (env.seq <= prev) {
+        return this.reject('seq_backwards', `seq ${env.seq} after ${prev} on its channel in session ${env.sessionId}`, topic);
       }
-      w.seq.delete(env.sessionId);
-      w.seq.set(env.sessionId, env.seq);
+      if (last) w.seq.delete(env.sessionId);
+      else last = new Float64Array(CHANNELS.length).fill(-1);
+      last[ch] = env.seq;
+      w.seq.set(env.sessionId, last);
       if (w.seq.size > SESSIONS_KEPT) w.seq.delete(w.seq.keys().next().value!);
     }
     this.remember(w, id);

@@ -129,7 +129,7 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
     name: 'banyan_messages_rejected_total',
     help:
       'MQTT messages rejected, by reason: a payload that does not decode, a topic, envelope node or MQTT identity that disagree, ' +
-      'a duplicate msg_id, a seq that goes backwards within a session, or a stale Last Will.',
+      'a duplicate msg_id, a seq that goes backwards on its channel within a session, or a stale Last Will.',
     labelNames: ['reason'] as const,
     registers: [registry],
     collect() {

@@ -52,6 +52,16 @@ describe('ingest', () => {
     expect(ingest.rejected.get('seq_backwards')).toBe(1);
   });
 
+  it('orders a session per channel: an older event after newer telemetry is accepted (a cluster delivers channels apart), a replay on its own channel is not', () => {
+    const { ingest } = setup();
+    expect(ingest.handle(topic('node-a', 'birth'), encode(envelope({ body: 'birth', birth: birth() }, { seq: 1 }))).ok).toBe(true);
+    expect(ingest.handle(topic('node-a', 'telemetry'), encode(envelope(BODIES[2]!, { seq: 12 }))).ok).toBe(true);
+    expect(ingest.handle(topic('node-a', 'state'), encode(envelope(BODIES[1]!, { seq: 11 }))).ok).toBe(true);
+    expect(ingest.handle(topic('node-a', 'telemetry'), encode(envelope(BODIES[2]!, { seq: 10 })))).toMatchObject({ ok: false, reason: 'seq_backwards' });
+    expect(ingest.handle(topic('node-a', 'state'), encode(envelope(BODIES[1]!, { seq: 11 })))).toMatchObject({ ok: false, reason: 'seq_backwards' });
+    expect(ingest.handle(topic('node-a', 'telemetry'), encode(envelope(BODIES[2]!, { seq: 13 }))).ok).toBe(true);
+  });
+
   it('rejects a body on the wrong channel, garbage and foreign topics', () => {
     const { ingest } = setup();
     expect(ingest.handle(topic('node-a', 'birth'), encode(envelope(BODIES[1]!)))).toMatchObject({ ok: false, reason: 'channel_mismatch' });
