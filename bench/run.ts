@@ -8,6 +8,15 @@ import { fileURLToPath } from 'node:url';
 import type { Figure } from './figures.ts';
 import { killRunning, runBench, type Outcome } from './runner.ts';
 
+/** What bench/readme.ts needs of a run besides its figures. */
+export interface RunSummary {
+  atMs: number;
+  /** The name filter it ran with (a partial run), or null. */
+  filter: string | null;
+  wallS: number;
+  status: string;
+}
+
 /** Under the 15 minutes `npm run bench` must take on the 2-core machine. */
 const TOTAL_BUDGET_MS = 14 * 60_000;
 
@@ -39,6 +48,14 @@ const outcomes = await runBench({
 const all = outcomes.flatMap((o) => o.figures);
 mkdirSync(join(dir, 'results'), { recursive: true });
 writeFileSync(join(dir, 'results', 'latest.json'), JSON.stringify(all, null, 2) + '\n');
+const failed = outcomes.filter((o) => o.status !== 'ok');
+const summary: RunSummary = {
+  atMs: Date.now(),
+  filter: filter ?? null,
+  wallS: outcomes.reduce((s, o) => s + o.ms, 0) / 1000,
+  status: failed.length === 0 ? `all ${outcomes.length} modules ok` : `${failed.length} of ${outcomes.length} modules ${failed.map((o) => `${o.file.replace('.bench.ts', '')} ${o.status}`).join(', ')}`,
+};
+writeFileSync(join(dir, 'results', 'run.json'), JSON.stringify(summary, null, 2) + '\n');
 printSummary(outcomes);
 process.stderr.write(`bench: ${all.length} figures written to bench/results/latest.json\n`);
 if (outcomes.some((o) => o.status !== 'ok')) process.exitCode = 1;
