@@ -15,6 +15,8 @@ export const SelectSchema = Type.Object(
     siteKind: Type.Optional(Type.String()),
     site: Type.Optional(Type.String()),
     count: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Only nodes running work of this class when the timeline is planned (e.g. "trading"). */
+    running: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -82,7 +84,7 @@ export function parseFaultCommand(line: string, nowMs: number): Fault {
     const key = p.slice(0, eq);
     const text = p.slice(eq + 1);
     const value: unknown = key === 'nodes' ? text.split(',') : /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
-    const selects = key === 'nodes' || key === 'count' || key === 'siteKind' || ((key === 'district' || key === 'site') && kind !== 'partition' && kind !== 'latency-spike');
+    const selects = key === 'nodes' || key === 'count' || key === 'siteKind' || key === 'running' || ((key === 'district' || key === 'site') && kind !== 'partition' && kind !== 'latency-spike');
     (selects ? select : raw)[key] = value;
   }
   if (Object.keys(select).length) raw.select = select;

@@ -194,9 +194,13 @@ export class Rehearsal {
     return out;
   }
 
+  /** Where the orchestrator has work of a class placed or running now (a fault's `select.running`). */
+  private readonly runningOf = (workloadClass: string): ReadonlySet<string> =>
+    new Set(this.orchestrator.workloads.list().flatMap((w) => (w.spec.class === workloadClass && w.nodeId && (w.state === 'placed' || w.state === 'running') ? [w.nodeId] : [])));
+
   /** Plans the scenario's timeline and schedules it from now. */
   scheduleFaults(durationMs: number): PlannedFault[] {
-    this.plan = planTimeline({ ...this.opts.scenario, seed: this.seed }, this.fleet.specs, this.seed, durationMs);
+    this.plan = planTimeline({ ...this.opts.scenario, seed: this.seed }, this.fleet.specs, this.seed, durationMs, this.runningOf);
     this.injector.schedule(this.plan);
     return this.plan;
   }
@@ -204,7 +208,7 @@ export class Rehearsal {
   /** A live fault (CLI): resolved against the fleet like a timeline entry, applied now. */
   applyNow(f: Fault): Promise<FaultRecord> {
     const id = `live${this.injector.records.length + 1}-${f.kind}`;
-    return this.injector.apply({ id, fault: f, nodes: resolveNodes(f, this.fleet.specs, deriveSeed(this.seed, id)), random: false });
+    return this.injector.apply({ id, fault: f, nodes: resolveNodes(f, this.fleet.specs, deriveSeed(this.seed, id), this.runningOf), random: false });
   }
 
   /** Runs for durationMs, lets faults finish and the fleet settle, then reports. */

@@ -16,14 +16,17 @@ export interface PlannedFault {
 
 const DAY_MS = 86_400_000;
 
-export function planTimeline(scenario: Scenario, specs: readonly SimNodeSpec[], seed: number, durationMs: number): PlannedFault[] {
-  const listed = (scenario.faults ?? []).map((f, i) => ({ id: `f${i + 1}-${f.kind}`, fault: f, nodes: resolveNodes(f, specs, deriveSeed(seed, 'fault', i)), random: false }));
+/** The nodes running work of a workload class now (for `select.running`). */
+export type RunningOf = (workloadClass: string) => ReadonlySet<string>;
+
+export function planTimeline(scenario: Scenario, specs: readonly SimNodeSpec[], seed: number, durationMs: number, runningOf?: RunningOf): PlannedFault[] {
+  const listed = (scenario.faults ?? []).map((f, i) => ({ id: `f${i + 1}-${f.kind}`, fault: f, nodes: resolveNodes(f, specs, deriveSeed(seed, 'fault', i), runningOf), random: false }));
   const plan = [...listed, ...randomFailures(scenario, specs, seed, durationMs)];
   return plan.sort((a, b) => a.fault.atMs - b.fault.atMs || a.id.localeCompare(b.id));
 }
 
 /** The nodes a fault hits, drawn with its own seed so adding a fault never reshuffles another's. */
-export function resolveNodes(f: Fault, specs: readonly SimNodeSpec[], seed: number): string[] {
+export function resolveNodes(f: Fault, specs: readonly SimNodeSpec[], seed: number, runningOf?: RunningOf): string[] {
   if (f.kind === 'broker-restart' || f.kind === 'orchestrator-restart') return [];
   if (f.kind === 'partition') return specs.filter((s) => (f.district ? s.site.district === f.district : s.site.id === f.site)).map((s) => s.id);
   if (f.kind === 'latency-spike') return specs.filter((s) => s.site.district === f.district).map((s) => s.id);
@@ -34,8 +37,14 @@ export function resolveNodes(f: Fault, specs: readonly SimNodeSpec[], seed: numb
     if (missing.length) throw new FaultSpecError(`${f.kind} at ${f.atMs} ms names nodes not in the fleet: ${missing.slice(0, 3).join(', ')}`);
     return [...sel.nodes];
   }
+  if (sel.running && !runningOf) throw new FaultSpecError(`${f.kind} at ${f.atMs} ms selects nodes running ${sel.running} work, but nothing here says where work runs`);
+  const running = sel.running ? runningOf!(sel.running) : null;
   const pool = specs.filter(
-    (s) => (!sel.district || s.site.district === sel.district) && (!sel.siteKind || s.site.kind === sel.siteKind) && (!sel.site || s.site.id === sel.site),
+    (s) =>
+      (!sel.district || s.site.district === sel.district) &&
+      (!sel.siteKind || s.site.kind === sel.siteKind) &&
+      (!sel.site || s.site.id === sel.site) &&
+      (!running || running.has(s.id)),
   );
   return shuffle(pool.map((s) => s.id), new Rng(seed)).slice(0, sel.count ?? 1);
 }

@@ -52,8 +52,11 @@ describe('ci-chaos rehearsal: 200 nodes, every fault kind', () => {
       expect(f.detectMs!.max).toBeLessThanOrEqual(f.detectBoundMs!);
       expect(f.verdicts.crashed ?? 0).toBe(f.nodes);
     }
-    // The Gulou exchange is down 9 s, past the trading grace of 5 s: its trading work moves.
+    // Gulou's nodes running trading work are down 9 s, past the trading grace of 5 s: that work
+    // moves. (Chosen where the work landed: whether the exchange or a data-centre node next to it
+    // wins a 2 ms SLO depends on the RTTs measured by then.)
     const exchange = crashes.find((f) => f.id === 'f1-crash')!;
+    expect(exchange.nodes).toBeGreaterThan(0);
     expect(exchange.replaceable).toBeGreaterThan(0);
     expect(exchange.replaced).toBe(exchange.replaceable);
     expect(exchange.replaceMs!.max).toBeLessThanOrEqual(exchange.replaceBoundMs!);

@@ -38,7 +38,11 @@ describe('fleet and fault timeline', () => {
 
   it('resolves a partition to every node of its district and a crash to `count` nodes drawn from the seed', () => {
     const nodes = generateNodes(ci);
-    const plan = planTimeline(ci, nodes, ci.seed, 30_000);
+    // Trading work runs on the first two Gulou nodes: the crash that selects it takes those.
+    const gulou = nodes.filter((n) => n.site.district === 'gulou').map((n) => n.id);
+    const plan = planTimeline(ci, nodes, ci.seed, 30_000, (cls) => new Set(cls === 'trading' ? [gulou[0]!, gulou[1]!, nodes.find((n) => n.site.district !== 'gulou')!.id] : []));
+    expect(plan.find((p) => p.id === 'f1-crash')!.nodes.sort()).toEqual([gulou[0]!, gulou[1]!].sort());
+    expect(() => planTimeline(ci, nodes, ci.seed, 30_000)).toThrow(/running trading work/);
     const part = plan.find((p) => p.fault.kind === 'partition' && 'district' in p.fault && p.fault.district === 'lianjiang')!;
     expect(part.nodes.sort()).toEqual(nodes.filter((n) => n.site.district === 'lianjiang').map((n) => n.id).sort());
     const skew = plan.find((p) => p.fault.kind === 'clock-skew')!;
