@@ -35,6 +35,15 @@ export function effectiveBudgetMs(declaredMs: number, env: NodeJS.ProcessEnv = p
   return left > 0 ? Math.min(declaredMs, left) : declaredMs;
 }
 
+/** What bench/readme.ts needs of a run besides its figures. */
+export interface RunSummary {
+  atMs: number;
+  /** The name filter it ran with (a partial run), or null. */
+  filter: string | null;
+  wallS: number;
+  status: string;
+}
+
 /** A module's child process to bench/run.ts. */
 export type ModuleMessage =
   | { kind: 'budget'; ms: number }

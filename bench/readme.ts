@@ -6,8 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isFigure, type Figure } from './figures.ts';
-import type { RunSummary } from './run.ts';
+import { isFigure, type Figure, type RunSummary } from './figures.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const results = fileURLToPath(new URL('./results/', import.meta.url));

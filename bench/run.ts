@@ -5,17 +5,8 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Figure } from './figures.ts';
+import type { Figure, RunSummary } from './figures.ts';
 import { killRunning, runBench, type Outcome } from './runner.ts';
-
-/** What bench/readme.ts needs of a run besides its figures. */
-export interface RunSummary {
-  atMs: number;
-  /** The name filter it ran with (a partial run), or null. */
-  filter: string | null;
-  wallS: number;
-  status: string;
-}
 
 /** Under the 15 minutes `npm run bench` must take on the 2-core machine. */
 const TOTAL_BUDGET_MS = 14 * 60_000;

@@ -37,11 +37,6 @@ export interface IngestHooks {
   rejected?: (reason: RejectReason, detail: string, topic: string) => void;
 }
 
-/** A node topic's channel as an index into CHANNELS (the topic was parsed and checked before). */
-function channelIndex(topic: string): number {
-  return CHANNELS.indexOf(topic.slice(topic.lastIndexOf('/') + 1) as Channel);
-}
-
 /** What ingest feeds the latency model: nodes' and sites' locations, and measured RTTs. */
 export type LatencySink = Pick<LatencyModel, 'setLocation' | 'observe'>;
 
@@ -128,7 +123,8 @@ export class Ingest {
       // Per channel: MQTT orders messages per topic only, and a clustered broker (NATS, one
       // JetStream consumer per subscription) delivers a node's channels independently, so an
       // older event may rightly arrive after newer telemetry. A replay still fails on its own channel.
-      const ch = channelIndex(topic);
+      // handle() made sure the body names its topic's channel.
+      const ch = CHANNELS.indexOf(env.body as Channel);
       let last = w.seq.get(env.sessionId);
       const prev = last?.[ch] ?? -1;
       if (env.seq <= prev) {
