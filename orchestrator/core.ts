@@ -17,6 +17,8 @@ export interface OrchestratorEvents {
   workload: [w: Workload];
   /** One placement decision: how long it took and whether a node was found. */
   decision: [ms: number, placed: boolean];
+  /** A workload fits nowhere here and may overflow to another city (federation). */
+  'overflow-wanted': [w: Workload];
 }
 
 /** Sends a command to a node; resolves to its correlation id. */

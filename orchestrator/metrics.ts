@@ -26,7 +26,7 @@ export interface BanyanMetrics {
 }
 
 const NODE_STATES = ['online', 'offline', 'unknown'] as const;
-const WORKLOAD_STATES: readonly WorkloadState[] = ['pending', 'placed', 'running', 'completed', 'failed', 'stopped', 'evicted'];
+const WORKLOAD_STATES: readonly WorkloadState[] = ['pending', 'placed', 'running', 'overflowed', 'completed', 'failed', 'stopped', 'evicted'];
 
 export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
   const registry = new Registry();

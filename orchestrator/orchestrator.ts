@@ -205,6 +205,7 @@ export class Orchestrator implements OrchestratorCore {
         this.events.emit('workload', w);
       },
       onDecision: (ms, placed) => this.events.emit('decision', ms, placed),
+      onOverflowWanted: (w) => this.events.emit('overflow-wanted', w),
     });
     this.losses = new LossClassifier(this, { log: this.log });
     this.peerProbes = new PeerProbeScheduler(this, { log: this.log, ...(opts.peerProbes || {}) });

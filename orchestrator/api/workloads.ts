@@ -27,6 +27,10 @@ export interface WorkloadView {
   spec: Workload['spec'];
   /** Set on a replica: its set's id and its index. */
   replica: Workload['replica'];
+  /** Sent to another city of the federation: where it went and why, its state and usage there. */
+  overflow: Workload['overflow'];
+  /** Run here for another city: which city and workload asked. */
+  origin: Workload['origin'];
   /** A replicated workload (GET by its set id): how many, kept apart by what, and each replica. */
   replicas?: number;
   spread?: string;
@@ -76,6 +80,8 @@ export function workloadView(w: Workload): WorkloadView {
     history: w.history,
     spec: w.spec,
     replica: w.replica,
+    overflow: w.overflow,
+    origin: w.origin,
   };
 }
 

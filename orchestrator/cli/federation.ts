@@ -1,5 +1,6 @@
 // `banyan federation`: member cities' tokens on the upstream (`member add`), and the upstream's
-// view of its members and their sum from a running orchestrator (`members`, `summary`).
+// view of its members, their sum and the work overflowing between them (`members`, `summary`,
+// `overflow`) from a running orchestrator.
 import { parseArgs } from 'node:util';
 import type { FederationTotals, MemberState } from '../federation/hub.ts';
 import { addMember } from '../federation/members.ts';
@@ -9,11 +10,13 @@ import { table } from './table.ts';
 const HELP = `banyan federation member add CITY --file MEMBERS_FILE [--json]
 banyan federation members [--json]
 banyan federation summary [--json]
+banyan federation overflow [--json]
 
 member add: issues CITY's federation token and appends its digest to the upstream's members file
 (the upstream's --federation-members); give the printed token to the city's --upstream-token.
 A federation token opens the federation routes only, never the operator API.
 members / summary: each member city's latest summary (fresh, stale or never heard) and the sum.
+overflow: work a member city could not place: which city asked, where it went and why.
 
 ${CONNECT_HELP}`;
 
@@ -55,6 +58,12 @@ export async function federationCommand(argv: string[], env: NodeJS.ProcessEnv =
           m.city, m.status, m.latest?.nodes.online ?? '', m.latest?.accelerators ?? '', m.latest?.nominal.pflops ?? '',
           m.latest ? (m.latest.nominal.domesticShare * 100).toFixed(1) : '', m.latest?.free.reduce((a, f) => a + f.freeAccelerators, 0) ?? '',
         ])));
+      return EXIT.ok;
+    }
+    if (sub === 'overflow') {
+      const r = await client.get<{ open: number; entries: { id: string; origin: string; city: string | null; state: string; reason: string }[] }>('/v1/federation/overflow');
+      if (o.json) io.out(JSON.stringify(r));
+      else io.out(r.entries.length ? table(['workload', 'from', 'to', 'state', 'why'], r.entries.map((e) => [e.id, e.origin, e.city ?? '-', e.state, e.reason])) : 'no overflow work');
       return EXIT.ok;
     }
     if (sub === 'summary') {

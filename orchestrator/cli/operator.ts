@@ -220,7 +220,7 @@ function nodeDetail(n: NodeView): string {
 function workloadsTable(ws: WorkloadView[]): string {
   return table(
     ['ID', 'NAME', 'CLASS', 'STATE', 'NODE', 'REPLICA', 'SLO', 'RTT'],
-    ws.map((w) => [w.id, w.name, w.class, w.state, w.nodeId, w.replica ? `${w.replica.index + 1}/${w.spec.replicas} ${w.spec.spread}` : '-', w.maxRttMs === null ? 'none' : `<=${w.maxRttMs} ms`, rtt(w.rttMs, w.rttMeasured)]),
+    ws.map((w) => [w.id, w.name, w.class, w.state, w.nodeId ?? (w.overflow?.city ? `in ${w.overflow.city}` : null), w.replica ? `${w.replica.index + 1}/${w.spec.replicas} ${w.spec.spread}` : '-', w.maxRttMs === null ? 'none' : `<=${w.maxRttMs} ms`, rtt(w.rttMs, w.rttMeasured)]),
   );
 }
 

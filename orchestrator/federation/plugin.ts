@@ -3,14 +3,18 @@
 // sends its own summary upward on a period. Member tokens open only the federation routes: any
 // other route refuses them (403), and no federation route shows a node, only summaries.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DEFAULT_SUMMARY_PERIOD_MS, FEDERATION_PREFIX, SummariesBodySchema, type SummariesBody, type Landmark } from '../../protocol/federation.ts';
+import { Value } from '@sinclair/typebox/value';
+import { DEFAULT_SUMMARY_PERIOD_MS, FEDERATION_PREFIX, SummariesBodySchema, type Landmark } from '../../protocol/federation.ts';
 import { authenticate, TokenBucket, type ApiToken } from '../api/auth.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { Hub } from './hub.ts';
 import { FUJIAN_LANDMARKS } from './landmarks.ts';
 import { memberOf, type Member } from './members.ts';
+import { OverflowDesk } from './overflow-desk.ts';
+import { OverflowMember } from './overflow-member.ts';
 import { citySummary } from './summary.ts';
 import { UpstreamLink } from './upstream.ts';
+import { remoteUsage } from '../ledger/remote-usage.ts';
 
 export interface FederationOptions {
   /** This orchestrator's city id, as its upstream knows it. */
@@ -40,6 +44,7 @@ export function federationPlugin(opts: FederationOptions) {
     const apiTokens = opts.apiTokens ?? [];
     const landmarks = opts.landmarks ?? [...FUJIAN_LANDMARKS];
     const hub = new Hub(members.map((m) => m.city), periodMs);
+    const desk = new OverflowDesk(() => landmarks);
     const writes = new TokenBucket(120, Date.now);
 
     app.decorateRequest('federationMember', null);
@@ -67,12 +72,21 @@ export function federationPlugin(opts: FederationOptions) {
     // The API's own token check stands aside on these routes ('public'); the hooks above decide.
     const federation = { config: { role: 'public' as const } };
 
-    app.post('/v1/federation/summaries', { ...federation, onRequest: memberOnly, schema: { body: SummariesBodySchema } }, async (req, reply) => {
+    // Checked with TypeBox, not the API's ajv: ajv coerces types (a null RTT or usage in a nullable
+    // union would arrive as 0), and a member's figures must arrive as sent.
+    app.post('/v1/federation/summaries', { ...federation, onRequest: memberOnly }, async (req, reply) => {
       const city = req.federationMember!;
-      const { summaries } = req.body as SummariesBody;
+      if (!Value.Check(SummariesBodySchema, req.body)) {
+        const first = Value.Errors(SummariesBodySchema, req.body).First();
+        return reply.code(400).send({ error: 'invalid_body', message: `not a federation summaries body: ${first ? `${first.path || '/'} ${first.message}` : 'unreadable'}` });
+      }
+      const { summaries, overflow } = req.body;
       const foreign = summaries.find((s) => s.city !== city);
       if (foreign) return reply.code(403).send({ error: 'forbidden', message: `member "${city}" may send only its own summaries, not city "${foreign.city}"'s` });
-      return { ...hub.accept(city, summaries), landmarks, periodMs };
+      const accepted = hub.accept(city, summaries);
+      if (!overflow) return { ...accepted, landmarks, periodMs };
+      const fresh = hub.members().map((m) => ({ city: m.city, latest: m.status === 'fresh' ? m.latest : null }));
+      return { ...accepted, landmarks, periodMs, overflow: desk.exchange(city, overflow, fresh) };
     });
 
     app.get('/v1/federation/landmarks', { ...federation, onRequest: memberOrViewer }, async () => ({ landmarks, periodMs }));
@@ -87,10 +101,25 @@ export function federationPlugin(opts: FederationOptions) {
 
     app.get('/v1/federation/summary', { ...federation, onRequest: memberOrViewer }, async () => ({ atMs: Date.now(), ...hub.totals() }));
 
+    // Overflow across members: who asked, where it went and why. Members see it too (ids, cities
+    // and reasons; no node of any city).
+    app.get('/v1/federation/overflow', { ...federation, onRequest: memberOrViewer }, async () => ({ ...desk.stats(), entries: desk.list() }));
+
     let link: UpstreamLink | null = null;
     if (opts.upstream) {
       if (!opts.city) throw new Error('an upstream needs this city\'s id: pass --city ID (as the upstream\'s members file names it)');
       const city = opts.city;
+      const overflow = new OverflowMember({
+        manager: orch.workloads,
+        locate: (t) => orch.latency.locate(t),
+        ledger: () => orch.books?.ledger ?? null,
+        isOpen: (id) => orch.books?.usage.isOpen(id) ?? false,
+        where: (id) => {
+          const loc = orch.registry.get(id)?.birth?.location;
+          return loc ? { site: loc.site, district: loc.district } : undefined;
+        },
+        log: orch.log,
+      });
       link = new UpstreamLink({
         city,
         url: opts.upstream.url,
@@ -98,10 +127,19 @@ export function federationPlugin(opts: FederationOptions) {
         periodMs,
         log: orch.log,
         summarize: (seq, atMs, lm) => citySummary(city, seq, atMs, { nodes: () => orch.registry.all(), fleet: orch.fleet, latency: orch.latency }, lm),
+        // Only the leader places and runs work; a standby sends summaries and nothing else.
+        overflow: { body: () => (orch.leads() ? overflow.body() : Promise.resolve(undefined)), apply: (r, sent) => orch.leads() && overflow.apply(r, sent) },
       });
+      const nudge = () => link?.nudge();
+      orch.events.on('overflow-wanted', nudge);
       link.start();
+      app.addHook('onClose', async () => void orch.events.off('overflow-wanted', nudge));
       app.addHook('onClose', async () => link!.stop());
     }
+    // This city's work that ran elsewhere, with the usage the running cities' ledgers hold for it.
+    app.get('/v1/ledger/overflow', { config: { role: 'viewer' } }, async () =>
+      remoteUsage(orch.workloads.list(), (t) => orch.books?.ledger.tenant(t)?.plan ?? null),
+    );
     // The operator's view of this city's link upward.
     app.get('/v1/federation/upstream', { config: { role: 'viewer' } }, async (_req, reply) =>
       link ? link.view() : reply.code(404).send({ error: 'not_found', message: 'no upstream configured; start with --upstream URL --upstream-token TOKEN --city ID' }),

@@ -2,7 +2,9 @@
 // outage held back (oldest first, in batches). An unreachable upstream changes nothing locally:
 // the summary waits in a bounded backlog and the next period tries again.
 import { Value } from '@sinclair/typebox/value';
-import { MAX_BACKLOG, MAX_SUMMARIES_PER_POST, SummariesReplySchema, type CitySummary, type Landmark } from '../../protocol/federation.ts';
+import { MAX_BACKLOG, MAX_SUMMARIES_PER_POST, SummariesReplySchema, type CitySummary, type Landmark, type MemberOverflow, type UpstreamOverflow } from '../../protocol/federation.ts';
+
+const NUDGE_GAP_MS = 1000;
 
 export interface UpstreamOptions {
   city: string;
@@ -14,6 +16,8 @@ export interface UpstreamOptions {
   clock?: () => number;
   timeoutMs?: number;
   log?: { warn: (o: object, msg: string) => void; info: (o: object, msg: string) => void };
+  /** Overflow rides on each POST: what to send (built just before it), and what to do with the answer. */
+  overflow?: { body: () => Promise<MemberOverflow | undefined>; apply: (reply: UpstreamOverflow, sent: MemberOverflow | undefined) => void };
 }
 
 export interface UpstreamStatus {
@@ -36,6 +40,7 @@ export class UpstreamLink {
   private landmarks: Landmark[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
+  private lastTickMs = -Infinity;
   private readonly status: UpstreamStatus;
   private readonly clock: () => number;
 
@@ -60,8 +65,15 @@ export class UpstreamLink {
     return { ...this.status, backlog: this.backlog.length, landmarks: [...this.landmarks] };
   }
 
+  /** An exchange now rather than at the next period (work to overflow); one at a time, as ticks are. */
+  nudge(): void {
+    // At most one a second: work that fits nowhere is re-tried on every fleet change.
+    if (this.timer && !this.flushing && this.clock() - this.lastTickMs >= NUDGE_GAP_MS) void this.tick();
+  }
+
   /** One period: a new summary, then send what is waiting. */
   async tick(): Promise<void> {
+    this.lastTickMs = this.clock();
     this.backlog.push(this.opts.summarize(++this.seq, this.clock(), this.landmarks));
     if (this.backlog.length > MAX_BACKLOG) this.status.dropped += this.backlog.splice(0, this.backlog.length - MAX_BACKLOG).length;
     // A flush still running (a slow upstream) sends the new summary too; never two at once.
@@ -82,10 +94,11 @@ export class UpstreamLink {
   private async post(summaries: CitySummary[]): Promise<boolean> {
     const url = `${this.opts.url.replace(/\/+$/, '')}/v1/federation/summaries`;
     try {
+      const overflow = await this.opts.overflow?.body();
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.opts.token}` },
-        body: JSON.stringify({ summaries }),
+        body: JSON.stringify(overflow ? { summaries, overflow } : { summaries }),
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? Math.min(10_000, this.opts.periodMs)),
       });
       const body: unknown = await res.json().catch(() => null);
@@ -95,6 +108,13 @@ export class UpstreamLink {
       }
       if (!Value.Check(SummariesReplySchema, body)) return this.failed('upstream reply is not a federation summaries reply');
       this.landmarks = body.landmarks;
+      if (body.overflow) {
+        try {
+          this.opts.overflow?.apply(body.overflow, overflow);
+        } catch (e) {
+          this.opts.log?.warn({ upstream: this.opts.url, err: (e as Error).message }, 'the upstream\'s overflow answer could not be applied; the next exchange carries it again');
+        }
+      }
       if (!this.status.reachable) this.opts.log?.info({ upstream: this.opts.url, backlog: this.backlog.length }, 'upstream reachable; sending held-back summaries');
       this.status.reachable = true;
       this.status.lastOkMs = this.clock();

@@ -191,6 +191,14 @@ export class LatencyModel {
     return true;
   }
 
+  /** Where a target stands on the map, if this model knows it. */
+  locate(target: LatencyTarget): LatLon | undefined {
+    if ('lat' in target) return { lat: target.lat, lon: target.lon };
+    const id = 'site' in target ? target.site : target.landmark;
+    const at = this.places.get(id) ?? this.points.get(id)?.location;
+    return at ? { lat: at.lat, lon: at.lon } : undefined;
+  }
+
   /** Every named place and point (sites, landmarks, nodes): what a target may name. */
   names(): IterableIterator<string> {
     return new Set([...this.places.keys(), ...this.points.keys()]).values();

@@ -51,6 +51,11 @@ export interface UsageEntry {
   plan: PricePlan | null;
   /** What the tenant pays for it under its plan; 0 with no plan. */
   feeCny: number;
+  /**
+   * Work run here for another member city (federation overflow): its tenant is that city's, it is
+   * that city's demand (this city's supply), and it is billed there, so no plan applies here.
+   */
+  origin?: { city: string; workloadId: string };
 }
 
 export interface SiteCapacity {

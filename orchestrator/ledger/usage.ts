@@ -26,6 +26,8 @@ export interface UsageWorkload {
   state: string;
   nodeId: string | null;
   acceleratorIndexes: readonly number[];
+  /** Set when it runs here for another city (federation overflow). */
+  origin?: { city: string; workloadId: string } | null;
   /** Its transitions; the last one's time is when this change happened (else the clock's now). */
   history?: readonly { atMs: number }[];
 }
@@ -37,6 +39,7 @@ interface Open {
   startMs: number;
   site: string;
   accelerators: UsageAccelerator[];
+  origin: { city: string; workloadId: string } | null;
 }
 
 export interface UsageTrackerOptions {
@@ -64,6 +67,11 @@ export class UsageTracker {
 
   get openCount(): number {
     return this.open.size;
+  }
+
+  /** Whether the workload holds an allocation not yet closed into an entry. */
+  isOpen(workloadId: string): boolean {
+    return this.open.has(workloadId);
   }
 
   /** After a restart: re-open what the persisted workloads hold, from where the ledger last closed each. */
@@ -149,7 +157,8 @@ export class UsageTracker {
         measuredTflops: typeof m === 'number' ? m : null,
       };
     });
-    this.open.set(w.id, { tenant: w.spec.tenant, nodeId: w.nodeId!, indexes: [...w.acceleratorIndexes], startMs, site: node?.site ?? '', accelerators });
+    const origin = w.origin ? { city: w.origin.city, workloadId: w.origin.workloadId } : null;
+    this.open.set(w.id, { tenant: w.spec.tenant, nodeId: w.nodeId!, indexes: [...w.acceleratorIndexes], startMs, site: node?.site ?? '', accelerators, origin });
   }
 
   private close(id: string, o: Open, endMs: number, reason: CloseReason): Promise<void> {
@@ -172,7 +181,7 @@ export class UsageTracker {
     const measuredTflops = o.accelerators.every((a) => a.measuredTflops !== null) ? sum(o.accelerators.map((a) => a.measuredTflops!)) : null;
     const pflopsHoursNominal = (nominalTflops / 1000) * hours;
     const acceleratorHours = o.accelerators.length * hours;
-    const plan = this.opts.ledger.tenant(o.tenant)?.plan ?? null;
+    const plan = o.origin ? null : (this.opts.ledger.tenant(o.tenant)?.plan ?? null);
     return {
       kind: 'usage',
       workloadId,
@@ -190,6 +199,7 @@ export class UsageTracker {
       acceleratorHours,
       plan,
       feeCny: feeFor(plan, pflopsHoursNominal, acceleratorHours),
+      ...(o.origin ? { origin: o.origin } : {}),
     };
   }
 

@@ -31,7 +31,8 @@ export function demandReport(entries: readonly LedgerEntry[], year: number, opts
   const firstUse = new Map<string, number>();
   for (const e of entries) {
     if (e.kind === 'tenant') since.set(e.tenant, e.sinceYear);
-    else if (e.kind === 'usage') {
+    // Work run here for another city is that city's demand (federation overflow).
+    else if (e.kind === 'usage' && !e.origin) {
       const y = new Date(e.startMs + (opts.utcOffsetMinutes ?? 480) * 60_000).getUTCFullYear();
       firstUse.set(e.tenant, Math.min(firstUse.get(e.tenant) ?? y, y));
       if (inPeriod(e, period)) purchases.set(e.tenant, (purchases.get(e.tenant) ?? 0) + e.feeCny);
@@ -58,7 +59,7 @@ export function demandReport(entries: readonly LedgerEntry[], year: number, opts
     year,
     tenants,
     totals: { purchasesCny: toFen(tenants.reduce((a, t) => a + t.purchasesCny, 0)), subsidyCny: toFen(tenants.reduce((a, t) => a + t.subsidyCny, 0)) },
-    rules: [RULES.demandMinCny.cite, RULES.demandRates.cite, RULES.demandProvincialCny.cite, RULES.demandCapCny.cite],
+    rules: [RULES.demandMinCny.cite, RULES.demandRates.cite, RULES.demandProvincialCny.cite, RULES.demandCapCny.cite, 'work run here for another city of the federation (overflow) is that city\'s demand and is left out here'],
   };
 }
 

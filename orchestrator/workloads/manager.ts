@@ -4,6 +4,7 @@
 // (policy `replace`), when its measured RTT breaks the SLO for a sustained window, or when an
 // operator moves it. Every transition is timestamped and kept.
 import type { Logger } from 'pino';
+import { FINAL_RUN_STATES, type OverflowAssignment, type OverflowOutcome } from '../../protocol/federation.ts';
 import type { Event as AgentEvent } from '../../protocol/messages.ts';
 import type { FleetView } from '../fleet/view.ts';
 import type { LatencyModel } from '../latency/model.ts';
@@ -16,6 +17,7 @@ import { checkSlo } from './slo.ts';
 import { parseWorkloadSpec, type SpecError } from './spec.ts';
 import { TERMINAL, holderOf, holdsCapacity, newWorkload, newWorkloadId, type Workload, type WorkloadState } from './workload.ts';
 import { currentReplicas, replicaId, spreadFor, unplacedReplicaReason } from './replicas.ts';
+import { foreignInput } from './overflow.ts';
 
 export { TERMINAL, type Transition, type Workload, type WorkloadState } from './workload.ts';
 export type { Dispatcher } from './dispatch.ts';
@@ -37,6 +39,8 @@ export interface ManagerOptions {
   onChange?: (w: Workload) => void;
   onDecision?: (ms: number, placed: boolean) => void;
   onSloViolation?: (w: Workload, rttMs: number) => void;
+  /** A workload fits nowhere here and its spec lets it overflow to another city. */
+  onOverflowWanted?: (w: Workload) => void;
 }
 
 /** `replicas`: every replica's record when the spec asks for more than one (workload is the first). */
@@ -210,7 +214,7 @@ export class WorkloadManager {
   tick(): void {
     const now = this.clock();
     for (const w of this.workloads.values()) {
-      if (TERMINAL.has(w.state)) continue;
+      if (TERMINAL.has(w.state) || w.state === 'overflowed') continue;
       if (w.state === 'pending') {
         if (this.failedAt.get(w.id) !== this.fitKey(w)) this.tryPlace(w, 'retry');
         continue;
@@ -257,7 +261,14 @@ export class WorkloadManager {
       const last = w.history.at(-1)!;
       const blocked = `no node fits: ${d.explain.blockedBy ?? 'empty fleet'}`;
       const reason = w.replica ? `${blocked}; ${unplacedReplicaReason(w, this.replicas(w.replica.set), d.explain)}` : blocked;
+      if (w.origin) {
+        // Work for another city does not wait here: the upstream offers it to the next city.
+        w.origin.refusedReason = reason;
+        this.transition(w, 'stopped', `refused overflow from ${w.origin.city}: ${reason}`);
+        return;
+      }
       if (last.reason !== reason) this.note(w, reason);
+      if (w.spec.overflow.allowed && !w.replica) this.opts.onOverflowWanted?.(w);
       return;
     }
     const victims = d.evict.map((id) => this.workloads.get(id)).filter((v): v is Workload => v !== undefined);
@@ -287,6 +298,11 @@ export class WorkloadManager {
 
   /** Evicted work goes back in the queue as a new pending workload with the same spec. */
   private requeue(v: Workload): void {
+    if (v.origin) {
+      v.origin.refusedReason = `evicted here by ${v.history.at(-1)?.reason ?? 'higher-priority work'}`;
+      this.opts.onChange?.(v);
+      return;
+    }
     if (v.replica) {
       // A replica comes back as the same replica of its set (a fresh record), not as a new set.
       const again = newWorkload(v.input, v.spec, this.clock(), v.replica, `${replicaId(v.replica.set, v.replica.index)}-${newWorkloadId().slice(2, 6)}`);
@@ -358,6 +374,89 @@ export class WorkloadManager {
   /** What a decision for w depends on besides the clock: the fleet, and the model if it has an SLO. */
   private fitKey(w: Workload): string {
     return w.spec.latency ? `${this.fleet.version}:${this.opts.latency.version}` : String(this.fleet.version);
+  }
+
+  /**
+   * This city's work for the upstream to place elsewhere: pending work that fits nowhere here and
+   * may overflow, and work that runs elsewhere now; and stopped work whose last usage is awaited.
+   */
+  overflowAsks(): { asks: Workload[]; cancels: Workload[] } {
+    const asks: Workload[] = [];
+    const cancels: Workload[] = [];
+    for (const w of this.workloads.values()) {
+      if (w.state === 'overflowed' || (w.state === 'pending' && w.spec.overflow.allowed && !w.replica && !w.origin && this.failedAt.has(w.id))) asks.push(w);
+      else if (TERMINAL.has(w.state) && w.overflow && !w.overflow.final) cancels.push(w);
+    }
+    return { asks, cancels };
+  }
+
+  /** The upstream's word on one of this city's asks. */
+  applyOverflow(o: OverflowOutcome): void {
+    const w = this.workloads.get(o.id);
+    if (!w || w.origin) return;
+    const final = FINAL_RUN_STATES.has(o.state);
+    const before = w.overflow;
+    w.overflow = { ...o, final };
+    const where = o.city ? `in ${o.city}${o.site ? ` (site ${o.site})` : ''}` : 'elsewhere';
+    if (TERMINAL.has(w.state)) {
+      // Stopped here while it ran elsewhere: this is its last usage, nothing changes state.
+      if (final && !before?.final) this.note(w, `${where} ${o.state}: ${o.reason}`);
+      return;
+    }
+    if (w.state === 'placed' || w.state === 'running') return; // placed here meanwhile: the upstream cancels its copy
+    const running = o.state === 'assigned' || o.state === 'placed' || o.state === 'running';
+    if (w.state === 'pending') {
+      if (running || final) this.transition(w, 'overflowed', `overflowed to ${o.city}: ${o.reason}`);
+      else if (before?.reason !== o.reason) this.note(w, `upstream: ${o.reason}`);
+      if (!final) return;
+    }
+    if (final) {
+      w.exitCode = o.state === 'completed' ? 0 : w.exitCode;
+      this.transition(w, o.state as WorkloadState, `${where}: ${o.reason}`);
+    } else if (o.state === 'unplaced') {
+      this.transition(w, 'pending', `upstream: ${o.reason}`);
+    } else if (before?.state !== o.state || before.city !== o.city) {
+      this.note(w, `${where} ${o.state}: ${o.reason}`);
+    } else {
+      this.opts.onChange?.(w);
+    }
+  }
+
+  /**
+   * Work another city asked for through the upstream: placed here by the same rules under the
+   * spec's cross-city SLO, or refused (stopped at once, the reason kept) so the upstream tries
+   * the next city. The same id twice is the same work.
+   */
+  acceptForeign(a: OverflowAssignment): Workload | { refused: string } {
+    const had = this.workloads.get(a.id);
+    if (had && had.origin?.city !== a.origin) return { refused: `id ${a.id} is in use here` };
+    if (had?.origin && TERMINAL.has(had.state)) {
+      // Offered again: a refusal is retried (capacity may have freed); an end is reported again.
+      had.origin.acked = false;
+      if (had.origin.refusedReason !== null) {
+        had.origin.refusedReason = null;
+        had.excluded = [];
+        this.transition(had, 'pending', `offered again by the upstream for ${a.origin}`);
+        this.tryPlace(had, `overflow from ${a.origin} via the upstream`);
+      }
+      return had;
+    }
+    if (had) return had;
+    const parsed = parseWorkloadSpec(foreignInput(a));
+    if (!parsed.ok) return { refused: `its spec does not validate here: ${parsed.errors.map((e) => `${e.path} ${e.message}`).join('; ')}` };
+    const w = newWorkload(foreignInput(a), parsed.spec, this.clock(), null, a.id);
+    w.origin = { city: a.origin, workloadId: a.id, refusedReason: null, acked: false };
+    this.workloads.set(w.id, w);
+    this.tryPlace(w, `overflow from ${a.origin} via the upstream`);
+    return w;
+  }
+
+  /** Work run for another city whose final report the upstream has taken: kept, no longer reported. */
+  acknowledgeForeign(id: string): void {
+    const w = this.workloads.get(id);
+    if (!w?.origin || w.origin.acked) return;
+    w.origin.acked = true;
+    this.opts.onChange?.(w);
   }
 
   snapshot(): Workload[] {

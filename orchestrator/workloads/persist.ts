@@ -22,7 +22,7 @@ export function restoreWorkloads(items: readonly unknown[]): { workloads: Worklo
       problems.push(`stored workload ${w.id} no longer validates: ${parsed.errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
       continue;
     }
-    workloads.push({ ...(w as Workload), spec: parsed.spec, correlationId: w.correlationId ?? null, excluded: w.excluded ?? [], replica: replicaRefOf(w.replica) });
+    workloads.push({ ...(w as Workload), spec: parsed.spec, correlationId: w.correlationId ?? null, excluded: w.excluded ?? [], replica: replicaRefOf(w.replica), overflow: w.overflow ?? null, origin: w.origin ?? null });
   }
   return { workloads, problems };
 }

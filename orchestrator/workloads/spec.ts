@@ -100,6 +100,18 @@ export const WorkloadSpecInputSchema = Type.Object(
     ),
     replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_REPLICAS, description: `instances to run, 1 to ${MAX_REPLICAS}` })),
     spread: Type.Optional(Literals(SPREAD_RULES)),
+    overflow: Type.Optional(
+      Type.Union([
+        Literals(['allow', 'deny'] as const),
+        Type.Object(
+          {
+            policy: Literals(['allow', 'deny'] as const),
+            maxRttMs: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'the SLO in another city; omit for none' })),
+          },
+          { additionalProperties: false },
+        ),
+      ]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -136,6 +148,11 @@ export interface WorkloadSpec {
   replicas: number;
   /** What two replicas may not share. */
   spread: SpreadRule;
+  /**
+   * Whether it may run in another city of the federation when none here fits (README
+   * "Federation"), and the looser SLO it accepts there (null: none; the nearest fit still wins).
+   */
+  overflow: { allowed: boolean; maxRttMs: number | null };
 }
 
 export interface SpecError {
@@ -199,6 +216,14 @@ function semanticErrors(raw: WorkloadSpecInput): SpecError[] {
     errors.push({ path: '/greenWeight', message: `the green score applies to batch work only; class '${raw.class}' places by latency first (drop greenWeight or set it to 0)` });
   if (!raw.latency && preset.maxRttMs !== null)
     errors.push({ path: '/latency', message: `class '${raw.class}' has a latency SLO (${preset.maxRttMs} ms); say where to with latency.to: {site}, {landmark} or {lat, lon}` });
+  const overflow = typeof raw.overflow === 'string' ? { policy: raw.overflow } : raw.overflow;
+  if (overflow?.policy === 'allow' && (raw.replicas ?? 1) > 1)
+    errors.push({ path: '/overflow', message: 'overflow applies to a single workload; submit replicas without it, or one workload per replica' });
+  if (overflow?.policy === 'deny' && overflow.maxRttMs !== undefined)
+    errors.push({ path: '/overflow/maxRttMs', message: "maxRttMs is the SLO in another city; it needs policy 'allow'" });
+  const localSlo = raw.latency?.maxRttMs ?? preset.maxRttMs;
+  if (overflow?.maxRttMs !== undefined && raw.latency && localSlo !== null && overflow.maxRttMs < localSlo)
+    errors.push({ path: '/overflow/maxRttMs', message: `the SLO in another city (${overflow.maxRttMs} ms) is tighter than the one here (${localSlo} ms); give it at least ${localSlo} ms or omit it` });
   return errors;
 }
 
@@ -231,5 +256,12 @@ function resolvePresets(raw: WorkloadSpecInput): WorkloadSpec {
     latency: raw.latency && maxRttMs !== null ? { to: raw.latency.to, maxRttMs } : null,
     replicas: raw.replicas ?? 1,
     spread: raw.spread ?? 'node',
+    overflow: resolveOverflow(raw.overflow),
   };
+}
+
+function resolveOverflow(o: WorkloadSpecInput['overflow']): WorkloadSpec['overflow'] {
+  if (o === undefined || o === 'deny') return { allowed: false, maxRttMs: null };
+  if (o === 'allow') return { allowed: true, maxRttMs: null };
+  return { allowed: o.policy === 'allow', maxRttMs: o.policy === 'allow' ? (o.maxRttMs ?? null) : null };
 }

@@ -1,10 +1,12 @@
 // One workload's record: its state, where it is pinned, and every transition with its reason.
-// pending → placed → running → (completed | failed | stopped | evicted).
+// pending → placed → running → (completed | failed | stopped | evicted); a workload that overflows
+// to another city goes pending → overflowed → (completed | failed | stopped).
 import { randomUUID } from 'node:crypto';
+import type { OverflowOutcome } from '../../protocol/federation.ts';
 import type { Allocation, Decision } from '../placement/types.ts';
 import type { WorkloadSpec } from './spec.ts';
 
-export type WorkloadState = 'pending' | 'placed' | 'running' | 'completed' | 'failed' | 'stopped' | 'evicted';
+export type WorkloadState = 'pending' | 'placed' | 'running' | 'overflowed' | 'completed' | 'failed' | 'stopped' | 'evicted';
 export const TERMINAL: ReadonlySet<WorkloadState> = new Set(['completed', 'failed', 'stopped', 'evicted']);
 
 export interface Transition {
@@ -38,6 +40,25 @@ export interface Workload {
   message: string;
   /** One replica of a replicated workload (spec.replicas > 1): the set's id and its index; null otherwise. */
   replica: ReplicaRef | null;
+  /** This city's work sent to another member city (README "Federation"): the upstream's last word on it. */
+  overflow: RemoteRun | null;
+  /** Work this city runs for another member city: who asked. */
+  origin: OriginRef | null;
+}
+
+/** The upstream's latest outcome for work this city asked it to place elsewhere. */
+export type RemoteRun = OverflowOutcome & {
+  /** True once the outcome is final and its usage is the runner's last word. */
+  final: boolean;
+};
+
+export interface OriginRef {
+  city: string;
+  workloadId: string;
+  /** Why this city gave it back (no node fits, evicted); null while it runs or ran here. */
+  refusedReason: string | null;
+  /** The upstream has its final report. */
+  acked: boolean;
 }
 
 export interface ReplicaRef {
@@ -70,6 +91,8 @@ export function newWorkload(input: unknown, spec: WorkloadSpec, nowMs: number, r
     exitCode: null,
     message: '',
     replica,
+    overflow: null,
+    origin: null,
   };
 }
 

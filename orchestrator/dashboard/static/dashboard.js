@@ -202,7 +202,7 @@ function renderWorkloads() {
       h('th', { scope: 'row' }, w.spec.name, h('div', { class: 'muted' }, w.id)),
       h('td', {}, w.spec.class),
       h('td', { class: `state wl-${w.state}` }, `${WORKLOAD_STATE_GLYPH[w.state] ?? ''} ${w.state}`),
-      h('td', { class: 'wl-node' }, w.nodeId ?? '—'),
+      h('td', { class: 'wl-node' }, w.nodeId ?? (w.overflow?.city ? `in ${w.overflow.city}` : '—')),
       h('td', {}, sloText(w.spec)),
       h('td', { class: violating ? 'wl-rtt slo-bad' : 'wl-rtt' }, rttText(w.rttMs, w.rttMeasured), violating ? ' ✗ over SLO' : ''),
       h('td', {}, h('button', { type: 'button', 'aria-label': `Explain placement of ${w.spec.name}`, onclick: () => explain(w.id) }, 'Explain')));

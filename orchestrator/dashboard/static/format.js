@@ -51,7 +51,7 @@ export const NODE_STATES = {
 };
 
 export const WORKLOAD_STATE_GLYPH = {
-  pending: '◌', placed: '◐', running: '●', completed: '✓', failed: '✗', stopped: '■', evicted: '⇥',
+  pending: '◌', placed: '◐', running: '●', completed: '✓', failed: '✗', stopped: '■', evicted: '⇥', overflowed: '⇗',
 };
 
 export function rttText(rttMs, measured) {

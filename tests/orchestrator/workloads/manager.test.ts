@@ -267,4 +267,58 @@ describe('workload manager', () => {
     expect(s2.fleet.get('a')!.accelerators.find((a) => a.allocatedTo)?.allocatedTo?.workload).toBe(r.workload.id);
     s2.manager.close();
   });
+
+  it('runs work for another city under its cross-city SLO, gives it back when it does not fit or is evicted, and retries it when offered again', () => {
+    const s = setup();
+    cleanup = s.manager;
+    const assignment = (id: string, accelerators: number) => ({
+      id,
+      origin: 'city-a',
+      spec: { name: 'far-job', tenant: 'acme', class: 'batch', run: { runner: 'simulated', durationMs: 60_000 }, needs: { accelerators }, overflow: 'allow' },
+      near: { lat: 26, lon: 119.3 },
+      maxRttMs: null,
+      accelerators,
+      vendors: [],
+      domesticOnly: false,
+    });
+    const none = s.manager.acceptForeign(assignment('w-big', 4));
+    expect(none).toMatchObject({ state: 'stopped', origin: { city: 'city-a', refusedReason: expect.stringMatching(/^no node fits/) } });
+    s.addNode('four', 'site-a', 26, 119.3, 4);
+    // The same id offered again: the refusal is retried, on the same record.
+    const again = s.manager.acceptForeign(assignment('w-big', 4));
+    expect(again).toMatchObject({ state: 'placed', nodeId: 'four', origin: { refusedReason: null } });
+    const w = again as ReturnType<typeof s.manager.get> & object;
+    expect(w.spec.latency).toEqual({ to: { lat: 26, lon: 119.3 }, maxRttMs: 1_000_000 });
+    expect(w.spec.overflow.allowed).toBe(false);
+    expect(s.manager.acceptForeign({ ...assignment('w-big', 4), origin: 'city-z' })).toEqual({ refused: 'id w-big is in use here' });
+    // Evicted by local work: given back, not re-queued here under a new id.
+    const urgent = s.manager.submit({ ...trading('site-a'), name: 'protect', class: 'grid-protection', needs: { accelerators: 4 } });
+    expect(urgent.ok && urgent.workload.state).toBe('placed');
+    expect(s.manager.get('w-big')).toMatchObject({ state: 'evicted', origin: { refusedReason: expect.stringMatching(/^evicted here/) } });
+    expect(s.manager.list().filter((x) => x.spec.name === 'far-job')).toHaveLength(1);
+    // Not this city's to overflow again, and not listed among its own asks.
+    expect(s.manager.overflowAsks().asks).toEqual([]);
+  });
+
+  it('asks the upstream for work that fits nowhere here, and follows its word until the work ends elsewhere', () => {
+    const s = setup();
+    cleanup = s.manager;
+    s.addNode('two', 'site-a', 26, 119.3, 2);
+    const r = s.manager.submit({ ...trading('site-a'), class: 'batch', latency: undefined, needs: { accelerators: 4 }, overflow: 'allow' });
+    if (!r.ok) throw new Error('spec');
+    const home = s.manager.submit({ ...trading('site-a'), name: 'home', class: 'batch', latency: undefined, needs: { accelerators: 4 } });
+    if (!home.ok) throw new Error('spec');
+    expect(s.manager.overflowAsks().asks.map((w) => w.id)).toEqual([r.workload.id]);
+    const outcome = { id: r.workload.id, city: 'city-b', tried: [], site: 's9', district: 'd9', rttMs: 3, usage: { acceleratorHours: 0, pflopsHoursNominal: 0, pflopsHoursMeasured: null, entries: 0 }, atMs: 1 };
+    s.manager.applyOverflow({ ...outcome, state: 'assigned', reason: 'city-b has room' });
+    expect(s.manager.get(r.workload.id)).toMatchObject({ state: 'overflowed', nodeId: null, overflow: { city: 'city-b', final: false } });
+    // Running elsewhere: local ticks leave it alone even when a node that fits arrives.
+    s.addNode('four', 'site-a', 26, 119.3, 4);
+    s.manager.tick();
+    expect(s.manager.get(r.workload.id)!.state).toBe('overflowed');
+    s.manager.applyOverflow({ ...outcome, state: 'completed', reason: 'exit 0', usage: { acceleratorHours: 2, pflopsHoursNominal: 0.3, pflopsHoursMeasured: null, entries: 1 } });
+    expect(s.manager.get(r.workload.id)).toMatchObject({ state: 'completed', overflow: { final: true, usage: { acceleratorHours: 2 } } });
+    expect(s.manager.overflowAsks()).toEqual({ asks: [], cancels: [] });
+  });
 });
+

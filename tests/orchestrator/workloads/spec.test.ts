@@ -27,4 +27,22 @@ describe('parseWorkloadSpec', () => {
     expect(batch.ok && batch.spec.latency).toBeNull();
     expect(batch.ok && batch.spec.preemptible).toBe(true);
   });
+
+  it('reads overflow as a word or with a cross-city SLO, and refuses what cannot hold', () => {
+    const batch = { name: 'etl', tenant: 't', class: 'batch', run: { runner: 'simulated' } };
+    const off = parseWorkloadSpec(batch);
+    expect(off.ok && off.spec.overflow).toEqual({ allowed: false, maxRttMs: null });
+    const word = parseWorkloadSpec({ ...batch, overflow: 'allow' });
+    expect(word.ok && word.spec.overflow).toEqual({ allowed: true, maxRttMs: null });
+    const slo = parseWorkloadSpec({ ...base, overflow: { policy: 'allow', maxRttMs: 25 } });
+    expect(slo.ok && slo.spec.overflow).toEqual({ allowed: true, maxRttMs: 25 });
+    const tighter = parseWorkloadSpec({ ...base, overflow: { policy: 'allow', maxRttMs: 5 } });
+    expect(tighter.ok ? '' : tighter.errors.map((e) => `${e.path} ${e.message}`).join()).toMatch(/\/overflow\/maxRttMs .*tighter than the one here \(10 ms\)/);
+    const sets = parseWorkloadSpec({ ...batch, replicas: 3, overflow: 'allow' });
+    expect(sets.ok ? [] : sets.errors.map((e) => e.path)).toEqual(['/overflow']);
+    const denied = parseWorkloadSpec({ ...batch, overflow: { policy: 'deny', maxRttMs: 30 } });
+    expect(denied.ok ? [] : denied.errors.map((e) => e.path)).toEqual(['/overflow/maxRttMs']);
+    const bad = parseWorkloadSpec({ ...batch, overflow: 'sometimes' });
+    expect(bad.ok ? [] : bad.errors.map((e) => e.path)).toEqual(['/overflow']);
+  });
 });
