@@ -1,9 +1,8 @@
 // Issue 18: two cities and their province, in one process. Each city runs its own simulated fleet
 // on its own embedded broker and sends its summary to the province every 300 ms; the province's
-// sum adds up exactly; member tokens open the federation routes only; and a 3 s outage of the
-// province (10 periods) leaves both cities placing locally, after which every held-back summary
+// sum adds up exactly; member tokens open the federation routes only; and a 30 s outage of the
+// province (100 periods) leaves both cities placing locally, after which every held-back summary
 // arrives.
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { authPlugin, issueApiToken, parseTokenLines } from '../../../orchestrator/api/auth.ts';
 import { federationPlugin } from '../../../orchestrator/federation/plugin.ts';
@@ -16,41 +15,14 @@ import type { FleetSummary } from '../../../orchestrator/views.ts';
 import { validateScenario } from '../../../simulators/fleet/scenario.ts';
 import { startTestFleet, type TestFleet } from '../../helpers/fleet.ts';
 import { quietLog } from '../../helpers/quiet-log.ts';
+import { Relay } from '../../helpers/relay.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 const PERIOD_MS = 300;
-const OUTAGE_MS = 3000;
+/** The issue's outage: 30 s, 100 periods. */
+const OUTAGE_MS = 30_000;
 const TOKENS = { 'city-a': 'fed-token-city-a', 'city-b': 'fed-token-city-b' } as const;
 const viewer = issueApiToken('dash', 'viewer');
-
-/** A loopback TCP relay in front of the province: cut() is the outage, mend() its end. */
-class Relay {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  constructor(private readonly target: number) {}
-  async mend(): Promise<void> {
-    const server = createServer((c) => {
-      const up = connect(this.target, '127.0.0.1');
-      for (const s of [c, up]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      c.pipe(up).pipe(c);
-    });
-    await new Promise<void>((r) => server.listen(this.port, '127.0.0.1', () => r()));
-    this.server = server;
-    this.port = (server.address() as { port: number }).port;
-  }
-  async cut(): Promise<void> {
-    const server = this.server!;
-    this.server = null;
-    const closed = new Promise<void>((r) => server.close(() => r()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
-  }
-}
 
 let province: Orchestrator;
 let relay: Relay;
@@ -141,7 +113,7 @@ it('opens the federation routes only to member tokens, and shows members summari
   for (const n of cities['city-b'].orch.registry.all()) expect(seen).not.toContain(n.id);
 });
 
-it('keeps both cities placing while the province is away for 10 periods, then catches every summary up', async () => {
+it('keeps both cities placing while the province is away for 30 s, then catches every summary up', async () => {
   const before = Object.fromEntries(Object.keys(cities).map((c) => [c, 0]));
   for (const c of Object.keys(cities)) before[c] = (await get<{ summaries: { seq: number }[] }>(province.httpUrl, `/v1/federation/members/${c}/history`, viewer.token)).body.summaries.at(-1)!.seq;
   await relay.cut();
@@ -183,4 +155,4 @@ it('keeps both cities placing while the province is away for 10 periods, then ca
   // The province sees what the cities placed during the outage.
   const members = (await get<{ members: MemberState[] }>(province.httpUrl, '/v1/federation/members', viewer.token)).body.members;
   for (const m of members) expect(m.latest!.free.reduce((a, r) => a + r.freeAccelerators, 0)).toBe(5);
-}, 30_000);
+}, 60_000);

@@ -3,7 +3,8 @@
 // fits nowhere in A, overflows through the province to B, runs there, and its usage is in B's
 // ledger (A's tenant, A named as origin) and in A's view of its work run elsewhere, to the same
 // figure. A stop at A reaches B; work that may not overflow, or whose cross-city SLO no city
-// meets, stays pending at home with the reason.
+// meets, stays pending at home with the reason; an ask made while the province is away goes up
+// when it is back.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { federationCommand } from '../../../orchestrator/cli/federation.ts';
 import { federationPlugin } from '../../../orchestrator/federation/plugin.ts';
@@ -16,12 +17,14 @@ import { Orchestrator } from '../../../orchestrator/orchestrator.ts';
 import { validateScenario } from '../../../simulators/fleet/scenario.ts';
 import { startTestFleet, type TestFleet } from '../../helpers/fleet.ts';
 import { quietLog } from '../../helpers/quiet-log.ts';
+import { Relay } from '../../helpers/relay.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 const PERIOD_MS = 200;
 const TOKENS = { 'city-a': 'fed-token-a', 'city-b': 'fed-token-b' } as const;
 
 let province: Orchestrator;
+let relay: Relay;
 let a: TestFleet;
 let b: TestFleet;
 
@@ -53,10 +56,12 @@ beforeAll(async () => {
     peerProbes: false,
     plugins: [federationPlugin({ members: parseMembers(Object.entries(TOKENS).map(([c, t]) => `${c} ${t}`).join('\n'), 'test'), periodMs: PERIOD_MS })],
   });
+  relay = new Relay(Number(new URL(province.httpUrl).port));
+  await relay.mend();
   const city = (name: 'city-a' | 'city-b', seed: number, pack: { vendor: string; model: string; count: number }) =>
     startTestFleet({
       scenario: validateScenario({ name, seed, nodes: 3, telemetryIntervalMs: 500, siteKinds: ['data-centre'], mix: [{ ...pack, weight: 1 }] }),
-      orchestrator: { peerProbes: false, plugins: [federationPlugin({ city: name, upstream: { url: province.httpUrl, token: TOKENS[name] }, periodMs: PERIOD_MS })] },
+      orchestrator: { peerProbes: false, plugins: [federationPlugin({ city: name, upstream: { url: relay.url, token: TOKENS[name] }, periodMs: PERIOD_MS })] },
       fleet: { agentConfig: { benchBudgetMs: 0 } },
     });
   [a, b] = await Promise.all([city('city-a', 61, { vendor: 'huawei', model: 'Ascend 910B', count: 2 }), city('city-b', 62, { vendor: 'nvidia', model: 'NVIDIA L20', count: 4 })]);
@@ -161,3 +166,17 @@ it('keeps work at home when it may not overflow, or when no member city meets it
   expect(await federationCommand(['overflow', '--orchestrator', province.httpUrl], {}, { out: (t) => out.push(t), err: (t) => out.push(t) })).toBe(0);
   expect(out.join('\n')).toMatch(new RegExp(`${far.id} +city-a +- +unplaced +no member city fits`));
 }, 20_000);
+
+it('holds an ask while the province is away, placing at home meanwhile, and sends it when the province is back', async () => {
+  await relay.cut();
+  await waitFor('city A seeing the province unreachable', async () => !(await get<{ reachable: boolean }>(a.orch.httpUrl, '/v1/federation/upstream')).reachable);
+  const w = await submit(a.orch.httpUrl, { ...bigBatch('during-outage', 1000), overflow: 'allow' });
+  const local = await submit(a.orch.httpUrl, { ...bigBatch('local-two', 60_000), needs: { accelerators: 2 } });
+  await new Promise((r) => setTimeout(r, 5 * PERIOD_MS));
+  expect(a.orch.workloads.get(local.id)!.state).toMatch(/placed|running/);
+  expect(a.orch.workloads.get(w.id)).toMatchObject({ state: 'pending', overflow: null });
+  expect(b.orch.workloads.get(w.id)).toBeUndefined();
+  await relay.mend();
+  await waitFor('the held ask run in city B and completed at home', () => b.orch.workloads.get(w.id)?.state === 'completed' && a.orch.workloads.get(w.id)?.state === 'completed', 15_000);
+  await fetch(`${a.orch.httpUrl}/v1/workloads/${local.id}`, { method: 'DELETE' });
+}, 30_000);
