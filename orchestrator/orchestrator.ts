@@ -254,6 +254,10 @@ export class Orchestrator implements OrchestratorCore {
       if (this.leadership.view.role === 'leader' && this.leadership.view.epoch === epoch) {
         this.takenOver = true;
         this.announceEpoch();
+        // What the last leader dispatched, sent again as the same dispatch: each agent answers
+        // where the work stands (running, or how it ended meanwhile) and never starts it twice.
+        const resent = this.workloads.resendDispatches((id) => this.registry.get(id)?.status === 'online');
+        if (resent) this.log.info({ resent }, 'asked the nodes where the last leader\'s dispatches stand');
       }
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'could not take over from the store; giving the lease up');
@@ -522,6 +526,10 @@ export class Orchestrator implements OrchestratorCore {
       body: 'cmd',
       cmd: { correlationId, leaderEpoch: this.leadership.view.epoch, ...action },
     };
+    // On a shared store a run goes out only once the placement behind it (and the run's
+    // correlation id) is committed: a successor then re-sends that very dispatch, which the agent
+    // never runs twice, instead of placing work it does not know is running.
+    if (this.commitBeforeAck && action.action === 'run') await this.commitNow();
     const topic = nodeTopic(this.topicRoot, node.site, nodeId, 'cmd');
     if (this.opts.bus) await this.opts.bus.publish(topic, encode(env), 1, false);
     else await this.client!.publishAsync(topic, Buffer.from(encode(env)), { qos: 1 });
@@ -546,6 +554,20 @@ export class Orchestrator implements OrchestratorCore {
       this.savedVersion = '';
       if (strict) throw e;
     }
+  }
+
+  private commitQueued: Promise<void> | null = null;
+  private commitChain: Promise<void> = Promise.resolve();
+  /** Commits the state as it is when the save starts: one save for every caller until then, after any in flight. */
+  private commitNow(): Promise<void> {
+    if (!this.commitQueued) {
+      this.commitQueued = this.commitChain.then(() => {
+        this.commitQueued = null;
+        return this.persist(true, true);
+      });
+      this.commitChain = this.commitQueued.catch(() => undefined);
+    }
+    return this.commitQueued;
   }
 
   private persistTimer: NodeJS.Timeout | null = null;

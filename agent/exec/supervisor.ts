@@ -13,6 +13,9 @@ import { SimulatedRunner } from './simulated-runner.ts';
 import { StateDir } from './state-dir.ts';
 import { systemClock, type Clock, type ExitInfo, type RunHandle, type Runner, type RunnerKind, type ExecSpec, type WorkloadEvent } from './types.ts';
 
+/** Ended workloads remembered for a re-sent run (a leader's takeover is seconds; this is many). */
+const ENDED_KEPT = 1024;
+
 export interface SupervisorOptions {
   stateDir: string;
   clock?: Clock;
@@ -57,6 +60,12 @@ export class WorkloadSupervisor extends EventEmitter<SupervisorEvents> {
   private readonly adoptPollMs: number;
   private readonly backoffResetMs: number;
   private readonly entries = new Map<string, Entry>();
+  /**
+   * How the last workloads to end here ended, with the dispatch (correlation id) that started
+   * them: that dispatch sent again (a new leader re-sending what its predecessor sent) is answered
+   * with how it ended, never run twice. A new dispatch of the same id (moved back here) runs.
+   */
+  private readonly ended = new Map<string, { correlationId: string; status: WorkloadStatus }>();
 
   constructor(opts: SupervisorOptions) {
     super();
@@ -93,6 +102,12 @@ export class WorkloadSupervisor extends EventEmitter<SupervisorEvents> {
       // A redelivered run cmd (QoS 1): answer with where it stands, never run it twice.
       existing.correlationId = correlationId;
       this.emitStatus(existing, existing.last.state, { message: 'already running on this node' });
+      return;
+    }
+    const ended = this.ended.get(workloadId);
+    if (ended?.correlationId === correlationId) {
+      const message = `${ended.status.message ? `${ended.status.message}; ` : ''}already ended on this node (the same run sent again)`;
+      this.emit('event', { correlationId, status: { ...ended.status, message }, released: true, atMs: this.clock.now() });
       return;
     }
     const problem = invalidStart(workloadId, spec, acceleratorIndexes);
@@ -249,6 +264,9 @@ export class WorkloadSupervisor extends EventEmitter<SupervisorEvents> {
     this.entries.delete(entry.id);
     this.state.remove(entry.id);
     this.emitStatus(entry, state, { pid: 0, ...fields }, true);
+    this.ended.delete(entry.id);
+    this.ended.set(entry.id, { correlationId: entry.correlationId, status: entry.last });
+    if (this.ended.size > ENDED_KEPT) this.ended.delete(this.ended.keys().next().value!);
     for (const w of entry.stopping?.waiters ?? []) w();
   }
 

@@ -23,15 +23,29 @@ export class Dispatch {
 
   /** Tells w's node to run it; `failed` is called once if the node cannot be reached or does not ack in time. */
   run(w: Workload, failed: (why: string) => void): void {
-    const nodeId = w.nodeId!;
-    const correlationId = randomUUID();
     this.forget(w);
-    w.correlationId = correlationId;
+    w.correlationId = randomUUID();
+    this.send(w, true, failed);
+  }
+
+  /**
+   * Sends w's last dispatch again under the same correlation id (a new leader), so the agent
+   * answers where it stands; a placed one not answered in time is reported as `run` does.
+   */
+  resend(w: Workload, failed: (why: string) => void): void {
+    this.send(w, w.state === 'placed', (why) => w.state === 'placed' && failed(why));
+  }
+
+  private send(w: Workload, awaitAck: boolean, failed: (why: string) => void): void {
+    const nodeId = w.nodeId!;
+    const correlationId = w.correlationId!;
     this.byCorrelationId.set(correlationId, w.id);
     this.clearAck(w.id);
-    const timer = setTimeout(() => failed(`node ${nodeId} did not ack within ${this.ackTimeoutMs} ms`), this.ackTimeoutMs);
-    timer.unref();
-    this.ackTimers.set(w.id, timer);
+    if (awaitAck) {
+      const timer = setTimeout(() => failed(`node ${nodeId} did not ack within ${this.ackTimeoutMs} ms`), this.ackTimeoutMs);
+      timer.unref();
+      this.ackTimers.set(w.id, timer);
+    }
     const run = { workloadId: w.id, specJson: encodeSpecJson(w.spec), acceleratorIndexes: w.acceleratorIndexes };
     this.commander.command(nodeId, { action: 'run', run }, correlationId).catch((e: Error) => {
       failed(`could not send to ${nodeId}: ${e.message}`);

@@ -478,6 +478,21 @@ export class WorkloadManager {
     return { restored: this.workloads.size, problems };
   }
 
+  /**
+   * A new leader: every workload pinned to an online node is sent its last dispatch again (same
+   * correlation id). The agent answers with its state, or how the work ended meanwhile, and never
+   * runs one dispatch twice, so an ack or an end the last leader took with it is not lost.
+   */
+  resendDispatches(online: (nodeId: string) => boolean): number {
+    let n = 0;
+    for (const w of this.workloads.values()) {
+      if (!holdsCapacity(w) || !w.correlationId || !online(w.nodeId)) continue;
+      this.dispatch.resend(w, (why) => this.failDispatch(w, why));
+      n++;
+    }
+    return n;
+  }
+
   /** Drops what is held in memory and restores `items` (a standby following the leader's commits). */
   replace(items: unknown[]): { restored: number; problems: string[] } {
     for (const w of this.workloads.values()) {

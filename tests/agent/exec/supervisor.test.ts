@@ -168,6 +168,24 @@ describe('WorkloadSupervisor', () => {
     expect(events.at(-1)!.correlationId).toBe('c8');
   });
 
+  it('answers a dispatch sent again after its work ended with how it ended, and runs a new dispatch of the same id', async () => {
+    const { sup, events } = supervisor();
+    const spec = execSpec({ runner: 'process', command: 'sh', args: ['-c', 'exit 3'], restart: 'never' });
+    sup.start('w-ended', spec, [0], 'c-first');
+    await until(events, (e) => e.status.state === 'failed');
+    const before = events.length;
+    // A new leader re-sends its predecessor's dispatch: the same correlation id.
+    sup.start('w-ended', spec, [0], 'c-first');
+    const replay = events.slice(before);
+    expect(replay.map((e) => e.status.state)).toEqual(['failed']);
+    expect(replay[0]).toMatchObject({ correlationId: 'c-first', released: true, status: { exitCode: 3, message: 'exited with code 3; already ended on this node (the same run sent again)' } });
+    expect(sup.running()).toEqual([]);
+    // A new dispatch (the work moved back here) runs.
+    sup.start('w-ended', spec, [0], 'c-second');
+    await until(events, (e) => e.correlationId === 'c-second' && e.status.state === 'failed');
+    expect(events.filter((e) => e.status.state === 'accepted').map((e) => e.correlationId)).toEqual(['c-first', 'c-second']);
+  });
+
   it('runs simulated workloads on the clock and resumes them after a restart with the time left', async () => {
     const { sup } = supervisor();
     sup.start('w-sim', execSpec({ runner: 'simulated', durationMs: 150, exitCode: 3, nominalLoadPct: 40, restart: { mode: 'never', maxAttempts: 0, initialDelayMs: 0, maxDelayMs: 0, factor: 1 } }), [], 'c9');

@@ -30,8 +30,12 @@ let broker: PrivateMosquitto;
 let fleet: Fleet;
 let stateRoot: string;
 const procs: OrchestratorProcess[] = [];
-/** workload id -> run commands the agents accepted for it */
-const runs = new Map<string, number>();
+/** workload id -> the dispatches (correlation ids) of the run commands the agents accepted for it */
+const runs = new Map<string, Set<string>>();
+/** Run commands the agents accepted, each delivery (a re-sent dispatch counts again). */
+let runDeliveries = 0;
+/** Called with each run command an agent accepts (the window test kills the leader there). */
+let onRun: (workloadId: string) => void = () => undefined;
 let fencedAtAgents = 0;
 
 const scenario = validateScenario({ name: 'ha', seed: 5, nodes: 6, telemetryIntervalMs: 500, siteKinds: ['data-centre'], mix: [{ vendor: 'huawei', model: 'Ascend 910B', count: 2, weight: 1 }] });
@@ -61,7 +65,10 @@ beforeAll(async () => {
   await fleet.start();
   for (const a of fleet.agents.values()) {
     a.on('command', (c) => {
-      if (c.action === 'run') runs.set(c.run.workloadId, (runs.get(c.run.workloadId) ?? 0) + 1);
+      if (c.action !== 'run') return;
+      runs.set(c.run.workloadId, (runs.get(c.run.workloadId) ?? new Set()).add(c.correlationId));
+      runDeliveries++;
+      onRun(c.run.workloadId);
     });
     a.on('fenced', () => fencedAtAgents++);
   }
@@ -127,7 +134,9 @@ it('fails over on SIGKILL and on SIGSTOP, fencing the deposed leader', async (ct
   const after = (await b.get<{ workloads: W[] }>('/v1/workloads')).workloads;
   const pick = (ws: W[]) => ws.map((w) => ({ id: w.id, nodeId: w.nodeId, acc: w.acceleratorIndexes, state: w.state })).sort((x, y) => x.id.localeCompare(y.id));
   expect(pick(after)).toEqual(pick(before));
-  for (const id of ids) expect(runs.get(id), `run commands for ${id}`).toBe(1);
+  for (const id of ids) expect(runs.get(id)?.size, `dispatches of ${id}`).toBe(1);
+  // B asked the nodes where A's dispatches stand: the same dispatches again, none run twice.
+  expect(runDeliveries).toBeGreaterThanOrEqual(2 * ids.length);
 
   // A's late command (its epoch) is refused by the agent and counted by the leader.
   const spec = fleet.specs[0]!;
@@ -149,5 +158,30 @@ it('fails over on SIGKILL and on SIGSTOP, fencing the deposed leader', async (ct
   await waitFor('B-epoch command refused and counted', async () => (await c.ha()).fencedCommands > fencedC, 5000);
   const final = (await c.get<{ workloads: W[] }>('/v1/workloads')).workloads;
   expect(pick(final)).toEqual(pick(before));
-  for (const id of ids) expect(runs.get(id)).toBe(1);
+  for (const id of ids) expect(runs.get(id)?.size).toBe(1);
 }, 60_000);
+
+it('a leader killed the moment its run command reaches the node: the successor knows that work, and it runs once', async (ctx) => {
+  if (!db) return ctx.skip();
+  const leaders = await Promise.all(procs.filter((p) => p.proc.exitCode === null && p.proc.signalCode === null).map(async (p) => ({ p, ha: await p.ha().catch(() => null) })));
+  const leader = leaders.find((x) => x.ha?.role === 'leader')!.p;
+  const standby = leaders.find((x) => x.ha?.role === 'standby')!.p;
+  const known = new Set(runs.keys());
+  let windowId = '';
+  onRun = (id) => {
+    if (known.has(id) || windowId) return;
+    windowId = id;
+    leader.signal('SIGKILL');
+  };
+  await leader.post('/v1/workloads', { name: 'window', tenant: 't', class: 'batch', run: { runner: 'simulated', durationMs: 600_000 }, needs: { accelerators: 1 } }).catch(() => undefined);
+  await waitFor('the run command reached a node and its leader died', () => windowId !== '' && leader.proc.signalCode === 'SIGKILL', 10_000);
+  onRun = () => undefined;
+  await waitFor('the standby leads', async () => (await standby.ha()).role === 'leader', LEASE_MS + 3000, 50);
+  type W = { id: string; state: string; nodeId: string };
+  const w = await waitFor('the successor has that work running', async () => {
+    const x = (await standby.get<{ workloads: W[] }>('/v1/workloads')).workloads.find((y) => y.id === windowId);
+    return x?.state === 'running' && x;
+  }, 10_000);
+  expect(fleet.agents.get(w.nodeId)).toBeDefined();
+  expect(runs.get(windowId)?.size, 'dispatches of the window workload').toBe(1);
+}, 30_000);

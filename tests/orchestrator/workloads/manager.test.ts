@@ -268,6 +268,29 @@ describe('workload manager', () => {
     s2.manager.close();
   });
 
+  it('a new leader re-sends each pinned workload\'s last dispatch under the same correlation id, and learns where it stands', () => {
+    const s = setup();
+    cleanup = s.manager;
+    s.addNode('a', 'site-a', 26, 119.3, 2);
+    const placed = s.manager.submit({ ...trading('site-a'), name: 'p', class: 'batch', latency: undefined });
+    const running = s.manager.submit({ ...trading('site-a'), name: 'r', class: 'batch', latency: undefined });
+    if (!placed.ok || !running.ok) throw new Error('spec');
+    s.ack(s.sent[1]!);
+    const stored = JSON.parse(JSON.stringify(s.manager.snapshot())) as unknown[];
+    const first = new Map(s.sent.map((x) => [x.action.action === 'run' ? x.action.run.workloadId : '', x.correlationId]));
+    // The successor: same store, same fleet; the node is online, one more is not.
+    const s2 = setup();
+    s2.addNode('a', 'site-a', 26, 119.3, 2);
+    s2.manager.restore(stored);
+    expect(s2.manager.resendDispatches((id) => id === 'a')).toBe(2);
+    expect(s2.sent.map((x) => [x.action.action === 'run' ? x.action.run.workloadId : '', x.correlationId]).sort()).toEqual([...first.entries()].sort());
+    // The agent answers the placed one: it runs.
+    s2.ack(s2.sent.find((x) => x.action.action === 'run' && x.action.run.workloadId === placed.workload.id)!);
+    expect(s2.manager.get(placed.workload.id)!.state).toBe('running');
+    expect(s2.manager.resendDispatches(() => false)).toBe(0);
+    s2.manager.close();
+  });
+
   it('runs work for another city under its cross-city SLO, gives it back when it does not fit or is evicted, and retries it when offered again', () => {
     const s = setup();
     cleanup = s.manager;
