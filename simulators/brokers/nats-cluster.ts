@@ -18,6 +18,8 @@ export interface NatsClusterOptions {
   nodes?: number;
   /** Bound on all nodes listening, forming the cluster and carrying MQTT between them. */
   startTimeoutMs?: number;
+  /** Extra lines inside the `mqtt { }` block, e.g. `consumer_replicas: 1`. */
+  mqtt?: string[];
 }
 
 export class NatsCluster {
@@ -51,7 +53,7 @@ export class NatsCluster {
             `listen: 127.0.0.1:${client[i]}`,
             `jetstream { store_dir: "${join(dir, `js${i + 1}`)}", max_memory_store: 256MB, max_file_store: 4GB }`,
             `cluster { name: banyan-test, listen: 127.0.0.1:${route[i]}, routes: [${routes}] }`,
-            `mqtt { listen: 127.0.0.1:${mqtt[i]} }`,
+            `mqtt { listen: 127.0.0.1:${mqtt[i]}${(o.mqtt ?? []).map((l) => `, ${l}`).join('')} }`,
             // A 10k-agent fleet connects at once; MQTT clients count against max_connections.
             'max_connections: 100000',
             '',
