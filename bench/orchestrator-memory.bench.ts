@@ -101,15 +101,13 @@ async function orchestratorRole(brokerUrl: string, stateDir: string): Promise<vo
  * so it runs last (BANYAN_MEMORY_BENCH_BREAKDOWN=1). Reaches into private fields on purpose.
  */
 async function breakdown(orch: import('../orchestrator/orchestrator.ts').Orchestrator): Promise<BreakdownReport['parts']> {
-  const [{ LowdbStore }, { emptyState }] = await Promise.all([import('../orchestrator/store/lowdb-store.ts'), import('../orchestrator/store/store.ts')]);
   const ids = [...orch.registry.all()].map((n) => n.id);
   const nodes = [...orch.registry.all()];
   const steps: [string, () => void][] = [
-    ['persisted snapshot (lowdb data, shares births)', () => {
-      const store = orch['store'];
-      if (store instanceof LowdbStore) store['db'].data = emptyState();
+    ['ingest dedup windows (msg ids, seqs)', () => {
+      orch.ingest['windows'].clear();
+      orch.ingest['msgIds']['pages'].length = 0;
     }],
-    ['ingest dedup windows (msg ids, seqs)', () => orch.ingest['windows'].clear()],
     ['latency model (points, samples)', () => ids.forEach((id) => orch.latency.remove(id))],
     ['placement view (fleet index)', () => ids.forEach((id) => orch.fleet.index.remove(id))],
     ['telemetry (latest per node)', () => nodes.forEach((n) => (n.telemetry = null))],
@@ -248,7 +246,7 @@ export default async function orchestratorMemoryBench(): Promise<Figure[]> {
     children[1]!.send({ kind: 'start', nodes: NODES, prefix: '' } satisfies Command);
     await complete(WARM_NODES + NODES, `${NODES} nodes with birth, bench, telemetry and RTTs`);
     const upS = (Date.now() - t0) / 1000;
-    // The last state write (lowdb: the whole state as one JSON string while it is written) ends.
+    // The state write in flight ends; it holds a chunk of the file and the list of node records.
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const full = await measure(process.env.BANYAN_MEMORY_BENCH_SNAPSHOT);
     say(`${NODES} nodes up in ${upS.toFixed(1)} s; RSS ${(base.rssKb / 1024).toFixed(0)} → ${(full.rssKb / 1024).toFixed(0)} MB`);

@@ -13,6 +13,8 @@ import type { LatencyModel } from './latency/model.ts';
 import { peerOf } from '../protocol/peers.ts';
 import type { Registry, NodeRecord } from './registry.ts';
 import { StringPool } from './string-pool.ts';
+import { PackedLatencyReport } from './latency-report.ts';
+import { packRows } from './packed-rows.ts';
 
 export type RejectReason =
   | DecodeReason
@@ -58,18 +60,52 @@ interface HeldMessage {
 }
 
 interface NodeWindow {
-  /** 53-bit hashes of the last DEDUP_WINDOW msg_ids, a ring (0 = empty): 8 bytes each, not a string. */
-  msgIds: Float64Array;
+  /** This node's ring of msg_id hashes in MsgIdRings. */
+  ring: number;
   /** Where the next one goes. */
   next: number;
-  /** session id -> highest seq seen on each channel (by CHANNELS' order; -1: none), most recent sessions last */
-  seq: Map<string, Float64Array>;
+  /** Sessions whose seqs are kept (≤ SESSIONS_KEPT), most recent last. */
+  sessions: string[];
+  /** Per session in `sessions`, CHANNELS.length entries: the highest seq seen on each channel (-1: none). */
+  seqs: number[];
+}
+
+const NO_SEQS: readonly number[] = CHANNELS.map(() => -1);
+/** Nodes' rings per page of MsgIdRings. */
+const RING_PAGE = 1024;
+
+/**
+ * 53-bit hashes of each node's last DEDUP_WINDOW msg_ids (0 = empty), 8 bytes each, not a string.
+ * One typed array per page of nodes, not per node: a typed array and its buffer cost ~180 bytes
+ * of objects besides the 512 bytes of hashes, on every node.
+ */
+class MsgIdRings {
+  private readonly pages: Float64Array[] = [];
+  private count = 0;
+
+  add(): number {
+    const ring = this.count++;
+    if (ring % RING_PAGE === 0) this.pages.push(new Float64Array(RING_PAGE * DEDUP_WINDOW));
+    return ring;
+  }
+
+  has(ring: number, id: number): boolean {
+    const page = this.pages[Math.floor(ring / RING_PAGE)]!;
+    const start = (ring % RING_PAGE) * DEDUP_WINDOW;
+    for (let i = start; i < start + DEDUP_WINDOW; i++) if (page[i] === id) return true;
+    return false;
+  }
+
+  set(ring: number, at: number, id: number): void {
+    this.pages[Math.floor(ring / RING_PAGE)]![(ring % RING_PAGE) * DEDUP_WINDOW + at] = id;
+  }
 }
 
 export class Ingest {
   readonly received = { total: 0, accepted: 0 };
   readonly rejected = new Map<RejectReason, number>();
   private readonly windows = new Map<string, NodeWindow>();
+  private readonly msgIds = new MsgIdRings();
   private readonly held = new Map<string, Held>();
   /** What the registry keeps of each report shares the strings a fleet repeats (string-pool.ts). */
   private readonly strings = new StringPool();
@@ -110,7 +146,7 @@ export class Ingest {
   private admit(env: Envelope, site: string, topic: string): IngestResult {
     const w = this.window(env.nodeId);
     const id = msgIdHash(env.msgId);
-    if (w.msgIds.includes(id)) return this.reject('duplicate', `msg_id ${env.msgId} seen before`, topic);
+    if (this.msgIds.has(w.ring, id)) return this.reject('duplicate', `msg_id ${env.msgId} seen before`, topic);
     const isWill = env.body === 'state' && env.state.status === 'OFFLINE' && env.seq === 0;
     if (isWill) {
       // A death certificate is composed at connect time, so it carries no sequence; it counts
@@ -125,19 +161,20 @@ export class Ingest {
       // older event may rightly arrive after newer telemetry. A replay still fails on its own channel.
       // handle() made sure the body names its topic's channel.
       const ch = CHANNELS.indexOf(env.body as Channel);
-      let last = w.seq.get(env.sessionId);
-      const prev = last?.[ch] ?? -1;
+      const n = CHANNELS.length;
+      const s = w.sessions.indexOf(env.sessionId);
+      const prev = s < 0 ? -1 : w.seqs[s * n + ch]!;
       if (env.seq <= prev) {
         return this.reject('seq_backwards', `seq ${env.seq} after ${prev} on its channel in session ${env.sessionId}`, topic);
       }
-      if (last) w.seq.delete(env.sessionId);
-      else last = new Float64Array(CHANNELS.length).fill(-1);
-      last[ch] = env.seq;
-      w.seq.set(env.sessionId, last);
-      if (w.seq.size > SESSIONS_KEPT) w.seq.delete(w.seq.keys().next().value!);
+      // Most messages come in the newest session, which is last already: nothing moves.
+      if (s < 0 || s < w.sessions.length - 1) this.makeNewest(w, s, env.sessionId);
+      w.seqs[(w.sessions.length - 1) * n + ch] = env.seq;
     }
     this.remember(w, id);
-    const node = this.apply(env, site, isWill);
+    // The window's copy of the session id (equal, kept since the session's first message), so the
+    // registry does not keep a second one from this message.
+    const node = this.apply(env, site, isWill, isWill ? env.sessionId : w.sessions[w.sessions.length - 1]!);
     this.received.accepted++;
     this.hooks.accepted?.(env, node);
     return { ok: true, envelope: env, node };
@@ -167,9 +204,10 @@ export class Ingest {
     for (const m of [h.bench, h.state]) if (m) this.admit(m.env, m.site, m.topic);
   }
 
-  private apply(env: Envelope, site: string, isWill: boolean): NodeRecord {
+  private apply(env: Envelope, site: string, isWill: boolean, sessionId: string): NodeRecord {
     const r = this.registry;
-    const node = r.touch(env.nodeId, site, env.sessionId);
+    // The site is a slice of this message's topic: unpooled, each node would keep a whole topic string.
+    const node = r.touch(env.nodeId, this.strings.intern(site), sessionId);
     const now = node.lastSeenMs;
     switch (env.body) {
       case 'birth':
@@ -182,16 +220,16 @@ export class Ingest {
         else r.setStatus(node, 'offline', isWill ? 'will' : 'goodbye');
         break;
       case 'telemetry':
-        node.telemetry = this.strings.compact({ ...env.telemetry, atMs: now });
+        node.telemetry = packRows(this.strings.compact({ ...env.telemetry, atMs: now }), 'accelerators');
         r.markAlive(node);
         break;
       case 'bench':
-        node.bench = this.strings.compact({ ...env.bench, atMs: now });
+        node.bench = packRows(this.strings.compact({ ...env.bench, atMs: now }), 'results');
         r.version++;
         r.markAlive(node);
         break;
       case 'latency':
-        node.latency = this.strings.compact({ ...env.latency, atMs: now });
+        node.latency = new PackedLatencyReport(env.latency, now, this.strings);
         this.observe(node.id, env.latency.targets);
         r.markAlive(node);
         break;
@@ -225,14 +263,41 @@ export class Ingest {
   private window(nodeId: string): NodeWindow {
     let w = this.windows.get(nodeId);
     if (!w) {
-      w = { msgIds: new Float64Array(DEDUP_WINDOW), next: 0, seq: new Map() };
+      w = { ring: this.msgIds.add(), next: 0, sessions: [], seqs: [] };
       this.windows.set(nodeId, w);
     }
     return w;
   }
 
+  /**
+   * Moves session `s` (-1: a new one, `sessionId`) last, dropping the oldest past SESSIONS_KEPT.
+   * The arrays are made at their final length: ones grown by push or spread reserve 17 slots.
+   */
+  private makeNewest(w: NodeWindow, s: number, sessionId: string): void {
+    const n = CHANNELS.length;
+    const others = w.sessions.length - (s < 0 ? 0 : 1);
+    let skip = Math.max(0, others + 1 - SESSIONS_KEPT);
+    const sessions = new Array<string>(others - skip + 1);
+    const seqs = new Array<number>(sessions.length * n);
+    let j = 0;
+    for (let i = 0; i < w.sessions.length; i++) {
+      if (i === s) continue;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      sessions[j] = w.sessions[i]!;
+      for (let c = 0; c < n; c++) seqs[j * n + c] = w.seqs[i * n + c]!;
+      j++;
+    }
+    sessions[j] = s < 0 ? sessionId : w.sessions[s]!;
+    for (let c = 0; c < n; c++) seqs[j * n + c] = s < 0 ? NO_SEQS[c]! : w.seqs[s * n + c]!;
+    w.sessions = sessions;
+    w.seqs = seqs;
+  }
+
   private remember(w: NodeWindow, id: number): void {
-    w.msgIds[w.next] = id;
+    this.msgIds.set(w.ring, w.next, id);
     w.next = (w.next + 1) % DEDUP_WINDOW;
   }
 

@@ -6,8 +6,17 @@
 /** Fields whose values are one node's own (ids, serials): pooling them would only grow the pool. */
 const OWN_VALUES: ReadonlySet<string> = new Set(['uuid', 'hostname', 'systemSerial', 'mac', 'probeAddress', 'msgId', 'sessionId']);
 
+/**
+ * Fields whose whole value the fleet repeats: an accelerator's catalogue figure (every card of a
+ * model has the same), a benchmark's software versions, a node's labels. One frozen copy of each
+ * is shared, so a write to one node's copy throws instead of reaching every node.
+ */
+const SHARED_OBJECTS: ReadonlySet<string> = new Set(['nominal', 'versions', 'labels']);
+
 export class StringPool {
   private readonly pool = new Map<string, string>();
+  /** Shared values of SHARED_OBJECTS fields, by their JSON. */
+  private readonly objects = new Map<string, object>();
 
   /**
    * maxEntries bounds the pool (a fleet whose strings never repeat starts it over, losing only
@@ -16,6 +25,7 @@ export class StringPool {
   constructor(
     private readonly maxEntries = 50_000,
     private readonly maxLength = 512,
+    private readonly maxObjects = 4096,
   ) {}
 
   get size(): number {
@@ -35,9 +45,23 @@ export class StringPool {
    * A copy of a decoded message (plain data: objects, arrays, strings, finite numbers, booleans)
    * that holds less: its strings come from the pool, and its objects are laid out as JSON.parse
    * lays them out (properties in the object itself, no separate property store), which a decoder
-   * that adds fields one by one does not do. Fields named in OWN_VALUES keep their own strings.
+   * that adds fields one by one does not do. Fields named in OWN_VALUES keep their own strings;
+   * fields named in SHARED_OBJECTS are shared, frozen, with every equal one compacted before.
    */
   compact<T>(value: T): T {
-    return JSON.parse(JSON.stringify(value), (key, v: unknown) => (typeof v === 'string' && !OWN_VALUES.has(key) ? this.intern(v) : v)) as T;
+    return JSON.parse(JSON.stringify(value), (key, v: unknown) => {
+      if (typeof v === 'string') return OWN_VALUES.has(key) ? v : this.intern(v);
+      if (typeof v === 'object' && v !== null && !Array.isArray(v) && SHARED_OBJECTS.has(key)) return this.share(v);
+      return v;
+    }) as T;
+  }
+
+  private share(v: object): object {
+    const json = JSON.stringify(v);
+    const known = this.objects.get(json);
+    if (known !== undefined) return known;
+    if (this.objects.size >= this.maxObjects) this.objects.clear();
+    this.objects.set(json, Object.freeze(v));
+    return v;
   }
 }

@@ -1,8 +1,9 @@
 // What the API, the dashboard and the CLI show of the registry: one shape, computed in one place.
 import { sumFp16, type FleetFp16Totals } from '../protocol/fp16.ts';
-import type { Accelerator, AcceleratorSample, BenchResult, Fp16Figure, Health, Host, HostInventory, Location, RttStats, Telemetry } from '../protocol/messages.ts';
+import type { Accelerator, AcceleratorSample, BenchReport, BenchResult, Fp16Figure, Health, Host, HostInventory, Location, RttStats, Telemetry } from '../protocol/messages.ts';
 import { cardEfficiency, combineEfficiency, EfficiencyMean, type CardEfficiency, type CombinedEfficiency } from './efficiency.ts';
 import { benchTarget, CPU_BENCH_TARGET } from '../protocol/targets.ts';
+import { isPacked } from './packed-rows.ts';
 import type { NodeRecord } from './registry.ts';
 
 /** One card's latest readings; a reading its tool does not give is null, never 0. */
@@ -111,7 +112,20 @@ function telemetryView(t: Telemetry & { atMs: number }): TelemetryView {
 
 /** The card's latest benchmark: the result for target `acc:<index>`. */
 export function cardBench(n: NodeRecord, index: number): BenchResult | undefined {
-  return n.bench ? measuredFor(n.bench.results, benchTarget(index)) : undefined;
+  return n.bench ? measuredFor(resultsOf(n.bench), benchTarget(index)) : undefined;
+}
+
+/**
+ * The last packed report read and its results. Callers ask card by card, and a packed report
+ * (packed-rows.ts) builds all of its results on each read: read once per node, not once per card.
+ * Safe to reuse: a packed report is replaced, never edited.
+ */
+let lastPacked: { report: BenchReport; results: BenchResult[] } | null = null;
+
+function resultsOf(report: BenchReport): BenchResult[] {
+  if (!isPacked(report)) return report.results;
+  if (lastPacked?.report !== report) lastPacked = { report, results: report.results };
+  return lastPacked.results;
 }
 
 /** Sum of reported card power; null when no card reports power. */

@@ -6,6 +6,8 @@
 import { DEFAULT_VIVALDI, coordinateDistance, originCoordinate, vivaldiUpdate, type Coordinate, type VivaldiConfig } from './vivaldi.ts';
 import { SAME_PLACE_RTT_FLOOR_MS, geoRttMs, haversineKm, type LatLon } from './geo.ts';
 import type { AnchorState, Drift, LatencyTarget, RttEstimate } from './types.ts';
+import { SampleWindows } from './windows.ts';
+import { entries, slotOf, withPeer, withoutPeer, type PeerSlots } from './peer-slots.ts';
 
 export interface LatencyModelOptions {
   vivaldi?: VivaldiConfig;
@@ -52,8 +54,12 @@ export class LatencyModel {
   private readonly cellMs: number;
   private readonly points = new Map<string, Point>();
   private readonly places = new Map<string, Place>();
-  private readonly samples = new Map<string, number[]>();
-  private readonly probed = new Map<string, Set<string>>();
+  /**
+   * Each point's probed peers, with where the pair's recent samples are in `samples`; both ends
+   * name the same window. No per-pair key or array: at a city's size those were most of the model.
+   */
+  private readonly probed = new Map<string, PeerSlots>();
+  private readonly samples: SampleWindows;
   private readonly grid = new Map<number, Set<Point>>();
   private readonly sortedMeasured = new Map<string, { id: string; rttMs: number }[]>();
   private readonly resolvedCache = new Map<string, Resolved | null>();
@@ -70,6 +76,7 @@ export class LatencyModel {
     this.cfg = opts.vivaldi ?? DEFAULT_VIVALDI;
     this.window = opts.window ?? 8;
     this.cellMs = opts.cellMs ?? 1;
+    this.samples = new SampleWindows(this.window);
   }
 
   /** Grows whenever any estimate may have changed, so callers can cache orderings built on them. */
@@ -128,22 +135,24 @@ export class LatencyModel {
   observe(a: string, b: string, rttMs: number): void {
     if (a === b || !(rttMs >= 0) || !Number.isFinite(rttMs)) return;
     if (!this.points.has(a) || !this.points.has(b)) this.wideChange();
-    this.logChange(a, b);
-    const key = pairKey(a, b);
-    const window = this.samples.get(key) ?? [];
-    window.push(rttMs);
-    if (window.length > this.window) window.shift();
-    if (window.length === 1) {
-      this.samples.set(key, window);
-      this.link(a, b);
-      this.link(b, a);
-    }
-    this.sortedMeasured.delete(a);
-    this.sortedMeasured.delete(b);
     const pa = this.point(a);
     const pb = this.point(b);
+    // The points' own id strings from here on: each report decodes fresh copies of the ids, and
+    // the change log and the probed maps would otherwise keep one of those per sample or pair.
+    a = pa.id;
+    b = pb.id;
+    this.logChange(a, b);
+    let slot = slotOf(this.probed.get(a), b);
+    if (slot === undefined) {
+      slot = this.samples.open();
+      this.link(a, b, slot);
+      this.link(b, a, slot);
+    }
+    this.samples.push(slot, rttMs);
+    this.sortedMeasured.delete(a);
+    this.sortedMeasured.delete(b);
     // Fit against the window's median, as Serf's latency filter does: one outlier moves nothing.
-    const rtt = median(window);
+    const rtt = this.samples.median(slot);
     const before = { ...pa.coord };
     vivaldiUpdate(pa.coord, pb.coord, rtt, tieBreak(a, b), this.cfg);
     vivaldiUpdate(pb.coord, before, rtt, tieBreak(b, a), this.cfg);
@@ -170,9 +179,11 @@ export class LatencyModel {
   remove(id: string): void {
     const p = this.points.get(id);
     if (!p) return;
-    for (const other of this.probed.get(id) ?? []) {
-      this.samples.delete(pairKey(id, other));
-      this.probed.get(other)?.delete(id);
+    const peers = this.probed.get(id);
+    for (const [other, slot] of peers ? entries(peers) : []) {
+      this.samples.close(slot);
+      const theirs = this.probed.get(other);
+      if (theirs) this.probed.set(other, withoutPeer(theirs, id));
       this.sortedMeasured.delete(other);
     }
     this.probed.delete(id);
@@ -219,9 +230,8 @@ export class LatencyModel {
    */
   estimate(a: string, b: string): RttEstimate | undefined {
     if (a === b) return this.points.has(a) ? { rttMs: 0, measured: true, errorMs: 0 } : undefined;
-    // The probed set first: most pairs are not probed, and building their key allocates.
-    const window = this.probed.get(a)?.has(b) ? this.samples.get(pairKey(a, b)) : undefined;
-    if (window) return { rttMs: median(window), measured: true, errorMs: 0 };
+    const slot = slotOf(this.probed.get(a), b);
+    if (slot !== undefined) return { rttMs: this.samples.median(slot), measured: true, errorMs: 0 };
     const pa = this.points.get(a);
     const pb = this.points.get(b);
     if (!pa || !pb) return undefined;
@@ -257,7 +267,7 @@ export class LatencyModel {
     const { anchor, geoMs } = r;
     const measuredWith = this.probed.get(anchor.id);
     return (from) => {
-      if (from === anchor.id || measuredWith?.has(from)) return this.throughAnchor(from, r);
+      if (from === anchor.id || slotOf(measuredWith, from) !== undefined) return this.throughAnchor(from, r);
       const p = this.points.get(from);
       if (!p) return undefined;
       const base = p.fits === 0 || anchor.fits === 0 ? geoEstimate(p, anchor) : coordinateEstimate(p.coord, anchor.coord);
@@ -310,7 +320,7 @@ export class LatencyModel {
       if (bound > limitMs) break;
       while (next < exact.length && exact[next]!.lowerBoundMs <= bound) yield exact[next++]!;
       for (const p of this.ring(cx, cy, ring)) {
-        if (p === anchor || probedSet?.has(p.id)) continue;
+        if (p === anchor || slotOf(probedSet, p.id) !== undefined) continue;
         yield { id: p.id, lowerBoundMs: bound };
       }
     }
@@ -350,7 +360,8 @@ export class LatencyModel {
   private measuredFrom(id: string): { id: string; rttMs: number }[] {
     let list = this.sortedMeasured.get(id);
     if (!list) {
-      list = [...(this.probed.get(id) ?? [])].map((o) => ({ id: o, rttMs: median(this.samples.get(pairKey(id, o))!) }));
+      const peers = this.probed.get(id);
+      list = [...(peers ? entries(peers) : [])].map(([o, slot]) => ({ id: o, rttMs: this.samples.median(slot) }));
       list.sort((a, b) => a.rttMs - b.rttMs);
       this.sortedMeasured.set(id, list);
     }
@@ -392,7 +403,8 @@ export class LatencyModel {
   private point(id: string): Point {
     let p = this.points.get(id);
     if (!p) {
-      p = { id, coord: originCoordinate(this.cfg), cell: NaN, fits: 0 };
+      // location from the start, though unknown: set later, it would cost the point a property store.
+      p = { id, coord: originCoordinate(this.cfg), location: undefined, cell: NaN, fits: 0 };
       this.points.set(id, p);
       this.unfitted.add(p);
       this.resolvedCache.clear();
@@ -400,10 +412,8 @@ export class LatencyModel {
     return p;
   }
 
-  private link(a: string, b: string): void {
-    let s = this.probed.get(a);
-    if (!s) this.probed.set(a, (s = new Set()));
-    s.add(b);
+  private link(a: string, b: string, slot: number): void {
+    this.probed.set(a, withPeer(this.probed.get(a), b, slot));
   }
 
   private logChange(a: string, b: string): void {
@@ -461,10 +471,6 @@ function geoEstimate(a: Point, b: Point): RttEstimate | undefined {
   if (!a.location || !b.location) return undefined;
   const rttMs = geoRttMs(a.location, b.location);
   return { rttMs, measured: false, errorMs: rttMs };
-}
-
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
 }
 
 function cellIndex(v: number, cellMs: number): number {

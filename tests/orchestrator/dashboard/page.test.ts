@@ -134,9 +134,9 @@ describe.skipIf(!haveChromium)('dashboard page in Chromium', () => {
 
     await row.getByRole('button', { name: /Explain placement of press-line-ctl/ }).click();
     const explain = page.locator('#explain');
-    await explain.locator('table').first().waitFor({ timeout: 10_000 });
-    expect(await explain.textContent()).toContain('latency-slo');
-    expect(await explain.textContent()).toContain(w.nodeId!);
+    // The panel says "loading…" again whenever a live update re-asks for the explanation: wait for the text.
+    await expect.poll(() => explain.textContent(), { timeout: 10_000 }).toContain('latency-slo');
+    await expect.poll(() => explain.textContent(), { timeout: 10_000 }).toContain(w.nodeId!);
     await page.screenshot({ path: `${ARTIFACTS}workload.png`, fullPage: true });
   });
 

@@ -1,0 +1,29 @@
+import { expect, it } from 'vitest';
+import { StringPool } from '../../orchestrator/string-pool.ts';
+
+const acc = (uuid: string) => ({ model: 'A100', uuid, nominal: { tflops: 312, basis: 'fp16', source: 'catalog', kind: 'nominal', weak: false } });
+
+it('shares equal strings, and equal catalogue figures, versions and labels as one frozen object', () => {
+  const pool = new StringPool();
+  const a = pool.compact({ labels: { tier: 'edge' }, accelerators: [acc('GPU-1'), acc('GPU-2')] });
+  const b = pool.compact({ labels: { tier: 'edge' }, accelerators: [acc('GPU-3')] });
+  expect(a.accelerators[0]!.nominal).toBe(b.accelerators[0]!.nominal);
+  expect(a.accelerators[1]!.nominal).toBe(a.accelerators[0]!.nominal);
+  expect(a.labels).toBe(b.labels);
+  expect(Object.isFrozen(a.labels)).toBe(true);
+  expect(() => {
+    (a.labels as Record<string, string>).tier = 'core';
+  }).toThrow(TypeError);
+  expect(a).toEqual({ labels: { tier: 'edge' }, accelerators: [acc('GPU-1'), acc('GPU-2')] });
+});
+
+it('keeps a node\'s own values (uuids) out of the pool, and objects that differ apart', () => {
+  const pool = new StringPool();
+  const a = pool.compact({ accelerators: [acc('GPU-1')] });
+  const other = { ...acc('GPU-2'), nominal: { ...acc('GPU-2').nominal, tflops: 156 } };
+  const b = pool.compact({ accelerators: [other] });
+  expect(b.accelerators[0]!.nominal).not.toBe(a.accelerators[0]!.nominal);
+  expect(b.accelerators[0]!.nominal.tflops).toBe(156);
+  // A100, fp16, catalog, nominal; no uuid.
+  expect(pool.size).toBe(4);
+});
