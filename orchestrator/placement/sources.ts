@@ -22,6 +22,8 @@ export interface CandidateSource {
   pastSlo(g: number): boolean;
   /** A lower bound on the slot's effective RTT to the target; NaN when the source has none. */
   rttLowerBound(slot: number): number;
+  /** rttLowerBound of group g's nodes, by their position in slotsOf(g); null: ask per node. */
+  rttBoundsOf(g: number): readonly number[] | null;
   /** Nodes within a group come in id order, so a node that can only tie the best loses on id. */
   readonly idOrdered: boolean;
   /** Group bounds never rise along the order: the first group that cannot win ends the walk. */
@@ -56,6 +58,9 @@ export class RttSource implements CandidateSource {
   }
   rttLowerBound(slot: number): number {
     return this.order.lowerBound(slot);
+  }
+  rttBoundsOf(g: number): readonly number[] | null {
+    return this.order.exact ? this.order.figures[g]! : null;
   }
 
   /** Nodes in groups from g on that are still within the SLO by their group's floor. */
@@ -125,5 +130,8 @@ export class FreeSource implements CandidateSource {
   }
   rttLowerBound(): number {
     return Number.NaN;
+  }
+  rttBoundsOf(): null {
+    return null;
   }
 }

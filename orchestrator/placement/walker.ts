@@ -37,6 +37,9 @@ export interface Walk {
   /** The scores split by whether their bound reads RTT (the walker bounds those per node first). */
   rttScores: readonly { plugin: ScorePlugin; weight: number }[];
   restScores: readonly { plugin: ScorePlugin; weight: number }[];
+  /** The rest split again: bounds that read only the capacity summary, and those that read the node. */
+  capScores: readonly { plugin: ScorePlugin; weight: number }[];
+  nodeScores: readonly { plugin: ScorePlugin; weight: number }[];
   fleet: FleetFacts;
 }
 
@@ -55,6 +58,8 @@ export function newWalk(index: PlacementIndex, latency: LatencyEstimator, ctx: P
     scores,
     rttScores: scores.filter((s) => s.plugin.usesRtt),
     restScores: scores.filter((s) => !s.plugin.usesRtt),
+    capScores: scores.filter((s) => !s.plugin.usesRtt && !s.plugin.readsNode),
+    nodeScores: scores.filter((s) => !s.plugin.usesRtt && s.plugin.readsNode),
     fleet: { maxAccelerators: index.maxAccelerators, maxTflopsPerWatt: index.maxTflopsPerWatt },
   };
 }
@@ -64,11 +69,10 @@ export function sourceFor(w: Walk, latency: LatencyEstimator): CandidateSource {
 }
 
 /**
- * Σ weight · bound over the scores whose bound reads RTT (rtt: true) or the others, in the order
- * and arithmetic of the total, so a bound never rounds below the total it covers.
+ * Σ weight · bound over some of the scores (those whose bound reads RTT, the rest, or a part of
+ * the rest), in the order and arithmetic of the total, so a bound never rounds below the total it covers.
  */
-function partBound(w: Walk, q: BoundQuery, rtt: boolean): number {
-  const scores = rtt ? w.rttScores : w.restScores;
+function partBound(w: Walk, q: BoundQuery, scores: readonly { plugin: ScorePlugin; weight: number }[]): number {
   let b = 0;
   for (let i = 0; i < scores.length; i++) b += scores[i]!.weight * scores[i]!.plugin.bound(q, w.ctx, w.fleet);
   return b;
@@ -85,9 +89,13 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
   let restFree = Number.NaN;
   let restTpw = -1;
   const rttScored = w.rttScores.length > 0;
-  // Nodes of an RTT bucket often share a capacity summary (same site, same box): when no score
-  // bound reads more than the summary, each summary's bound is computed once per walk.
-  const memo = w.restScores.some((s) => s.plugin.readsNode) ? null : restMemo();
+  // Nodes of an RTT bucket often share a capacity summary (same site, same box): the bounds that
+  // read no more than the summary are computed once per summary and walk.
+  const memo = restMemo();
+  // Bounds that read the node itself are first taken for its whole group (which covers it), so a
+  // node ruled out by that is never fetched: at 100k nodes, batch work bounds thousands a decision.
+  const nodeRead = w.nodeScores.length > 0;
+  let groupNodePart = 0;
   // The best only changes when a node is offered: read it again only then.
   let threshold = rank.threshold();
   let tie = rank.tieId();
@@ -106,12 +114,13 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
     // group of an RTT source, so it is computed once. (The split reorders the sum: it gets the same
     // slack as every bound, and without an RTT part it is the sum itself.)
     if (!(Object.is(q.free, restFree) && Object.is(q.tflopsPerWatt, restTpw))) {
-      groupRest = partBound(w, q, false);
+      groupRest = partBound(w, q, w.restScores);
+      groupNodePart = nodeRead ? partBound(w, q, w.nodeScores) : 0;
       prunedFrom = Infinity;
       restFree = q.free;
       restTpw = q.tflopsPerWatt;
     }
-    const groupBound = rttScored ? partBound(w, q, true) + groupRest : groupRest;
+    const groupBound = rttScored ? partBound(w, q, w.rttScores) + groupRest : groupRest;
     if (groupBound + EPS < threshold) {
       if (src.monotone) {
         stoppedByBound = true;
@@ -121,9 +130,10 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
       continue;
     }
     encountered += slots.length;
+    const bounds = src.rttBoundsOf(g);
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
-      const lb = src.rttLowerBound(slot);
+      const lb = bounds !== null ? bounds[i]! : src.rttLowerBound(slot);
       // The node object is fetched only once a node survives the cheap bounds: at 100k nodes a
       // fetch per slot is a cache miss per slot.
       if (lb > max) {
@@ -135,7 +145,7 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
       if (threshold !== -Infinity) {
         // Within an id-ordered group every later node has a higher id: once the group's bound can
         // only tie the best, none of them can win.
-        if (src.idOrdered && tie !== null && groupBound <= threshold && index.nodeAt(slot).id > tie) {
+        if (src.idOrdered && tie !== null && groupBound <= threshold && index.idAt(slot) > tie) {
           tally.notExamined += slots.length - i;
           break;
         }
@@ -146,7 +156,7 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
             continue;
           }
           q.rttMs = lb;
-          lat = partBound(w, q, true);
+          lat = partBound(w, q, w.rttScores);
           if (lat + groupRest + EPS < threshold) {
             prunedFrom = lb;
             tally.notExamined++;
@@ -154,18 +164,31 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
           }
         }
         // The summary object (a cache miss a node at scale) only for a summary not seen this walk.
-        const key = memo ? index.capacityKeyAt(slot) : -1;
-        let rest = key >= 0 ? memo![key]! : Number.NaN;
+        const key = index.capacityKeyAt(slot);
+        let rest = key >= 0 ? memo[key]! : Number.NaN;
         if (Number.isNaN(rest)) {
           q.node = index.nodeAt(slot);
           q.cap = index.capacityAt(slot);
-          rest = partBound(w, q, false);
+          rest = partBound(w, q, w.capScores);
           q.node = null;
           q.cap = null;
-          if (key >= 0) memo![key] = rest;
+          if (key >= 0) memo[key] = rest;
+        }
+        if (nodeRead) {
+          // Reordered sums, as with the RTT part: the same slack covers the rounding.
+          const groupCovered = lat + rest + groupNodePart;
+          if (groupCovered + EPS < threshold || (src.idOrdered && tie !== null && groupCovered <= threshold && index.idAt(slot) > tie)) {
+            tally.notExamined++;
+            continue;
+          }
+          q.node = index.nodeAt(slot);
+          q.cap = index.capacityAt(slot);
+          rest = partBound(w, q, w.restScores);
+          q.node = null;
+          q.cap = null;
         }
         const nodeBound = lat + rest;
-        if (nodeBound + EPS < threshold || (src.idOrdered && tie !== null && nodeBound <= threshold && index.nodeAt(slot).id > tie)) {
+        if (nodeBound + EPS < threshold || (src.idOrdered && tie !== null && nodeBound <= threshold && index.idAt(slot) > tie)) {
           tally.notExamined++;
           continue;
         }

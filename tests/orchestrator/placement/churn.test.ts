@@ -76,6 +76,11 @@ describe('placement walker under churn', () => {
         }
         let filed = 0;
         buckets.buckets.forEach((bucket, b) => {
+          // The walk reads the figures beside the slots when no epoch drifted: they must be the same.
+          expect(buckets.figures[b]).toHaveLength(bucket.length);
+          bucket.forEach((slot, i) => {
+            if (buckets.exact) expect(buckets.figures[b]![i]).toBe(buckets.lowerBound(slot));
+          });
           for (const slot of bucket) {
             filed++;
             expect(buckets.bucketFloor(b)).toBeLessThanOrEqual(buckets.lowerBound(slot));
