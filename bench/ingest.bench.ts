@@ -244,7 +244,9 @@ async function throughNats(): Promise<Figure[]> {
  * the consumer settings above, 2,000 agents came up through the 3-node NATS 2.9 cluster in 62 s
  * (ratio 1.07); with `stream_replicas: 1` as well, in 14 s (ratio 0.48). At 10,000 the
  * orchestrator stopped receiving anything after ~50 s (1,105 agents online at 20 s, 0 from 60 s
- * on), so the figure would only be left out.
+ * on), so the figure would only be left out. The servers' logs say why: every QoS 1 publish is a
+ * JetStream store, ~5,000 a second from 10k agents' telemetry, and JetStream's API timed out
+ * (stores, and session loads at connect, so refused agents reconnected: 90k failures a minute).
  */
 export default async function ingestBench(): Promise<Figure[]> {
   const only = (process.env.BANYAN_INGEST_BROKERS ?? 'mosquitto').split(',');
