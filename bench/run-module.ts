@@ -6,6 +6,10 @@ import type { BenchModule, ModuleMessage } from './figures.ts';
 const file = process.argv[2];
 if (!file || !process.send) throw new Error('bench/run-module.ts is started by bench/run.ts: npm run bench [-- name]');
 
+// The runner ends a module that ran past its limit with SIGTERM: exit, so 'exit' hooks run
+// (brokers a module started in process groups of their own are killed there).
+process.once('SIGTERM', () => process.exit(143));
+
 const send = (m: ModuleMessage) => new Promise<void>((resolve) => process.send!(m, undefined, {}, () => resolve()));
 
 try {

@@ -4,6 +4,14 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
+/**
+ * Brokers still running in this process. Each has a process group of its own (so stop() ends what
+ * it forked), which a kill of this process's group does not reach: on exit they are killed here,
+ * or a timed-out bench left a 3-node NATS cluster spinning for the rest of the run.
+ */
+const live = new Set<BrokerChild>();
+let exitHook = false;
+
 export class BrokerChild {
   private out = '';
   private spawnError: Error | null = null;
@@ -20,6 +28,14 @@ export class BrokerChild {
     this.proc.stdout!.on('data', keep);
     this.proc.stderr!.on('data', keep);
     this.proc.once('error', (e) => (this.spawnError = e));
+    live.add(this);
+    this.proc.once('exit', () => live.delete(this));
+    if (!exitHook) {
+      exitHook = true;
+      process.once('exit', () => {
+        for (const c of live) if (c.proc.pid !== undefined) signal(-c.proc.pid, 'SIGKILL');
+      });
+    }
   }
 
   get pid(): number | undefined {

@@ -75,4 +75,20 @@ describe('bench runner', () => {
       if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
     }
   });
+
+  it('ends the brokers a timed-out module started in process groups of their own', async () => {
+    const pidFile = join(scratch, 'broker.pid');
+    process.env.BANYAN_TEST_PIDFILE = pidFile;
+    let pid = 0;
+    try {
+      const outcomes = await runBench({ dir, files: ['broker-left.bench.ts'], totalBudgetMs: 60_000, stderr: () => {} });
+      expect(outcomes).toMatchObject([{ status: 'failed', reason: expect.stringMatching(/timed out/) }]);
+      pid = Number(readFileSync(pidFile, 'utf8'));
+      expect(pid).toBeGreaterThan(0);
+      await waitFor('the broker gone with its module', () => !alive(pid), 5000);
+    } finally {
+      delete process.env.BANYAN_TEST_PIDFILE;
+      if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
 });
