@@ -110,6 +110,11 @@ export const OverflowUsageSchema = Type.Object({
 });
 export type OverflowUsage = Static<typeof OverflowUsageSchema>;
 
+/** Usage of work that has closed no allocation yet (a fresh object: callers add to it). */
+export function noOverflowUsage(): OverflowUsage {
+  return { acceleratorHours: 0, pflopsHoursNominal: 0, pflopsHoursMeasured: 0, entries: 0 };
+}
+
 /** Where overflow work runs, its usage there, and when that was last true. */
 const RunFacts = {
   site: Type.Union([Type.String(), Type.Null()]),

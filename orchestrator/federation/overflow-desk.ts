@@ -3,18 +3,16 @@
 // their replies (protocol/federation.ts), so the desk only keeps a table and answers each member.
 import {
   FINAL_RUN_STATES,
+  noOverflowUsage,
   type CitySummary,
   type Landmark,
   type MemberOverflow,
   type OverflowOutcome,
   type OverflowReport,
-  type OverflowUsage,
   type OverflowWork,
   type UpstreamOverflow,
 } from '../../protocol/federation.ts';
 import { geoRttMs } from '../latency/geo.ts';
-
-const NO_USAGE: OverflowUsage = { acceleratorHours: 0, pflopsHoursNominal: 0, pflopsHoursMeasured: 0, entries: 0 };
 
 interface Entry {
   origin: string;
@@ -132,15 +130,16 @@ export class OverflowDesk {
    */
   private choose(e: Entry, members: readonly DeskMember[]): void {
     const w = e.work;
-    const fits: { city: string; district: string; estMs: number | null; free: number; vendor: string }[] = [];
+    const fits: (District & { city: string })[] = [];
     const why: string[] = [];
+    const landmarks = new Map(this.landmarks().map((l) => [l.id, l]));
     for (const m of members) {
       if (m.city === e.origin) continue;
       if (!m.latest) {
         why.push(`${m.city}: no fresh summary`);
         continue;
       }
-      const best = this.bestIn(m.latest, w);
+      const best = bestIn(m.latest, w, landmarks);
       if (typeof best === 'string') why.push(`${m.city}: ${best}`);
       else fits.push({ city: m.city, ...best });
     }
@@ -158,39 +157,42 @@ export class OverflowDesk {
     const need = w.accelerators > 0 ? `${pick.free} free ${pick.vendor} on one node` : 'online nodes';
     e.outcome = { ...e.outcome, state: 'assigned', city: pick.city, district: pick.district, reason: `its city has no node that fits; ${pick.city} has ${need} in ${pick.district}${est}`, atMs: this.clock() };
   }
+}
 
-  private bestIn(s: CitySummary, w: OverflowWork): { district: string; estMs: number | null; free: number; vendor: string } | string {
-    const rows = s.free.filter((r) => (w.vendors.length === 0 || w.vendors.includes(r.vendor)) && (!w.domesticOnly || r.domestic) && r.largestFreeOnOneNode >= w.accelerators);
-    const candidates =
-      w.accelerators > 0 ? rows.map((r) => ({ district: r.district, free: r.largestFreeOnOneNode, vendor: r.vendor })) : [...new Set(s.latency.map((l) => l.region))].map((d) => ({ district: d, free: 0, vendor: '' }));
-    if (candidates.length === 0) {
-      const kinds = w.domesticOnly ? 'domestic ' : '';
-      const vendors = w.vendors.length ? ` (${w.vendors.join(', ')})` : '';
-      return w.accelerators > 0 ? `no node with ${w.accelerators} free ${kinds}accelerators${vendors}` : 'no online node';
-    }
-    let best: { district: string; estMs: number | null; free: number; vendor: string } | null = null;
-    for (const c of candidates) {
-      const estMs = w.near ? this.estimate(s, c.district, w.near) : null;
-      if (w.maxRttMs !== null && (estMs === null || estMs > w.maxRttMs)) continue;
-      if (!best || (estMs ?? Infinity) < (best.estMs ?? Infinity) || ((estMs ?? Infinity) === (best.estMs ?? Infinity) && c.free > best.free)) best = { ...c, estMs };
-    }
-    if (best) return best;
-    const ests = candidates.map((c) => (w.near ? this.estimate(s, c.district, w.near) : null)).filter((x): x is number => x !== null);
-    return ests.length ? `nearest fitting district estimated ${Math.min(...ests).toFixed(1)} ms from its target, over its ${w.maxRttMs} ms cross-city SLO` : 'no latency figures to check its cross-city SLO';
-  }
+type District = { district: string; estMs: number | null; free: number; vendor: string };
 
-  /** A district's RTT to a point: through the landmark that gives the least sum. */
-  private estimate(s: CitySummary, district: string, near: { lat: number; lon: number }): number | null {
-    const where = new Map(this.landmarks().map((l) => [l.id, l]));
-    let best: number | null = null;
-    for (const l of s.latency) {
-      const lm = where.get(l.landmark);
-      if (l.region !== district || !lm) continue;
-      const v = l.bestRttMs + geoRttMs(lm, near);
-      if (best === null || v < best) best = v;
-    }
-    return best;
+/** The district of a member's summary that fits the work and is nearest its target, or why none does. */
+function bestIn(s: CitySummary, w: OverflowWork, landmarks: ReadonlyMap<string, Landmark>): District | string {
+  const rows = s.free.filter((r) => (w.vendors.length === 0 || w.vendors.includes(r.vendor)) && (!w.domesticOnly || r.domestic) && r.largestFreeOnOneNode >= w.accelerators);
+  const candidates =
+    w.accelerators > 0 ? rows.map((r) => ({ district: r.district, free: r.largestFreeOnOneNode, vendor: r.vendor })) : [...new Set(s.latency.map((l) => l.region))].map((d) => ({ district: d, free: 0, vendor: '' }));
+  if (candidates.length === 0) {
+    const kinds = w.domesticOnly ? 'domestic ' : '';
+    const vendors = w.vendors.length ? ` (${w.vendors.join(', ')})` : '';
+    return w.accelerators > 0 ? `no node with ${w.accelerators} free ${kinds}accelerators${vendors}` : 'no online node';
   }
+  const scored: District[] = candidates.map((c) => ({ ...c, estMs: w.near ? estimate(s, c.district, w.near, landmarks) : null }));
+  let best: District | null = null;
+  for (const c of scored) {
+    if (w.maxRttMs !== null && (c.estMs === null || c.estMs > w.maxRttMs)) continue;
+    const [mine, theirs] = [c.estMs ?? Infinity, best?.estMs ?? Infinity];
+    if (!best || mine < theirs || (mine === theirs && c.free > best.free)) best = c;
+  }
+  if (best) return best;
+  const ests = scored.map((c) => c.estMs).filter((x): x is number => x !== null);
+  return ests.length ? `nearest fitting district estimated ${Math.min(...ests).toFixed(1)} ms from its target, over its ${w.maxRttMs} ms cross-city SLO` : 'no latency figures to check its cross-city SLO';
+}
+
+/** A district's RTT to a point: through the landmark that gives the least sum. */
+function estimate(s: CitySummary, district: string, near: { lat: number; lon: number }, landmarks: ReadonlyMap<string, Landmark>): number | null {
+  let best: number | null = null;
+  for (const l of s.latency) {
+    const lm = landmarks.get(l.landmark);
+    if (l.region !== district || !lm) continue;
+    const v = l.bestRttMs + geoRttMs(lm, near);
+    if (best === null || v < best) best = v;
+  }
+  return best;
 }
 
 function key(origin: string, id: string): string {
@@ -198,5 +200,5 @@ function key(origin: string, id: string): string {
 }
 
 function blank(id: string, atMs: number): OverflowOutcome {
-  return { id, state: 'seeking', city: null, reason: 'waiting for the upstream to choose a member city', tried: [], site: null, district: null, rttMs: null, usage: NO_USAGE, atMs };
+  return { id, state: 'seeking', city: null, reason: 'waiting for the upstream to choose a member city', tried: [], site: null, district: null, rttMs: null, usage: noOverflowUsage(), atMs };
 }

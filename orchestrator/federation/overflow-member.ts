@@ -4,6 +4,7 @@
 // this city's ledger holds for it (closed allocations), so both cities show the same figures.
 import {
   FINAL_RUN_STATES,
+  noOverflowUsage,
   type MemberOverflow,
   type OverflowReport,
   type OverflowUsage,
@@ -104,13 +105,13 @@ export class OverflowMember {
       site: at?.site ?? null,
       district: at?.district ?? null,
       rttMs: w.rttMs,
-      usage: this.usage.get(w.id) ?? { acceleratorHours: 0, pflopsHoursNominal: 0, pflopsHoursMeasured: 0, entries: 0 },
+      usage: this.usage.get(w.id) ?? noOverflowUsage(),
       atMs: w.history.at(-1)!.atMs,
     };
   }
 
   private refusal(id: string, origin: string, reason: string, state: 'refused' | 'stopped' = 'refused'): OverflowReport {
-    return { id, origin, state, reason, site: null, district: null, rttMs: null, usage: { acceleratorHours: 0, pflopsHoursNominal: 0, pflopsHoursMeasured: 0, entries: 0 }, atMs: this.clock() };
+    return { id, origin, state, reason, site: null, district: null, rttMs: null, usage: noOverflowUsage(), atMs: this.clock() };
   }
 
   private scan(ledger: Ledger | null): void {
@@ -119,7 +120,7 @@ export class OverflowMember {
     for (; this.scanned < entries.length; this.scanned++) {
       const e = entries[this.scanned]!;
       if (e.kind !== 'usage' || !e.origin) continue;
-      const u = this.usage.get(e.workloadId) ?? { acceleratorHours: 0, pflopsHoursNominal: 0, pflopsHoursMeasured: 0, entries: 0 };
+      const u = this.usage.get(e.workloadId) ?? noOverflowUsage();
       u.acceleratorHours += e.acceleratorHours;
       u.pflopsHoursNominal += e.pflopsHoursNominal;
       u.pflopsHoursMeasured = u.pflopsHoursMeasured === null || e.pflopsHoursMeasured === null ? null : u.pflopsHoursMeasured + e.pflopsHoursMeasured;

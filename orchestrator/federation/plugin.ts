@@ -133,8 +133,10 @@ export function federationPlugin(opts: FederationOptions) {
       const nudge = () => link?.nudge();
       orch.events.on('overflow-wanted', nudge);
       link.start();
-      app.addHook('onClose', async () => void orch.events.off('overflow-wanted', nudge));
-      app.addHook('onClose', async () => link!.stop());
+      app.addHook('onClose', async () => {
+        orch.events.off('overflow-wanted', nudge);
+        await link!.stop();
+      });
     }
     // This city's work that ran elsewhere, with the usage the running cities' ledgers hold for it.
     app.get('/v1/ledger/overflow', { config: { role: 'viewer' } }, async () =>

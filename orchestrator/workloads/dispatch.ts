@@ -33,7 +33,7 @@ export class Dispatch {
    * answers where it stands; a placed one not answered in time is reported as `run` does.
    */
   resend(w: Workload, failed: (why: string) => void): void {
-    this.send(w, w.state === 'placed', (why) => w.state === 'placed' && failed(why));
+    this.send(w, w.state === 'placed', failed);
   }
 
   private send(w: Workload, awaitAck: boolean, failed: (why: string) => void): void {

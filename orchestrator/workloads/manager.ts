@@ -442,9 +442,10 @@ export class WorkloadManager {
       return had;
     }
     if (had) return had;
-    const parsed = parseWorkloadSpec(foreignInput(a));
+    const input = foreignInput(a);
+    const parsed = parseWorkloadSpec(input);
     if (!parsed.ok) return { refused: `its spec does not validate here: ${parsed.errors.map((e) => `${e.path} ${e.message}`).join('; ')}` };
-    const w = newWorkload(foreignInput(a), parsed.spec, this.clock(), null, a.id);
+    const w = newWorkload(input, parsed.spec, this.clock(), null, a.id);
     w.origin = { city: a.origin, workloadId: a.id, refusedReason: null, acked: false };
     this.workloads.set(w.id, w);
     this.tryPlace(w, `overflow from ${a.origin} via the upstream`);

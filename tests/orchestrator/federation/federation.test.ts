@@ -6,15 +6,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { authPlugin, issueApiToken, parseTokenLines } from '../../../orchestrator/api/auth.ts';
 import { federationPlugin } from '../../../orchestrator/federation/plugin.ts';
-import { parseMembers } from '../../../orchestrator/federation/members.ts';
 import { roundPflops } from '../../../orchestrator/federation/summary.ts';
 import type { UpstreamStatus } from '../../../orchestrator/federation/upstream.ts';
 import type { MemberState } from '../../../orchestrator/federation/hub.ts';
-import { Orchestrator } from '../../../orchestrator/orchestrator.ts';
+import type { Orchestrator } from '../../../orchestrator/orchestrator.ts';
 import type { FleetSummary } from '../../../orchestrator/views.ts';
 import { validateScenario } from '../../../simulators/fleet/scenario.ts';
 import { startTestFleet, type TestFleet } from '../../helpers/fleet.ts';
-import { quietLog } from '../../helpers/quiet-log.ts';
+import { membersOf, startProvince } from '../../helpers/province.ts';
 import { Relay } from '../../helpers/relay.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
@@ -38,18 +37,11 @@ async function get<T>(base: string, path: string, token?: string): Promise<{ sta
 }
 
 beforeAll(async () => {
-  province = await Orchestrator.start({
-    mqttPort: 0,
-    httpPort: 0,
-    dataDir: null,
-    log: quietLog,
-    peerProbes: false,
-    plugins: [
-      // Federation first, so a member token on an operator route hears why (403), not just "who are you?" (401).
-      federationPlugin({ members: parseMembers(Object.entries(TOKENS).map(([c, t]) => `${c} ${t}`).join('\n'), 'test'), periodMs: PERIOD_MS, apiTokens: parseTokenLines(viewer.line, 'test') }),
-      (app, o) => authPlugin(app, { tokens: parseTokenLines(viewer.line, 'test'), log: o.log }),
-    ],
-  });
+  province = await startProvince([
+    // Federation first, so a member token on an operator route hears why (403), not just "who are you?" (401).
+    federationPlugin({ members: membersOf(TOKENS), periodMs: PERIOD_MS, apiTokens: parseTokenLines(viewer.line, 'test') }),
+    (app, o) => authPlugin(app, { tokens: parseTokenLines(viewer.line, 'test'), log: o.log }),
+  ]);
   relay = new Relay(Number(new URL(province.httpUrl).port));
   await relay.mend();
   const packs = { 'city-a': { vendor: 'huawei', model: 'Ascend 910B' }, 'city-b': { vendor: 'nvidia', model: 'NVIDIA L20' } };

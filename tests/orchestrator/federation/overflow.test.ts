@@ -8,15 +8,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { federationCommand } from '../../../orchestrator/cli/federation.ts';
 import { federationPlugin } from '../../../orchestrator/federation/plugin.ts';
-import { parseMembers } from '../../../orchestrator/federation/members.ts';
 import type { RemoteUsageView } from '../../../orchestrator/ledger/remote-usage.ts';
 import type { WorkloadView } from '../../../orchestrator/api/workloads.ts';
 import type { LedgerEntry, UsageEntry } from '../../../orchestrator/ledger/entries.ts';
 import type { DemandReport } from '../../../orchestrator/reports/demand.ts';
-import { Orchestrator } from '../../../orchestrator/orchestrator.ts';
+import type { Orchestrator } from '../../../orchestrator/orchestrator.ts';
 import { validateScenario } from '../../../simulators/fleet/scenario.ts';
 import { startTestFleet, type TestFleet } from '../../helpers/fleet.ts';
-import { quietLog } from '../../helpers/quiet-log.ts';
+import { membersOf, startProvince } from '../../helpers/province.ts';
 import { Relay } from '../../helpers/relay.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
@@ -48,14 +47,7 @@ async function usageInB(id: string): Promise<UsageEntry[]> {
 }
 
 beforeAll(async () => {
-  province = await Orchestrator.start({
-    mqttPort: 0,
-    httpPort: 0,
-    dataDir: null,
-    log: quietLog,
-    peerProbes: false,
-    plugins: [federationPlugin({ members: parseMembers(Object.entries(TOKENS).map(([c, t]) => `${c} ${t}`).join('\n'), 'test'), periodMs: PERIOD_MS })],
-  });
+  province = await startProvince([federationPlugin({ members: membersOf(TOKENS), periodMs: PERIOD_MS })]);
   relay = new Relay(Number(new URL(province.httpUrl).port));
   await relay.mend();
   const city = (name: 'city-a' | 'city-b', seed: number, pack: { vendor: string; model: string; count: number }) =>
