@@ -81,7 +81,11 @@ describe('collectInventory', () => {
       const pids = join(t.dir, 'pids');
       const stop = new AbortController();
       const pending = collectInventory({ timeoutMs: 60_000, signal: stop.signal, child: { command: 'sh', args: ['-c', `sleep 300 & echo "$$ $!" > ${pids}; wait`] } });
-      const [child, grandchild] = await waitFor('the child started', () => existsSync(pids) && readFileSync(pids, 'utf8').trim().split(' ').map(Number));
+      // The file exists before the shell's echo lands in it: wait for both pids, not for the file.
+      const [child, grandchild] = await waitFor('the child started', () => {
+        const got = existsSync(pids) ? readFileSync(pids, 'utf8').trim().split(' ').map(Number) : [];
+        return got.length === 2 && got.every((pid) => pid > 0) && got;
+      });
       // Field 19 of /proc/<pid>/stat, counted after the ")" that ends the command name.
       const nice = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
       expect(nice(child!)).toBe(19);
