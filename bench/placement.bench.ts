@@ -32,7 +32,7 @@ const MIX: readonly { cls: WorkloadClass; share: number; to: SiteKind | null; ac
 
 function buildFleet(n: number, rng: Rng) {
   const net = new NetworkModel({ seed: 11 });
-  const model = new LatencyModel({ cellMs: 0.5 });
+  const model = new LatencyModel();
   const nodes: PlacementNode[] = [];
   const points: NetPoint[] = [];
   for (let i = 0; i < n; i++) {
@@ -145,7 +145,7 @@ function run(n: number, samplesPerPlacement = 0): Figure[] {
   const label = (samplesPerPlacement > 0 ? 'rtt_stream.' : '') + (n >= 100_000 ? '100k' : n >= 10_000 ? '10k' : '1k');
   const note = `${n} nodes on ${SITES.length} Fuzhou sites, 0–8 accelerators each, ~50 % preloaded; ${TIMED} timed place() calls `
     + `(trading/grid/industrial/gaming/batch 10/20/25/25/20 %, after ${WARMUP} warm-up), each success releasing a random live allocation; `
-    + (samplesPerPlacement > 0 ? `${samplesPerPlacement} fresh RTT samples between random nodes fed to the model before each call (moved nodes re-bucketed; anchor moves read through drift bounds); measured first, before the larger fleets' garbage is in the heap; ` : '')
+    + (samplesPerPlacement > 0 ? `${samplesPerPlacement} fresh RTT samples between random nodes fed to the model before each call (latency work then walks the shared coordinate grid, where a moved node is re-filed once, not in each target's RTT buckets); measured first, before the larger fleets' garbage is in the heap; ` : '')
     + `one core; ${placed} placed (${preempted} by preemption); model fitted in ${fitS.toFixed(0)} s`;
   return [
     { name: `placement.per_s.${label}`, value: (times.length / total) * 1000, unit: 'placements/s', note },

@@ -5,7 +5,7 @@
 // through the nearest located point plus a geographic propagation term (see estimateTo).
 import { DEFAULT_VIVALDI, coordinateDistance, originCoordinate, vivaldiUpdate, type Coordinate, type VivaldiConfig } from './vivaldi.ts';
 import { SAME_PLACE_RTT_FLOOR_MS, geoRttMs, haversineKm, type LatLon } from './geo.ts';
-import type { AnchorState, Drift, LatencyTarget, RttEstimate } from './types.ts';
+import type { AnchorState, Drift, LatencyTarget, RttEstimate, TargetGeometry } from './types.ts';
 import { SampleWindows } from './windows.ts';
 import { entries, slotOf, withPeer, withoutPeer, type PeerSlots } from './peer-slots.ts';
 
@@ -13,16 +13,12 @@ export interface LatencyModelOptions {
   vivaldi?: VivaldiConfig;
   /** Samples per pair kept for the measured median. */
   window?: number;
-  /** Side of a spatial-index cell in coordinate ms. */
-  cellMs?: number;
 }
 
 interface Point {
   readonly id: string;
   readonly coord: Coordinate;
   location?: LatLon;
-  /** Grid cell; NaN until the first sample fits the coordinate (an unfitted point is not in the grid). */
-  cell: number;
   /** Vivaldi updates applied to this point's coordinate. */
   fits: number;
 }
@@ -39,19 +35,11 @@ interface Place extends LatLon {
   sameSiteRttMs?: number;
 }
 
-export interface NearbyCandidate {
-  id: string;
-  /** ≤ rttMs + errorMs of estimateTo(id, target); nondecreasing along the sequence. */
-  lowerBoundMs: number;
-}
-
-const CELL_BIAS = 1 << 15;
 const CHANGE_LOG_VERSIONS = 1 << 16;
 
 export class LatencyModel {
   private readonly cfg: VivaldiConfig;
   private readonly window: number;
-  private readonly cellMs: number;
   private readonly points = new Map<string, Point>();
   private readonly places = new Map<string, Place>();
   /**
@@ -60,11 +48,7 @@ export class LatencyModel {
    */
   private readonly probed = new Map<string, PeerSlots>();
   private readonly samples: SampleWindows;
-  private readonly grid = new Map<number, Set<Point>>();
-  private readonly sortedMeasured = new Map<string, { id: string; rttMs: number }[]>();
   private readonly resolvedCache = new Map<string, Resolved | null>();
-  private readonly unfitted = new Set<Point>();
-  private extent = { minX: 0, maxX: 0, minY: 0, maxY: 0 };
   private changes = 0;
   /** Two point ids per version since logBase: the ends of that version's sample ('' for other changes). */
   private readonly changeLog: string[] = [];
@@ -75,7 +59,6 @@ export class LatencyModel {
   constructor(opts: LatencyModelOptions = {}) {
     this.cfg = opts.vivaldi ?? DEFAULT_VIVALDI;
     this.window = opts.window ?? 8;
-    this.cellMs = opts.cellMs ?? 1;
     this.samples = new SampleWindows(this.window);
   }
 
@@ -149,15 +132,13 @@ export class LatencyModel {
       this.link(b, a, slot);
     }
     this.samples.push(slot, rttMs);
-    this.sortedMeasured.delete(a);
-    this.sortedMeasured.delete(b);
     // Fit against the window's median, as Serf's latency filter does: one outlier moves nothing.
     const rtt = this.samples.median(slot);
     const before = { ...pa.coord };
     vivaldiUpdate(pa.coord, pb.coord, rtt, tieBreak(a, b), this.cfg);
     vivaldiUpdate(pb.coord, before, rtt, tieBreak(b, a), this.cfg);
-    this.fitted(pa);
-    this.fitted(pb);
+    pa.fits++;
+    pb.fits++;
   }
 
   /**
@@ -184,12 +165,8 @@ export class LatencyModel {
       this.samples.close(slot);
       const theirs = this.probed.get(other);
       if (theirs) this.probed.set(other, withoutPeer(theirs, id));
-      this.sortedMeasured.delete(other);
     }
     this.probed.delete(id);
-    this.sortedMeasured.delete(id);
-    this.grid.get(p.cell)?.delete(p);
-    this.unfitted.delete(p);
     this.points.delete(id);
     this.resolvedCache.clear();
     this.wideChange();
@@ -276,6 +253,31 @@ export class LatencyModel {
     };
   }
 
+  /** A point's coordinate once a sample has fitted it (before that its estimates are geographic). */
+  fittedCoordinate(id: string): Readonly<Coordinate> | undefined {
+    const p = this.points.get(id);
+    return p !== undefined && p.fits > 0 ? p.coord : undefined;
+  }
+
+  /**
+   * How estimates to the target are made, for a caller that takes many from coordinates itself
+   * (coordinateEffectiveMs): the anchor's coordinate and geographic leg, and the points whose
+   * estimate is made otherwise (the anchor itself and the peers it was measured with). Undefined
+   * when the target does not resolve, its anchor was never fitted (every estimate is then
+   * geographic), or it was measured with more than `maxOtherwise` peers.
+   */
+  geometryOf(target: LatencyTarget, maxOtherwise = Infinity): TargetGeometry | undefined {
+    const r = this.resolve(target);
+    if (!r || r.anchor.fits === 0) return undefined;
+    const { anchor, geoMs } = r;
+    const peers = this.probed.get(anchor.id);
+    if (peers && (peers instanceof Map ? peers.size : peers.length / 2) > maxOtherwise) return undefined;
+    const otherwise = [anchor.id];
+    if (peers) for (const [id] of entries(peers)) otherwise.push(id);
+    const c = anchor.coord;
+    return { anchor: { id: anchor.id, geoMs, fits: anchor.fits, x: c.x, y: c.y, height: c.height, error: c.error }, otherwise };
+  }
+
   private throughAnchor(from: string, r: Resolved): RttEstimate | undefined {
     if (r.sameSiteMs !== undefined && from === r.anchor.id) {
       const rttMs = Math.max(r.sameSiteMs, r.geoMs);
@@ -284,88 +286,6 @@ export class LatencyModel {
     const base = this.estimate(from, r.anchor.id);
     if (!base || r.geoMs === 0) return base;
     return { rttMs: base.rttMs + r.geoMs, measured: false, errorMs: base.errorMs + r.geoMs };
-  }
-
-  /**
-   * Points whose rttMs + errorMs to the target may be ≤ limitMs, in nondecreasing order of a
-   * lower bound on it: measured neighbours by their median, the rest by rings of the spatial grid.
-   * Every point not yielded has rttMs + errorMs > limitMs (or no estimate). Cost: the cells within
-   * limitMs of the target plus the points in them, not the whole fleet.
-   */
-  *nearestFirst(target: LatencyTarget, limitMs: number): Generator<NearbyCandidate> {
-    const r = this.resolve(target);
-    if (!r) return;
-    const { anchor, geoMs } = r;
-    if (geoMs <= limitMs) yield { id: anchor.id, lowerBoundMs: geoMs };
-    // Measured neighbours and points reached geographically (either end unfitted) have exact
-    // figures; they are merged, in order, into the grid's rings.
-    const exact = this.geographicFrom(anchor, geoMs, limitMs);
-    if (anchor.fits === 0) {
-      yield* exact;
-      return;
-    }
-    for (const m of this.measuredFrom(anchor.id)) {
-      if (m.rttMs + geoMs <= limitMs) exact.push({ id: m.id, lowerBoundMs: m.rttMs + geoMs });
-    }
-    exact.sort((a, b) => a.lowerBoundMs - b.lowerBoundMs);
-    const probedSet = this.probed.get(anchor.id);
-    let next = 0;
-    const floor = anchor.coord.height + this.cfg.heightMinMs + geoMs;
-    const cx = cellIndex(anchor.coord.x, this.cellMs);
-    const cy = cellIndex(anchor.coord.y, this.cellMs);
-    const e = this.extent;
-    const maxRing = Math.max(cx - e.minX, e.maxX - cx, cy - e.minY, e.maxY - cy);
-    for (let ring = 0; ring <= maxRing; ring++) {
-      const bound = Math.max(0, ring - 1) * this.cellMs + floor;
-      if (bound > limitMs) break;
-      while (next < exact.length && exact[next]!.lowerBoundMs <= bound) yield exact[next++]!;
-      for (const p of this.ring(cx, cy, ring)) {
-        if (p === anchor || slotOf(probedSet, p.id) !== undefined) continue;
-        yield { id: p.id, lowerBoundMs: bound };
-      }
-    }
-    while (next < exact.length) yield exact[next++]!;
-  }
-
-  /**
-   * Located points whose estimate to the anchor is geographic (the anchor or the point itself was
-   * never fitted), with their exact rttMs + errorMs through estimateTo, within the limit, sorted.
-   */
-  private geographicFrom(anchor: Point, geoMs: number, limitMs: number): NearbyCandidate[] {
-    if (!anchor.location) return [];
-    const pool = anchor.fits === 0 ? this.points.values() : this.unfitted.values();
-    const out: NearbyCandidate[] = [];
-    for (const p of pool) {
-      if (p === anchor || !p.location) continue;
-      const lowerBoundMs = 2 * (geoRttMs(p.location, anchor.location) + geoMs);
-      if (lowerBoundMs <= limitMs) out.push({ id: p.id, lowerBoundMs });
-    }
-    return out.sort((a, b) => a.lowerBoundMs - b.lowerBoundMs);
-  }
-
-  private *ring(cx: number, cy: number, r: number): Generator<Point> {
-    const e = this.extent;
-    for (let x = cx - r; x <= cx + r; x++) {
-      if (x < e.minX || x > e.maxX) continue;
-      const edge = x === cx - r || x === cx + r;
-      const step = edge ? 1 : 2 * r;
-      for (let y = cy - r; y <= cy + r; y += step || 1) {
-        if (y < e.minY || y > e.maxY) continue;
-        const cell = this.grid.get(cellKey(x, y));
-        if (cell) yield* cell;
-      }
-    }
-  }
-
-  private measuredFrom(id: string): { id: string; rttMs: number }[] {
-    let list = this.sortedMeasured.get(id);
-    if (!list) {
-      const peers = this.probed.get(id);
-      list = [...(peers ? entries(peers) : [])].map(([o, slot]) => ({ id: o, rttMs: this.samples.median(slot) }));
-      list.sort((a, b) => a.rttMs - b.rttMs);
-      this.sortedMeasured.set(id, list);
-    }
-    return list;
   }
 
   private resolve(target: LatencyTarget): Resolved | undefined {
@@ -404,9 +324,8 @@ export class LatencyModel {
     let p = this.points.get(id);
     if (!p) {
       // location from the start, though unknown: set later, it would cost the point a property store.
-      p = { id, coord: originCoordinate(this.cfg), location: undefined, cell: NaN, fits: 0 };
+      p = { id, coord: originCoordinate(this.cfg), location: undefined, fits: 0 };
       this.points.set(id, p);
-      this.unfitted.add(p);
       this.resolvedCache.clear();
     }
     return p;
@@ -431,34 +350,20 @@ export class LatencyModel {
     this.lastWideChange = this.changes;
   }
 
-  private fitted(p: Point): void {
-    if (p.fits++ === 0) this.unfitted.delete(p);
-    this.reindex(p);
-  }
 
-  private reindex(p: Point): void {
-    const x = cellIndex(p.coord.x, this.cellMs);
-    const y = cellIndex(p.coord.y, this.cellMs);
-    const key = cellKey(x, y);
-    if (key === p.cell && this.grid.get(key)?.has(p)) return;
-    this.grid.get(p.cell)?.delete(p);
-    p.cell = key;
-    this.addToCell(p);
-  }
+}
 
-  private addToCell(p: Point): void {
-    let s = this.grid.get(p.cell);
-    if (!s) this.grid.set(p.cell, (s = new Set()));
-    s.add(p);
-    const x = (p.cell >>> 16) - CELL_BIAS;
-    const y = (p.cell & 0xffff) - CELL_BIAS;
-    const e = this.extent;
-    // The extent only grows: a stale edge costs a few empty cells, never a missed point.
-    e.minX = Math.min(e.minX, x);
-    e.maxX = Math.max(e.maxX, x);
-    e.minY = Math.min(e.minY, y);
-    e.maxY = Math.max(e.maxY, y);
-  }
+/**
+ * effectiveRtt of the estimate from a fitted point at (x, y, height, error) through a fitted anchor
+ * plus a geographic leg, in the arithmetic of coordinateEstimate and estimatorTo, so the figure is
+ * the same to the bit.
+ */
+export function coordinateEffectiveMs(x: number, y: number, height: number, error: number, a: AnchorState): number {
+  const dx = x - a.x;
+  const dy = y - a.y;
+  const rttMs = Math.sqrt(dx * dx + dy * dy) + height + a.height;
+  const errorMs = (rttMs * (error + a.error)) / 2;
+  return a.geoMs === 0 ? rttMs + errorMs : rttMs + a.geoMs + (errorMs + a.geoMs);
 }
 
 /** Vivaldi's relative error estimates, averaged over both ends, turned into ms. */
@@ -471,15 +376,6 @@ function geoEstimate(a: Point, b: Point): RttEstimate | undefined {
   if (!a.location || !b.location) return undefined;
   const rttMs = geoRttMs(a.location, b.location);
   return { rttMs, measured: false, errorMs: rttMs };
-}
-
-function cellIndex(v: number, cellMs: number): number {
-  // Clamped so the key packs into 32 bits; coordinates beyond ±32k cells share the edge cell.
-  return Math.max(-CELL_BIAS + 1, Math.min(CELL_BIAS - 1, Math.floor(v / cellMs)));
-}
-
-function cellKey(x: number, y: number): number {
-  return ((x + CELL_BIAS) << 16) | (y + CELL_BIAS);
 }
 
 function tieBreak(a: string, b: string): number {

@@ -37,3 +37,10 @@ export interface Drift {
   scale: number;
   shiftMs: number;
 }
+
+/** How every coordinate estimate to a target is made now (LatencyModel.geometryOf). */
+export interface TargetGeometry {
+  anchor: AnchorState;
+  /** Ids whose estimate to the target is not the coordinate one: the anchor and its measured peers. */
+  otherwise: readonly string[];
+}

@@ -27,10 +27,12 @@ class BestFirst implements Ranking {
 
 /**
  * Chooses a node for the request.
- * Cost: a latency workload walks its target's RTT buckets nearest first: O(1) per node skipped by
- * its bound, O(a) per node examined (a accelerators), stopping once no node further on can win;
- * keeping the buckets costs O(m) for the m nodes named by RTT samples since the target's last
- * use, and an O(N) rebuild when that is cheaper or the anchor's drift widens the bounds past 1 ms.
+ * Cost: a latency workload walks its target's RTT buckets nearest first (a still model), or the
+ * shared coordinate grid's cells by floor (RTT samples streaming in): O(1) per node skipped by its
+ * bound, O(a) per node examined (a accelerators), stopping once no node further on can win. The
+ * buckets cost O(m) per target for the m nodes RTT samples named since its last use (an O(N)
+ * rebuild when that is cheaper or the anchor's drift widens the bounds past 1 ms); the grid O(m)
+ * once for all targets, and a sort of its cells when a target's anchor moves.
  * Other work walks the free-capacity groups from the best-packing end with the same bounds.
  * "Nothing fits" counts the nodes a source proves out in bulk; the preemption walk covers only
  * the nodes within the SLO and stops on the same bounds.

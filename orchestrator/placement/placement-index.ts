@@ -17,6 +17,7 @@ interface FreeGroup {
   keys: number[];
   count: number;
 }
+import { CoordinateGrid } from './coordinate-grid.ts';
 import { MovedSlots } from './moved-slots.ts';
 import type { RttBuckets } from './rtt-buckets.ts';
 import type { Allocation, LatencyEstimator, PlacementNode } from './types.ts';
@@ -41,6 +42,8 @@ export class PlacementIndex {
   private readonly preemptibleByPriority = new Map<number, number>();
   private readonly orders = new Map<string, RttBuckets>();
   private readonly moved = new MovedSlots();
+  /** Every node's coordinate, one copy for all targets (kept current by the walks that read it). */
+  readonly grid = new CoordinateGrid();
   private sorted: PlacementNode[] | null = null;
   private membershipVersion = 0;
   private maxTotal = 0;

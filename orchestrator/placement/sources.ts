@@ -1,7 +1,8 @@
 // Where the walker's candidates come from, in the order that finds a winner soonest, grouped so a
 // whole group can be bounded at once:
-// - latency work: the target's nodes in RTT buckets (rtt-buckets.ts), nearest first; a group's
-//   bound is its floor RTT, and the walk ends at the first bucket past the SLO;
+// - latency work: the target's nodes in RTT buckets (rtt-buckets.ts), nearest first, or while RTT
+//   samples stream in, the shared coordinate grid's cells (grid-source.ts); a group's bound is its
+//   floor RTT, and the walk ends at the first group past the SLO;
 // - other work: the nodes by free accelerator count, from the best-packing end (fewest free that
 //   fit for bin-packing, most free for spreading), split by energy-efficiency tier, each group in
 //   id order.
@@ -9,25 +10,33 @@ import type { LatencyTarget } from '../latency/types.ts';
 import { targetKey } from '../latency/types.ts';
 import type { PlacementIndex } from './placement-index.ts';
 import type { BoundQuery } from './plugin.ts';
+import type { CandidateSource } from './candidate-source.ts';
 import type { PlacementRequest } from './request.ts';
+import { hasCoordinates } from './coordinate-grid.ts';
+import { GridSource } from './grid-source.ts';
 import { RttBuckets } from './rtt-buckets.ts';
 import type { LatencyEstimator } from './types.ts';
 
-export interface CandidateSource {
-  readonly groupCount: number;
-  slotsOf(g: number): readonly number[];
-  /** Sets what every node of group g satisfies (a floor RTT, or an exact free count). */
-  describeGroup(g: number, q: BoundQuery): void;
-  /** Group g and every later one are past the latency SLO (the walk ends there). */
-  pastSlo(g: number): boolean;
-  /** A lower bound on the slot's effective RTT to the target; NaN when the source has none. */
-  rttLowerBound(slot: number): number;
-  /** rttLowerBound of group g's nodes, by their position in slotsOf(g); null: ask per node. */
-  rttBoundsOf(g: number): readonly number[] | null;
-  /** Nodes within a group come in id order, so a node that can only tie the best loses on id. */
-  readonly idOrdered: boolean;
-  /** Group bounds never rise along the order: the first group that cannot win ends the walk. */
-  readonly monotone: boolean;
+
+/** Cached RTT buckets this few moved nodes behind are caught up rather than read from the grid. */
+const CATCH_UP_NODES = 16;
+
+/**
+ * Latency work's source: the target's RTT buckets where they are current or nearly so (a still
+ * model), else the coordinate grid, which RTT samples cost nothing per target (grid-source.ts);
+ * the buckets again where the grid cannot serve the target.
+ */
+export function latencySource(req: PlacementRequest, index: PlacementIndex, latency: LatencyEstimator): CandidateSource {
+  const slo = req.latency!;
+  const version = latency.version;
+  if (version !== undefined && hasCoordinates(latency)) {
+    const cached = index.cachedOrder(targetKey(slo.to));
+    if (cached === undefined || cached.behind(latency, version) > CATCH_UP_NODES) {
+      const grid = GridSource.for(index, index.grid, latency, slo.to, slo.maxRttMs);
+      if (grid) return grid;
+    }
+  }
+  return RttSource.for(req, index, latency);
 }
 
 /** Drifted bounds wider than this (ms, at the SLO) cost more walking than a rebuild: rebuild. */
@@ -61,6 +70,9 @@ export class RttSource implements CandidateSource {
   }
   rttBoundsOf(g: number): readonly number[] | null {
     return this.order.exact ? this.order.figures[g]! : null;
+  }
+  skipIn(): null {
+    return null;
   }
 
   /** Nodes in groups from g on that are still within the SLO by their group's floor. */
@@ -132,6 +144,9 @@ export class FreeSource implements CandidateSource {
     return Number.NaN;
   }
   rttBoundsOf(): null {
+    return null;
+  }
+  skipIn(): null {
     return null;
   }
 }

@@ -1,7 +1,8 @@
 // The placement inputs (a view of a node the registry can build from births, bench reports and
 // allocations) and its output (a decision with an explanation).
 import type { LatLon } from '../latency/geo.ts';
-import type { AnchorState, Drift, LatencyTarget, RttEstimate } from '../latency/types.ts';
+import type { AnchorState, Drift, LatencyTarget, RttEstimate, TargetGeometry } from '../latency/types.ts';
+import type { Coordinate } from '../latency/vivaldi.ts';
 
 export interface Allocation {
   workload: string;
@@ -56,6 +57,14 @@ export interface LatencyEstimator {
    * since the anchor was `then`, so figures survive the anchor moving (as lower bounds); null: rebuild.
    */
   anchorDrift?(target: LatencyTarget, then: AnchorState): Drift | null;
+  /**
+   * Optional, with movedSince: a node's coordinate once a sample has fitted it. With it and
+   * geometryOf, placement keeps one copy of every node's coordinate for all targets
+   * (coordinate-grid.ts) instead of moving each sampled node in every target's buckets.
+   */
+  fittedCoordinate?(nodeId: string): Readonly<Coordinate> | undefined;
+  /** Optional: how coordinate estimates to the target are made now; undefined past `maxOtherwise` exceptions. */
+  geometryOf?(target: LatencyTarget, maxOtherwise?: number): TargetGeometry | undefined;
 }
 
 export type FilterName = 'online-fresh' | 'excluded' | 'labels' | 'accelerators' | 'fp16-capacity' | 'latency-slo' | 'spread';

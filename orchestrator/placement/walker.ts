@@ -10,7 +10,9 @@ import { FILTERS } from './filters/index.ts';
 import type { PlacementIndex } from './placement-index.ts';
 import type { BoundQuery, FilterPlugin, FleetFacts, PlacementContext, ScorePlugin, Subject } from './plugin.ts';
 import { SCORES } from './scores/index.ts';
-import { FreeSource, RttSource, type CandidateSource } from './sources.ts';
+import { GridSource } from './grid-source.ts';
+import type { CandidateSource } from './candidate-source.ts';
+import { FreeSource, RttSource, latencySource } from './sources.ts';
 import type { FilterName, FilterReport, LatencyEstimator } from './types.ts';
 
 /** Slack on every bound, so a rounding difference between a bound and a score never skips a tie. */
@@ -65,7 +67,7 @@ export function newWalk(index: PlacementIndex, latency: LatencyEstimator, ctx: P
 }
 
 export function sourceFor(w: Walk, latency: LatencyEstimator): CandidateSource {
-  return w.ctx.req.latency ? RttSource.for(w.ctx.req, w.index, latency) : new FreeSource(w.index, w.ctx.req.accelerators, w.ctx.req);
+  return w.ctx.req.latency ? latencySource(w.ctx.req, w.index, latency) : new FreeSource(w.index, w.ctx.req.accelerators, w.ctx.req);
 }
 
 /**
@@ -131,8 +133,13 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
     }
     encountered += slots.length;
     const bounds = src.rttBoundsOf(g);
+    const skip = src.skipIn(g);
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
+      if (skip !== null && skip[slot] === 1) {
+        encountered--;
+        continue;
+      }
       const lb = bounds !== null ? bounds[i]! : src.rttLowerBound(slot);
       // The node object is fetched only once a node survives the cheap bounds: at 100k nodes a
       // fetch per slot is a cache miss per slot.
@@ -264,6 +271,12 @@ function reasonOf(w: Walk, name: FilterName, nodeId: string): string | null {
  */
 function settleRest(w: Walk, src: CandidateSource, g: number, stoppedByBound: boolean, encountered: number): void {
   const { tally, index } = w;
+  if (src instanceof GridSource) {
+    const { past, pastSample, within } = src.rest(g, stoppedByBound, encountered);
+    tally.notExamined += within;
+    if (past > 0) tally.removed('latency-slo', past, () => reasonOf(w, 'latency-slo', index.idAt(pastSample!)));
+    return;
+  }
   if (src instanceof RttSource) {
     const order = src.order;
     const within = stoppedByBound ? src.withinSloFrom(g) : 0;

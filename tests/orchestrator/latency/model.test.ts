@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { LatencyModel } from '../../../orchestrator/latency/model.ts';
+import { LatencyModel, coordinateEffectiveMs } from '../../../orchestrator/latency/model.ts';
 import { Rng } from '../../../simulators/fleet/rng.ts';
 import { SAME_PLACE_RTT_FLOOR_MS, geoRttMs } from '../../../orchestrator/latency/geo.ts';
 import { KNOWN_PLACES, siteById } from '../../../orchestrator/geo/city.ts';
@@ -79,10 +79,6 @@ describe('Vivaldi latency model', () => {
     expect(model.estimateTo('n1', { site: 'factory-x' })!.rttMs).toBe(1);
     // Another node reaches the site through n1, as measured.
     expect(model.estimateTo('n2', { site: 'factory-x' })).toEqual({ rttMs: 2, measured: true, errorMs: 0 });
-    // The spatial prefilter still yields the node on the site first, under its estimate.
-    const first = model.nearestFirst({ site: 'factory-x' }, 10).next().value!;
-    expect(first.id).toBe('n1');
-    expect(first.lowerBoundMs).toBeLessThanOrEqual(2);
   });
 
   it("gives each city site kind its access latency as the same-site RTT (the simulator's table)", () => {
@@ -121,39 +117,42 @@ describe('Vivaldi latency model', () => {
     expect(ac.errorMs).toBeGreaterThan(ac.rttMs);
   });
 
-  it('nearestFirst yields nondecreasing lower bounds that never exceed the real estimate, and misses no point within the limit', () => {
+  it('hands out coordinates and target geometry that give every coordinate estimate to the bit, and names every other estimate', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.double({ min: 1, max: 30, noNaN: true }), (seed, limit) => {
+      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.boolean(), (seed, geoLeg) => {
         const { pts, rtt, rng } = synthetic(30, seed);
-        const model = new LatencyModel({ cellMs: 2 });
-        for (let i = 0; i < 600; i++) {
+        const model = new LatencyModel();
+        for (let i = 0; i < 400; i++) {
           const a = rng.int(0, 29);
           const b = rng.int(0, 29);
           if (a !== b) model.observe(pts[a]!.id, pts[b]!.id, rtt(a, b));
         }
-        // Located points, some never measured (reached geographically), sometimes the target itself.
-        const ids = pts.map((p) => p.id);
         for (const p of pts) model.setLocation(p.id, { lat: 26 + p.y / 10, lon: 119 + p.x / 10 });
-        for (let u = 0; u < 4; u++) {
-          model.setLocation(`u${u}`, { lat: 26 + rng.next() * 4, lon: 119 + rng.next() * 4 });
-          ids.push(`u${u}`);
+        // A never-measured point, and a target that is a place reached through its nearest point.
+        model.setLocation('u0', { lat: 27, lon: 120 });
+        if (geoLeg) model.setLocation('site-x', { lat: 26.5 + rng.next(), lon: 119.5 + rng.next() }, { place: true });
+        const target = geoLeg ? { site: 'site-x' } : { landmark: 'p0' };
+        const g = model.geometryOf(target);
+        // A target reached through a point never fitted has only geographic estimates: no geometry.
+        if (g === undefined) {
+          expect(model.anchorOf(target)!.fits).toBe(0);
+          return;
         }
-        const target = { landmark: seed % 3 === 0 ? 'u0' : 'p0' };
-        const seen = new Map<string, number>();
-        let last = -Infinity;
-        for (const c of model.nearestFirst(target, limit)) {
-          expect(c.lowerBoundMs).toBeGreaterThanOrEqual(last);
-          last = c.lowerBoundMs;
-          const e = model.estimateTo(c.id, target)!;
-          expect(c.lowerBoundMs).toBeLessThanOrEqual((e.measured ? e.rttMs : e.rttMs + e.errorMs) + 1e-9);
-          seen.set(c.id, c.lowerBoundMs);
+        expect(g.otherwise).toContain(g.anchor.id);
+        for (const id of [...pts.map((p) => p.id), 'u0']) {
+          const est = model.estimateTo(id, target)!;
+          const c = model.fittedCoordinate(id);
+          if (c === undefined || g.otherwise.includes(id)) continue;
+          expect(coordinateEffectiveMs(c.x, c.y, c.height, c.error, g.anchor)).toBe(est.rttMs + est.errorMs);
+          expect(est.measured).toBe(false);
         }
-        for (const id of ids) {
-          const e = model.estimateTo(id, target)!;
-          if ((e.measured ? e.rttMs : e.rttMs + e.errorMs) <= limit) expect(seen.has(id)).toBe(true);
-        }
+        // The never-fitted point has no coordinate to hand out: its estimate is geographic.
+        expect(model.fittedCoordinate('u0')).toBeUndefined();
+        // Past the limit on exceptions, no geometry: the caller uses the model's own estimates.
+        expect(model.geometryOf(target, g.otherwise.length - 2)).toBeUndefined();
       }),
       { numRuns: 100 },
     );
   });
+
 });

@@ -34,7 +34,7 @@ export interface RandomFleet {
 }
 
 export const fleetArb = fc.record({ nodes: fc.array(nodeArb, { minLength: 3, maxLength: 25 }), lx: fc.double({ min: 0, max: 12, noNaN: true }), ly: fc.double({ min: 0, max: 12, noNaN: true }), seed: fc.integer() }).map(({ nodes, lx, ly, seed }): RandomFleet => {
-  const model = new LatencyModel({ cellMs: 1 });
+  const model = new LatencyModel();
   const pos = new Map<string, [number, number]>([['L', [lx, ly]]]);
   const out: PlacementNode[] = nodes.map((n, i) => {
     const id = `n${String(i).padStart(2, '0')}`;
