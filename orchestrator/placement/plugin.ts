@@ -72,4 +72,10 @@ export interface ScorePlugin {
   score(c: Candidate, ctx: PlacementContext): number;
   /** The most score() could give any node the query describes (never less, or a winner is skipped). */
   bound(q: BoundQuery, ctx: PlacementContext, fleet: FleetFacts): number;
+  /**
+   * Optional, for a score that uses RTT: the largest RTT at which bound() reaches `score`
+   * (Infinity: at any RTT; -Infinity: at none). With it the walker rules a node out on one
+   * comparison of its RTT against a cut-off per capacity summary.
+   */
+  rttAtBound?(score: number, ctx: PlacementContext): number;
 }
