@@ -44,7 +44,7 @@ const NATS_FLEET_MQTT = (process.env.BANYAN_INGEST_NATS_MQTT ?? 'consumer_replic
  */
 const FLEET_PROCS = Number(process.env.BANYAN_INGEST_FLEET_PROCS ?? 2);
 
-type Report = { kind: 'orch'; received: number; accepted: number; online: number; offlineBy: Record<string, number>; rssMb: number } | { kind: 'fleet'; started: boolean; baseRssMb: number; rssMb: number; cpuMs: number };
+type Report = { kind: 'orch'; received: number; accepted: number; online: number; registered: number; offlineBy: Record<string, number>; rssMb: number } | { kind: 'fleet'; started: boolean; baseRssMb: number; rssMb: number; cpuMs: number };
 
 // A role process ends with the bench that forked it.
 if (process.env[ROLE]) process.on('disconnect', () => process.exit(0));
@@ -61,7 +61,7 @@ async function orchestratorRole(brokerUrl: string): Promise<void> {
       if (n.status === 'online') online++;
       else offlineBy[n.statusReason] = (offlineBy[n.statusReason] ?? 0) + 1;
     }
-    send({ kind: 'orch', received: orch.ingest.received.total, accepted: orch.ingest.received.accepted, online, offlineBy, rssMb: process.memoryUsage().rss / 2 ** 20 });
+    send({ kind: 'orch', received: orch.ingest.received.total, accepted: orch.ingest.received.accepted, online, registered: orch.registry.size, offlineBy, rssMb: process.memoryUsage().rss / 2 ** 20 });
   };
   // Sampled often, so the two windows (this count, the plain subscriber's) line up within 0.1 s.
   setInterval(tick, 100);
@@ -161,7 +161,7 @@ async function measure(urls: { orchestrator: string; agents: string }, upMs: num
     };
     const t0 = Date.now();
     // A progress line every 10 s while the fleet comes up: the longest wait of the bench.
-    const progress = setInterval(() => process.stderr.write(`ingest bench: ${orch!.online} of ${total} agents online after ${((Date.now() - t0) / 1000).toFixed(0)} s${offline(orch!)}\n`), 10_000);
+    const progress = setInterval(() => process.stderr.write(`ingest bench: ${orch!.online} of ${total} agents online after ${((Date.now() - t0) / 1000).toFixed(0)} s (${orch!.registered} registered, fleet processes started: ${fleets.filter((f) => f?.started).length} of ${FLEET_PROCS})${offline(orch!)}\n`), 10_000);
     // Every agent online, or after upMs nearly all: on two cores a fleet process that falls behind
     // in the start-up burst has its agents declared silent and back again for a minute or more,
     // which says more about the simulator than about ingest. What was online is in the note.

@@ -27,3 +27,18 @@ it('keeps a node\'s own values (uuids) out of the pool, and objects that differ 
   // A100, fp16, catalog, nominal; no uuid.
   expect(pool.size).toBe(4);
 });
+
+it('copies any message as the JSON round trip it replaced does, NaN, undefined, dates, buffers and all', async () => {
+  const fc = (await import('fast-check')).default;
+  const odd = fc.oneof(fc.constant(Number.NaN), fc.constant(Infinity), fc.constant(undefined), fc.constant(new Date(0)), fc.constant(Buffer.from('ab')), fc.constant(() => 1));
+  const value = fc.letrec((tie) => ({
+    v: fc.oneof({ depthSize: 'small' }, fc.jsonValue(), odd, fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(fc.constantFrom('uuid', 'nominal', 'labels', 'model', '__proto__', 'x', '0'), tie('v'), { maxKeys: 4 })),
+  })).v;
+  fc.assert(
+    fc.property(value, (v) => {
+      const pool = new StringPool();
+      expect(pool.compact({ m: v })).toStrictEqual(JSON.parse(JSON.stringify({ m: v })));
+    }),
+    { numRuns: 500 },
+  );
+});
