@@ -220,11 +220,11 @@ export class Ingest {
         else r.setStatus(node, 'offline', isWill ? 'will' : 'goodbye');
         break;
       case 'telemetry':
-        node.telemetry = packRows(this.strings.compact({ ...env.telemetry, atMs: now }), 'accelerators');
+        node.telemetry = packRows(this.strings.compact({ ...env.telemetry, atMs: now }, 'accelerators'), 'accelerators');
         r.markAlive(node);
         break;
       case 'bench':
-        node.bench = packRows(this.strings.compact({ ...env.bench, atMs: now }), 'results');
+        node.bench = packRows(this.strings.compact({ ...env.bench, atMs: now }, 'results'), 'results');
         r.version++;
         r.markAlive(node);
         break;

@@ -48,32 +48,51 @@ export class StringPool {
    * that adds fields one by one does not do. Fields named in OWN_VALUES keep their own strings;
    * fields named in SHARED_OBJECTS are shared, frozen, with every equal one compacted before.
    */
-  compact<T>(value: T): T {
-    return this.copy(value, '') as T;
+  compact<T>(value: T, rowsKey?: string): T {
+    const rows = rowsKey !== undefined && isRecord(value) ? value[rowsKey] : undefined;
+    if (!Array.isArray(rows)) return this.roundTrip(value) as T;
+    // The rest keeps its place in the key order; the rows are put back where their null stood.
+    const out = this.roundTrip({ ...(value as Record<string, unknown>), [rowsKey!]: null }) as Record<string, unknown>;
+    out[rowsKey!] = this.copy(rows, rowsKey!);
+    return out as T;
+  }
+
+  /** The JSON round trip with the pooling reviver: JSON.parse lays out each object it makes at its exact size. */
+  private roundTrip(value: unknown): unknown {
+    const text = JSON.stringify(value);
+    if (text === undefined) return undefined;
+    return JSON.parse(text, (key, v: unknown) => {
+      if (typeof v === 'string') return OWN_VALUES.has(key) ? v : this.intern(v);
+      if (typeof v === 'object' && v !== null && !Array.isArray(v) && SHARED_OBJECTS.has(key)) return this.share(v);
+      return v;
+    });
   }
 
   /**
-   * What JSON.parse(JSON.stringify(v)) with the pooling reviver gives, built directly: at 10k agents
-   * that round trip, reviver called on every key, was a fifth of the orchestrator's CPU in a
-   * start-up burst. Values with a toJSON (a Buffer, a Date) still take the round trip.
+   * What roundTrip gives, built directly, for rows the caller packs at once (packed-rows.ts): at
+   * 10k agents the round trip of every telemetry's cards, reviver called on every key, was a fifth
+   * of the orchestrator's CPU in a start-up burst. Not for what is kept as it is: an object built
+   * key by key has spare slots and boxed numbers that JSON.parse's exact layout has not (kept
+   * births grew the heap by ~1 KB a node). Values with a toJSON (a Buffer, a Date) take the round trip.
    */
   private copy(v: unknown, key: string): unknown {
     switch (typeof v) {
       case 'string':
         return OWN_VALUES.has(key) ? v : this.intern(v);
       case 'number':
-        return Number.isFinite(v) ? v : null;
+        // JSON writes -0 as 0, and non-finite numbers as null.
+        return Number.isFinite(v) ? (v === 0 ? 0 : v) : null;
       case 'boolean':
         return v;
       case 'object':
         break;
       case 'bigint':
-        return this.viaJson(v, key);
+        return this.roundTrip(v);
       default:
         return undefined;
     }
     if (v === null) return null;
-    if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return this.viaJson(v, key);
+    if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return (this.roundTrip({ [key]: v }) as Record<string, unknown>)[key];
     if (Array.isArray(v)) {
       const out = new Array<unknown>(v.length);
       for (let i = 0; i < v.length; i++) out[i] = this.copy(v[i], String(i)) ?? null;
@@ -90,15 +109,6 @@ export class StringPool {
     return SHARED_OBJECTS.has(key) ? this.share(out) : out;
   }
 
-  private viaJson(v: unknown, key: string): unknown {
-    const text = JSON.stringify({ [key]: v });
-    return JSON.parse(text, (k, x: unknown) => {
-      if (typeof x === 'string') return OWN_VALUES.has(k) ? x : this.intern(x);
-      if (typeof x === 'object' && x !== null && !Array.isArray(x) && SHARED_OBJECTS.has(k) && k !== '') return this.share(x);
-      return x;
-    })[key];
-  }
-
   private share(v: object): object {
     const json = JSON.stringify(v);
     const known = this.objects.get(json);
@@ -107,4 +117,8 @@ export class StringPool {
     this.objects.set(json, Object.freeze(v));
     return v;
   }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 }

@@ -37,7 +37,10 @@ it('copies any message as the JSON round trip it replaced does, NaN, undefined, 
   fc.assert(
     fc.property(value, (v) => {
       const pool = new StringPool();
-      expect(pool.compact({ m: v })).toStrictEqual(JSON.parse(JSON.stringify({ m: v })));
+      const expected = JSON.parse(JSON.stringify({ m: v, rows: [v, { v }] }));
+      expect(pool.compact({ m: v, rows: [v, { v }] })).toStrictEqual(expected);
+      // Rows copied directly, for packing: the same value.
+      expect(pool.compact({ m: v, rows: [v, { v }] }, 'rows')).toStrictEqual(expected);
     }),
     { numRuns: 500 },
   );
