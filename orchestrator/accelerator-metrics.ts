@@ -10,7 +10,7 @@
 import type { Accelerator, AcceleratorSample, Health } from '../protocol/messages.ts';
 import { cardEfficiency, type CardEfficiency } from './efficiency.ts';
 import type { NodeRecord } from './registry.ts';
-import { cardBench } from './views.ts';
+import { cardBenches } from './views.ts';
 
 /** Health as a number that grows with trouble, so `> 1` alerts on real faults only. */
 export const HEALTH_CODE: Readonly<Record<Health, number>> = { ok: 0, unknown: 1, warning: 2, error: 3 };
@@ -111,8 +111,9 @@ export async function renderAcceleratorMetrics(nodes: Iterable<NodeRecord>, card
   for (const n of nodes) {
     if (n.status !== 'online' || !n.birth) continue;
     const samples = n.telemetry?.accelerators ?? [];
+    const bench = cardBenches(n);
     for (const a of n.birth.accelerators) {
-      cards.push({ labels: labelsOf(n, a), sample: samples.find((x) => x.index === a.index), efficiency: cardEfficiency(a, cardBench(n, a.index)) });
+      cards.push({ labels: labelsOf(n, a), sample: samples.find((x) => x.index === a.index), efficiency: cardEfficiency(a, bench(a.index)) });
     }
     if ((slice += n.birth.accelerators.length) >= cardsPerSlice) {
       slice = 0;

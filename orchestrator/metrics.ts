@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { renderAcceleratorMetrics } from './accelerator-metrics.ts';
 import type { Orchestrator } from './orchestrator.ts';
-import { cardBench, fleetEnergy } from './views.ts';
+import { cardBenches, fleetEnergy } from './views.ts';
 import type { Workload, WorkloadState } from './workloads/manager.ts';
 
 /** What one placement decision came to; the label of banyan_placement_decisions_total. */
@@ -75,10 +75,11 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
     collect() {
       const sums = { nominal: { true: 0, false: 0 }, measured: { true: 0, false: 0 } };
       for (const n of nodes()) {
+        const bench = cardBenches(n);
         for (const a of n.birth?.accelerators ?? []) {
           const d = a.domestic ? 'true' : 'false';
           sums.nominal[d] += a.nominal.tflops ?? 0;
-          sums.measured[d] += cardBench(n, a.index)?.fp16.tflops ?? 0;
+          sums.measured[d] += bench(a.index)?.fp16.tflops ?? 0;
         }
       }
       for (const kind of ['nominal', 'measured'] as const) {

@@ -151,11 +151,6 @@ class WithPackedField {
   }
 }
 
-/** Whether `o` came from packRows: a field of it is built afresh on every read. */
-export function isPacked(o: object): boolean {
-  return o instanceof WithPackedField;
-}
-
 /**
  * `src` with its array field `key` packed, or `src` itself when that field is not an array of
  * plain objects. Meant for what StringPool.compact returned: plain data, numbers finite, strings

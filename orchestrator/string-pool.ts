@@ -62,7 +62,7 @@ export class StringPool {
     const text = JSON.stringify(value);
     if (text === undefined) return undefined;
     return JSON.parse(text, (key, v: unknown) => {
-      if (typeof v === 'string') return OWN_VALUES.has(key) ? v : this.intern(v);
+      if (typeof v === 'string') return this.pooled(key, v);
       if (typeof v === 'object' && v !== null && !Array.isArray(v) && SHARED_OBJECTS.has(key)) return this.share(v);
       return v;
     });
@@ -78,7 +78,7 @@ export class StringPool {
   private copy(v: unknown, key: string): unknown {
     switch (typeof v) {
       case 'string':
-        return OWN_VALUES.has(key) ? v : this.intern(v);
+        return this.pooled(key, v);
       case 'number':
         // JSON writes -0 as 0, and non-finite numbers as null.
         return Number.isFinite(v) ? (v === 0 ? 0 : v) : null;
@@ -107,6 +107,11 @@ export class StringPool {
       else out[k] = x;
     }
     return SHARED_OBJECTS.has(key) ? this.share(out) : out;
+  }
+
+  /** A string field's value as kept: pooled, unless the field is a node's own. */
+  private pooled(key: string, v: string): string {
+    return OWN_VALUES.has(key) ? v : this.intern(v);
   }
 
   private share(v: object): object {

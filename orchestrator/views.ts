@@ -1,9 +1,8 @@
 // What the API, the dashboard and the CLI show of the registry: one shape, computed in one place.
 import { sumFp16, type FleetFp16Totals } from '../protocol/fp16.ts';
-import type { Accelerator, AcceleratorSample, BenchReport, BenchResult, Fp16Figure, Health, Host, HostInventory, Location, RttStats, Telemetry } from '../protocol/messages.ts';
+import type { Accelerator, AcceleratorSample, BenchResult, Fp16Figure, Health, Host, HostInventory, Location, RttStats, Telemetry } from '../protocol/messages.ts';
 import { cardEfficiency, combineEfficiency, EfficiencyMean, type CardEfficiency, type CombinedEfficiency } from './efficiency.ts';
 import { benchTarget, CPU_BENCH_TARGET } from '../protocol/targets.ts';
-import { isPacked } from './packed-rows.ts';
 import type { NodeRecord } from './registry.ts';
 
 /** One card's latest readings; a reading its tool does not give is null, never 0. */
@@ -110,22 +109,13 @@ function telemetryView(t: Telemetry & { atMs: number }): TelemetryView {
   };
 }
 
-/** The card's latest benchmark: the result for target `acc:<index>`. */
-export function cardBench(n: NodeRecord, index: number): BenchResult | undefined {
-  return n.bench ? measuredFor(resultsOf(n.bench), benchTarget(index)) : undefined;
-}
-
 /**
- * The last packed report read and its results. Callers ask card by card, and a packed report
- * (packed-rows.ts) builds all of its results on each read: read once per node, not once per card.
- * Safe to reuse: a packed report is replaced, never edited.
+ * The node's latest benchmark by card: the result for target `acc:<index>`. Take it once per node:
+ * a packed report (packed-rows.ts) builds all of its results on each read.
  */
-let lastPacked: { report: BenchReport; results: BenchResult[] } | null = null;
-
-function resultsOf(report: BenchReport): BenchResult[] {
-  if (!isPacked(report)) return report.results;
-  if (lastPacked?.report !== report) lastPacked = { report, results: report.results };
-  return lastPacked.results;
+export function cardBenches(n: NodeRecord): (index: number) => BenchResult | undefined {
+  const results = n.bench?.results;
+  return results ? (index) => measuredFor(results, benchTarget(index)) : () => undefined;
 }
 
 /** Sum of reported card power; null when no card reports power. */
@@ -232,6 +222,7 @@ export function fleetSummary(nodes: Iterable<NodeRecord>): FleetSummary {
     counts.total++;
     counts[n.status]++;
     // Not nodeView: the summary runs over the whole fleet at every change; it needs only these.
+    const bench = cardBenches(n);
     for (const a of n.birth?.accelerators ?? []) {
       const v = vendors.get(a.vendor) ?? { vendor: a.vendor, domestic: a.domestic, count: 0, nominalTflops: 0, unknownNominal: 0 };
       v.count++;
@@ -239,7 +230,7 @@ export function fleetSummary(nodes: Iterable<NodeRecord>): FleetSummary {
       else v.nominalTflops = round(v.nominalTflops + a.nominal.tflops);
       vendors.set(a.vendor, v);
       nominal.push({ domestic: a.domestic, fp16: a.nominal });
-      const r = cardBench(n, a.index);
+      const r = bench(a.index);
       if (r) measured.push({ domestic: a.domestic, fp16: r.fp16 });
     }
   }
@@ -272,7 +263,8 @@ export function fleetEnergy(nodes: Iterable<NodeRecord>): FleetEnergy {
         cardsReportingPower++;
       }
     }
-    for (const a of n.birth?.accelerators ?? []) efficiency.add(cardEfficiency(a, cardBench(n, a.index)));
+    const bench = cardBenches(n);
+    for (const a of n.birth?.accelerators ?? []) efficiency.add(cardEfficiency(a, bench(a.index)));
   }
   return { powerW: round(powerW), cardsReportingPower, efficiency: efficiency.result() };
 }

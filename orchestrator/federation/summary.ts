@@ -8,7 +8,7 @@ import type { FleetView } from '../fleet/view.ts';
 import { geoRttMs } from '../latency/geo.ts';
 import { median, type LatencyModel } from '../latency/model.ts';
 import type { NodeRecord } from '../registry.ts';
-import { cardBench, fleetSummary } from '../views.ts';
+import { cardBenches, fleetSummary } from '../views.ts';
 
 export interface SummarySources {
   nodes: () => Iterable<NodeRecord>;
@@ -41,10 +41,11 @@ export function citySummary(city: string, seq: number, atMs: number, src: Summar
 function vendorFigures(nodes: readonly NodeRecord[]): CitySummary['byVendor'] {
   const by = new Map<string, { domestic: boolean; nominal: { domestic: boolean; fp16: Fp16Figure }[]; measured: { domestic: boolean; fp16: Fp16Figure }[] }>();
   for (const n of nodes) {
+    const bench = cardBenches(n);
     for (const a of n.birth?.accelerators ?? []) {
       const v = by.get(a.vendor) ?? { domestic: a.domestic, nominal: [], measured: [] };
       v.nominal.push({ domestic: a.domestic, fp16: a.nominal });
-      const r = cardBench(n, a.index);
+      const r = bench(a.index);
       if (r) v.measured.push({ domestic: a.domestic, fp16: r.fp16 });
       by.set(a.vendor, v);
     }

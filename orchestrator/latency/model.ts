@@ -361,7 +361,15 @@ export class LatencyModel {
 export function coordinateEffectiveMs(x: number, y: number, height: number, error: number, a: AnchorState): number {
   const dx = x - a.x;
   const dy = y - a.y;
-  const rttMs = Math.sqrt(dx * dx + dy * dy) + height + a.height;
+  return effectiveMsAt(Math.sqrt(dx * dx + dy * dy), height, error, a);
+}
+
+/**
+ * The same for a point `planeMs` from the anchor in the plane: with the least distance, height and
+ * error a set of points can have, a lower bound on every one's figure (the placement grid's floors).
+ */
+export function effectiveMsAt(planeMs: number, height: number, error: number, a: AnchorState): number {
+  const rttMs = planeMs + height + a.height;
   const errorMs = (rttMs * (error + a.error)) / 2;
   return a.geoMs === 0 ? rttMs + errorMs : rttMs + a.geoMs + (errorMs + a.geoMs);
 }

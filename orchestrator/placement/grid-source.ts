@@ -5,11 +5,12 @@
 // error, each node by its figure from its coordinate, taken as the walk reaches it. Nothing here
 // is per target but the order of the cells, sorted again when the anchor moves: RTT samples
 // between decisions cost a walk nothing but the moved nodes' re-filing in the one grid.
+import { effectiveMsAt } from '../latency/model.ts';
 import { effectiveRtt } from './filters/latency-slo.ts';
-import { targetKey, type AnchorState, type LatencyTarget } from '../latency/types.ts';
+import type { AnchorState, LatencyTarget } from '../latency/types.ts';
 import { CoordinateGrid, type Cell, type CoordinateModel } from './coordinate-grid.ts';
 import type { BoundQuery } from './plugin.ts';
-import type { SlotIndex } from './rtt-buckets.ts';
+import { estimatorOf, type SlotIndex } from './rtt-buckets.ts';
 import type { CandidateSource } from './candidate-source.ts';
 
 /** Slack under a cell's floor: its distance and a node's are taken along different float paths. */
@@ -82,9 +83,8 @@ export class GridSource implements CandidateSource {
    * it (the anchor not fitted, too many nodes in group 0) or the model has not moved since the
    * target's last walk (its RTT buckets are then current and cheaper to walk).
    */
-  static for(index: SlotIndex, grid: CoordinateGrid, latency: CoordinateModel, target: LatencyTarget, maxRttMs: number): GridSource | null {
+  static for(index: SlotIndex, grid: CoordinateGrid, latency: CoordinateModel, target: LatencyTarget, key: string, maxRttMs: number): GridSource | null {
     grid.refresh(index, latency);
-    const key = targetKey(target);
     let orders = ordersOf.get(grid);
     if (!orders) ordersOf.set(grid, (orders = new Map()));
     let o = orders.get(key);
@@ -221,7 +221,7 @@ function setGroupZero(o: GridOrder, index: SlotIndex, grid: CoordinateGrid, late
     if (slot !== undefined) slots.add(slot);
   }
   if (slots.size > MAX_GROUP_ZERO) return false;
-  const estimate = latency.estimatorTo?.(target) ?? ((id: string) => latency.estimateTo(id, target));
+  const estimate = estimatorOf(latency, target);
   o.zero = [...slots];
   o.inZero = new Uint8Array(grid.capacity);
   for (const slot of o.zero) o.inZero[slot] = 1;
@@ -372,9 +372,6 @@ function takeNewCells(o: GridOrder, grid: CoordinateGrid): void {
  * arithmetic less a slack for the different float path.
  */
 function floorOf(c: Cell, o: GridOrder): number {
-  const a = o.anchor;
-  const rttMs = CoordinateGrid.planeDistance(c, a.x, a.y) + c.floorHeight + a.height;
-  const errorMs = (rttMs * (o.errorFloor + a.error)) / 2;
-  const eff = a.geoMs === 0 ? rttMs + errorMs : rttMs + a.geoMs + (errorMs + a.geoMs);
+  const eff = effectiveMsAt(CoordinateGrid.planeDistance(c, o.anchor.x, o.anchor.y), c.floorHeight, o.errorFloor, o.anchor);
   return eff - FLOOR_SLACK_MS * (1 + eff);
 }

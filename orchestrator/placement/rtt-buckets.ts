@@ -260,6 +260,7 @@ export class RttBuckets {
   }
 }
 
-function estimatorOf(latency: LatencyEstimator, target: LatencyTarget): (id: string) => RttEstimate | undefined {
+/** The model's estimates to one target, resolved once where it can. */
+export function estimatorOf(latency: LatencyEstimator, target: LatencyTarget): (id: string) => RttEstimate | undefined {
   return latency.estimatorTo?.(target) ?? ((id) => latency.estimateTo(id, target));
 }

@@ -29,14 +29,15 @@ const CATCH_UP_NODES = 16;
 export function latencySource(req: PlacementRequest, index: PlacementIndex, latency: LatencyEstimator): CandidateSource {
   const slo = req.latency!;
   const version = latency.version;
-  if (version !== undefined && hasCoordinates(latency)) {
-    const cached = index.cachedOrder(targetKey(slo.to));
-    if (cached === undefined || cached.behind(latency, version) > CATCH_UP_NODES) {
-      const grid = GridSource.for(index, index.grid, latency, slo.to, slo.maxRttMs);
-      if (grid) return grid;
-    }
+  // A model that cannot say what changed gets fresh figures every time.
+  if (version === undefined) return new RttSource(RttBuckets.build(index, latency, slo.to, 0), slo.maxRttMs);
+  const key = targetKey(slo.to);
+  const cached = index.cachedOrder(key);
+  if (hasCoordinates(latency) && (cached === undefined || cached.behind(latency, version) > CATCH_UP_NODES)) {
+    const grid = GridSource.for(index, index.grid, latency, slo.to, key, slo.maxRttMs);
+    if (grid) return grid;
   }
-  return RttSource.for(req, index, latency);
+  return new RttSource(currentBuckets(index, latency, slo.to, slo.maxRttMs, version, key, cached), slo.maxRttMs);
 }
 
 /** Drifted bounds wider than this (ms, at the SLO) cost more walking than a rebuild: rebuild. */
@@ -84,20 +85,10 @@ export class RttSource implements CandidateSource {
   firstPast(): number {
     return this.order.firstBucketPast(this.maxRttMs);
   }
-
-  /** The target's buckets, cached on the index and brought up to the model's version, or rebuilt. */
-  static for(req: PlacementRequest, index: PlacementIndex, latency: LatencyEstimator): RttSource {
-    const slo = req.latency!;
-    return new RttSource(currentBuckets(index, latency, slo.to, slo.maxRttMs), slo.maxRttMs);
-  }
 }
 
-function currentBuckets(index: PlacementIndex, latency: LatencyEstimator, target: LatencyTarget, maxRttMs: number): RttBuckets {
-  const version = latency.version;
-  // A model that cannot say what changed gets fresh figures every time.
-  if (version === undefined) return RttBuckets.build(index, latency, target, 0);
-  const key = targetKey(target);
-  const cached = index.cachedOrder(key);
+/** The target's buckets, cached on the index (`cached`, looked up once) and brought up to the model's version, or rebuilt. */
+function currentBuckets(index: PlacementIndex, latency: LatencyEstimator, target: LatencyTarget, maxRttMs: number, version: number, key: string, cached: RttBuckets | undefined): RttBuckets {
   if (cached && cached.behind(latency, version) <= index.size * MAX_CATCH_UP_SHARE) {
     if (cached.refresh(index, latency, version) && cached.widening(maxRttMs) <= MAX_WIDENING_MS) return cached;
   }

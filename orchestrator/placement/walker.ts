@@ -9,6 +9,7 @@ import { Tally, type Evaluated } from './explain.ts';
 import { FILTERS } from './filters/index.ts';
 import type { PlacementIndex } from './placement-index.ts';
 import type { BoundQuery, FilterPlugin, FleetFacts, PlacementContext, ScorePlugin, Subject } from './plugin.ts';
+import { estimatorOf } from './rtt-buckets.ts';
 import { SCORES } from './scores/index.ts';
 import { GridSource } from './grid-source.ts';
 import type { CandidateSource } from './candidate-source.ts';
@@ -47,7 +48,7 @@ export interface Walk {
 
 export function newWalk(index: PlacementIndex, latency: LatencyEstimator, ctx: PlacementContext, tally: Tally): Walk {
   const target = ctx.req.latency?.to;
-  const estimate = target === undefined ? () => undefined : latency.estimatorTo?.(target) ?? ((id: string) => latency.estimateTo(id, target));
+  const estimate = target === undefined ? () => undefined : estimatorOf(latency, target);
   const filters = FILTERS.filter((f) => f.appliesTo(ctx));
   const scores = SCORES.map((plugin) => ({ plugin, weight: ctx.req.weights[plugin.name] })).filter((s) => s.weight > 0);
   return {

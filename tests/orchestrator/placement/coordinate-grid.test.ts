@@ -8,6 +8,7 @@ import { hasCoordinates } from '../../../orchestrator/placement/coordinate-grid.
 import { GridSource, withPosition } from '../../../orchestrator/placement/grid-source.ts';
 import { RttSource, latencySource } from '../../../orchestrator/placement/sources.ts';
 import { effectiveRtt } from '../../../orchestrator/placement/filters/latency-slo.ts';
+import { targetKey } from '../../../orchestrator/latency/types.ts';
 import type { BoundQuery } from '../../../orchestrator/placement/plugin.ts';
 import { parseWorkloadSpec } from '../../../orchestrator/workloads/spec.ts';
 import { fleetArb } from './random-fleet.ts';
@@ -26,7 +27,7 @@ describe('coordinate grid', () => {
         expect(hasCoordinates(model)).toBe(true);
         if (!hasCoordinates(model)) return;
         const check = () => {
-          const src = GridSource.for(index, index.grid, model, target, 8);
+          const src = GridSource.for(index, index.grid, model, target, targetKey(target), 8);
           // The landmark is fitted and a random fleet's exceptions are few: the grid serves it.
           expect(src).not.toBeNull();
           const q: BoundQuery = { rttMs: Number.NaN, free: -1, tflopsPerWatt: Number.NaN, node: null, cap: null };
