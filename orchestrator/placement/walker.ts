@@ -177,7 +177,7 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
             // prunedFrom learns from the first node past it), then its capacity summary's.
             if (groupCutStamp !== stamp) {
               const cut = cutPlugin.rttAtBound!((threshold - EPS - groupRest) / cutWeight, w.ctx);
-              groupCut = cut + CUT_SLACK_MS * (1 + Math.abs(cut));
+              groupCut = widened(cut);
               groupCutStamp = stamp;
             }
             if (lb > groupCut) {
@@ -197,7 +197,7 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
                   q.cap = null;
                 }
                 const cut = cutPlugin.rttAtBound!((threshold - EPS - rest - groupNodePart) / cutWeight, w.ctx);
-                cutValue[key] = cut + CUT_SLACK_MS * (1 + Math.abs(cut));
+                cutValue[key] = widened(cut);
                 cutStamp[key] = stamp;
               }
               if (lb > cutValue[key]!) {
@@ -260,6 +260,10 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
 
 /** Slack on an RTT cut-off, so a rounding difference from the exact bound never rules out a node it keeps. */
 const CUT_SLACK_MS = 1e-9;
+/** The cut-off with its slack; an infinite one as it is (-Infinity plus a relative slack would be NaN, which rules out nothing). */
+function widened(cut: number): number {
+  return Number.isFinite(cut) ? cut + CUT_SLACK_MS * (1 + Math.abs(cut)) : cut;
+}
 /** RTT cut-offs by capacity key, each valid while its stamp is the walk's current one. */
 const cutValue = new Float64Array(1 << 12);
 /** Float64: a stamp never wraps round to one still on an old cut-off. */
