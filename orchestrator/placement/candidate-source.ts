@@ -17,6 +17,11 @@ export interface CandidateSource {
   skipIn(g: number): Uint8Array | null;
   /** Nodes within a group come in id order, so a node that can only tie the best loses on id. */
   readonly idOrdered: boolean;
-  /** Group bounds never rise along the order: the first group that cannot win ends the walk. */
+  /**
+   * RTT floors never fall along the order: the first group that cannot win with any capacity
+   * ends the walk (one that cannot with its own is passed over).
+   */
   readonly monotone: boolean;
+  /** Optional: the source the preemption walk reads, where it differs (it may free cards). */
+  forPreemption?(): CandidateSource;
 }

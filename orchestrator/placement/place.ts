@@ -53,7 +53,7 @@ export function place(req: PlacementRequest, index: PlacementIndex, latency: Lat
   // The preemption walk's own counts would double the explanation; the ordinary walk's stand.
   const pw = newWalk(index, latency, { req, nowMs: ctx.nowMs, freshMs: ctx.freshMs, preempt: true }, new Tally(names));
   const pr = new PreemptRanking(lowest);
-  walk(pw, src, pr);
+  walk(pw, src.forPreemption?.() ?? src, pr);
   if (!pr.best) return nothing;
   const won = decision(index.size, [pr.best.e], tally, req.weights, pr.best.evict);
   // Still say what blocked an ordinary placement.

@@ -147,6 +147,10 @@ export class PlacementIndex {
   idAt(slot: number): string {
     return this.ids[slot]!;
   }
+  freeAt(slot: number): number {
+    return this.caps[slot]!.free;
+  }
+
   capacityAt(slot: number): CapacitySummary {
     return this.caps[slot]!;
   }
@@ -229,9 +233,12 @@ export class PlacementIndex {
   }
 
   private resummarize(slot: number): void {
+    const before = this.caps[slot]?.free;
     this.forget(slot);
     const s = summarize(this.nodes[slot]!);
     this.caps[slot] = s;
+    // Cached RTT orders keep each node in the list of its free count.
+    if (s.free !== before) for (const o of this.orders.values()) o.reclass(slot, s.free);
     if (slot >= this.capKeys.length) {
       const grown = new Int16Array(Math.max(slot + 1, this.capKeys.length * 2)).fill(-1);
       grown.set(this.capKeys);

@@ -3,8 +3,10 @@
 // buckets in O(1). When the target's anchor itself moves, nobody else's figure is retaken: each
 // figure belongs to the epoch (anchor state) it was taken in and is read through the model's
 // drift bound since then (now ≥ scale · then − shift), so every figure the walk sees is a lower
-// bound on the node's current one. Within a bucket nodes are unordered: the walk bounds a whole
-// bucket by its floor and each node by its own figure.
+// bound on the node's current one. Each bucket is split by free-card count, so a walk passes over
+// the nodes that cannot hold the work, or cannot pack well enough to win, a list at a time; within
+// a list nodes are unordered: the walk bounds a whole list by its floor and free count and each
+// node by its own figure.
 import type { AnchorState, LatencyTarget, RttEstimate } from '../latency/types.ts';
 import { effectiveRtt } from './filters/latency-slo.ts';
 import type { LatencyEstimator, PlacementNode } from './types.ts';
@@ -17,6 +19,8 @@ export interface SlotIndex {
   nodeAt(slot: number): PlacementNode;
   /** nodeAt(slot).id without touching the node. */
   idAt(slot: number): string;
+  /** The node's free accelerators now (its capacity summary's). */
+  freeAt(slot: number): number;
   /** The slots the model's samples named since `version` (see moved-slots.ts). */
   movedSince(latency: LatencyEstimator, version: number): { entries: readonly number[]; from: number } | null;
 }
@@ -34,8 +38,20 @@ const LAST_BUCKET = 2_047;
 const MAX_EPOCHS = 16;
 /** Buckets per block of the count (see blocks). */
 const BLOCK_BITS = 4;
+const BLOCKS = (LAST_BUCKET >> BLOCK_BITS) + 1;
 /** Slack on drifted bounds, so rounding never lifts one above the figure it bounds. */
 const DRIFT_SLACK_MS = 1e-9;
+/**
+ * Free-count classes each bucket is split by: 0 to 14 free exactly, the last 15 or more. At 100k
+ * nodes a cloud-gaming walk passed over ~11,000 nodes near its site whose free cards could not
+ * win (one comparison each); split, it passes over their lists.
+ */
+export const FREE_CLASSES = 16;
+/** The class of a node with `free` free accelerators. */
+export function freeClassOf(free: number): number {
+  return free < FREE_CLASSES - 1 ? free : FREE_CLASSES - 1;
+}
+const EMPTY: readonly number[] = Object.freeze([]);
 
 interface Epoch {
   /** The anchor the figures of this epoch were taken against (undefined: the model gives none). */
@@ -53,26 +69,32 @@ export class RttBuckets {
   /** Nodes with an estimate; the rest can never meet an SLO to the target. */
   reachable = 0;
   readonly unreachable = new Set<number>();
-  readonly buckets: number[][] = [];
+  /** Buckets so far (lists cover bucketCount · FREE_CLASSES). */
+  bucketCount = 0;
+  /** By bucket · FREE_CLASSES + class: the slots (undefined: none yet). */
+  private readonly lists: (number[] | undefined)[] = [];
   /**
-   * Beside each bucket, its members' figures in the same positions: a walk reads a node's bound
+   * Beside each list, its members' figures in the same positions: a walk reads a node's bound
    * in sequence with its slot, where eff[slot] is a cache miss a node at 100k nodes.
    */
-  readonly figures: number[][] = [];
-  /** By slot: the figure (NaN: none), its place in its bucket, the epoch it was taken in. */
+  private readonly listFigures: (number[] | undefined)[] = [];
+  /** By slot: the figure (NaN: none), its place in its list, the epoch it was taken in, its class. */
   private readonly eff: Float64Array;
   private readonly pos: Int32Array;
   private readonly epochOf: Uint8Array;
+  private readonly cls: Uint8Array;
+  /** Filed nodes by class. */
+  readonly classCount = new Int32Array(FREE_CLASSES);
   private readonly epochs: Epoch[];
   /** A bound valid for every epoch still holding figures: floor · floorScale − floorShiftMs. */
   private floorScale = 1;
   private floorShiftMs = 0;
   /**
-   * Nodes per block of 2^BLOCK_BITS buckets. Re-files far outnumber counts (tens of cached targets
-   * catch up on every sample; only a walk stopped by its bound counts): one touch per re-file, where
-   * a Fenwick tree took a dozen scattered ones.
+   * Nodes per class and block of 2^BLOCK_BITS buckets (class · BLOCKS + block). Re-files far
+   * outnumber counts (tens of cached targets catch up on every sample; only a walk stopped by its
+   * bound counts): one touch per re-file, where a Fenwick tree took a dozen scattered ones.
    */
-  private readonly blocks = new Int32Array((LAST_BUCKET >> BLOCK_BITS) + 1);
+  private readonly blocks = new Int32Array(FREE_CLASSES * BLOCKS);
 
   private constructor(index: SlotIndex, latency: LatencyEstimator, private readonly target: LatencyTarget, version: number) {
     this.version = version;
@@ -82,6 +104,7 @@ export class RttBuckets {
     this.eff = new Float64Array(top).fill(NaN);
     this.pos = new Int32Array(top);
     this.epochOf = new Uint8Array(top);
+    this.cls = new Uint8Array(top);
     this.epochs = [{ anchor: latency.anchorOf?.(target), scale: 1, shiftMs: 0, count: 0 }];
   }
 
@@ -141,7 +164,7 @@ export class RttBuckets {
     return e * ep.scale - ep.shiftMs - DRIFT_SLACK_MS;
   }
 
-  /** No epoch holding figures has drifted: figures[b][i] is lowerBound(buckets[b][i]). */
+  /** No epoch holding figures has drifted: figuresOf(b, c)[i] is lowerBound(list(b, c)[i]). */
   get exact(): boolean {
     return this.floorScale === 1 && this.floorShiftMs === 0;
   }
@@ -155,14 +178,43 @@ export class RttBuckets {
     return floor * this.floorScale - this.floorShiftMs - DRIFT_SLACK_MS;
   }
 
-  /** How many filed nodes sit in buckets before b. */
-  countBefore(b: number): number {
-    const end = Math.min(b, this.buckets.length);
+  /** The slots of class c in bucket b. */
+  list(b: number, c: number): readonly number[] {
+    return this.lists[b * FREE_CLASSES + c] ?? EMPTY;
+  }
+
+  /** list(b, c)'s figures, in its order. */
+  figuresOf(b: number, c: number): readonly number[] {
+    return this.listFigures[b * FREE_CLASSES + c] ?? EMPTY;
+  }
+
+  /** How many filed nodes of class c sit in buckets before b. */
+  countBefore(b: number, c: number): number {
+    const end = Math.min(b, this.bucketCount);
     const whole = end >> BLOCK_BITS;
     let n = 0;
-    for (let i = 0; i < whole; i++) n += this.blocks[i]!;
-    for (let i = whole << BLOCK_BITS; i < end; i++) n += this.buckets[i]!.length;
+    for (let i = 0; i < whole; i++) n += this.blocks[c * BLOCKS + i]!;
+    for (let i = whole << BLOCK_BITS; i < end; i++) n += this.list(i, c).length;
     return n;
+  }
+
+  /**
+   * Keeps a node in the list of its free count as allocations change it (PlacementIndex calls
+   * every cached order): O(1), its figure unchanged.
+   */
+  reclass(slot: number, free: number): void {
+    if (slot >= this.eff.length) return;
+    const c = freeClassOf(free);
+    if (this.cls[slot] === c) return;
+    const e = this.eff[slot]!;
+    if (Number.isNaN(e)) {
+      this.cls[slot] = c;
+      return;
+    }
+    const epoch = this.epochOf[slot]!;
+    this.unfile(slot);
+    this.cls[slot] = c;
+    this.file(slot, e, epoch);
   }
 
   /** The first bucket whose floor is past `ms` (every node from there on is above it). */
@@ -200,7 +252,8 @@ export class RttBuckets {
     const est = estimate(index.idAt(slot));
     const old = this.eff[slot]!;
     const epoch = this.epochs.length - 1;
-    if (est !== undefined && !Number.isNaN(old)) {
+    const c = freeClassOf(index.freeAt(slot));
+    if (est !== undefined && !Number.isNaN(old) && c === this.cls[slot]) {
       // A sample often moves a node by less than a bucket: its figure changes, its place does not.
       const e = effectiveRtt(est);
       const b = Math.min(LAST_BUCKET, Math.floor(e / BUCKET_MS));
@@ -209,48 +262,65 @@ export class RttBuckets {
         this.epochs[epoch]!.count++;
         this.epochOf[slot] = epoch;
         this.eff[slot] = e;
-        this.figures[b]![this.pos[slot]!] = e;
+        this.listFigures[b * FREE_CLASSES + c]![this.pos[slot]!] = e;
         return;
       }
     }
     this.unfile(slot);
+    this.cls[slot] = c;
     if (!est) {
       this.unreachable.add(slot);
       return;
     }
-    const e = effectiveRtt(est);
+    this.file(slot, effectiveRtt(est), epoch);
+  }
+
+  /** Files the slot (not filed) at figure e of the epoch, in the list of its class. */
+  private file(slot: number, e: number, epoch: number): void {
+    const c = this.cls[slot]!;
     this.eff[slot] = e;
     this.epochOf[slot] = epoch;
     this.epochs[epoch]!.count++;
     const b = Math.min(LAST_BUCKET, Math.floor(e / BUCKET_MS));
-    while (this.buckets.length <= b) {
-      this.buckets.push([]);
-      this.figures.push([]);
+    while (this.bucketCount <= b) {
+      for (let k = 0; k < FREE_CLASSES; k++) {
+        this.lists.push(undefined);
+        this.listFigures.push(undefined);
+      }
+      this.bucketCount++;
     }
-    const bucket = this.buckets[b]!;
-    this.pos[slot] = bucket.length;
-    bucket.push(slot);
-    this.figures[b]!.push(e);
-    this.blocks[b >> BLOCK_BITS]!++;
+    const at = b * FREE_CLASSES + c;
+    let list = this.lists[at];
+    if (list === undefined) {
+      list = this.lists[at] = [];
+      this.listFigures[at] = [];
+    }
+    this.pos[slot] = list.length;
+    list.push(slot);
+    this.listFigures[at]!.push(e);
+    this.blocks[c * BLOCKS + (b >> BLOCK_BITS)]!++;
+    this.classCount[c]!++;
     this.reachable++;
   }
 
-  /** O(1): the last node of the bucket takes this one's place. */
+  /** O(1): the last node of the list takes this one's place. */
   private unfile(slot: number): void {
     const e = this.eff[slot]!;
     if (Number.isNaN(e)) {
       this.unreachable.delete(slot);
       return;
     }
+    const c = this.cls[slot]!;
     const b = Math.min(LAST_BUCKET, Math.floor(e / BUCKET_MS));
-    const bucket = this.buckets[b]!;
-    this.blocks[b >> BLOCK_BITS]!--;
-    const figures = this.figures[b]!;
+    const list = this.lists[b * FREE_CLASSES + c]!;
+    this.blocks[c * BLOCKS + (b >> BLOCK_BITS)]!--;
+    this.classCount[c]!--;
+    const figures = this.listFigures[b * FREE_CLASSES + c]!;
     const at = this.pos[slot]!;
-    const last = bucket.pop()!;
+    const last = list.pop()!;
     const lastFigure = figures.pop()!;
     if (last !== slot) {
-      bucket[at] = last;
+      list[at] = last;
       figures[at] = lastFigure;
       this.pos[last] = at;
     }

@@ -14,7 +14,7 @@ import type { CandidateSource } from './candidate-source.ts';
 import type { PlacementRequest } from './request.ts';
 import { hasCoordinates } from './coordinate-grid.ts';
 import { GridSource } from './grid-source.ts';
-import { RttBuckets } from './rtt-buckets.ts';
+import { FREE_CLASSES, RttBuckets, freeClassOf } from './rtt-buckets.ts';
 import type { LatencyEstimator } from './types.ts';
 
 
@@ -30,14 +30,14 @@ export function latencySource(req: PlacementRequest, index: PlacementIndex, late
   const slo = req.latency!;
   const version = latency.version;
   // A model that cannot say what changed gets fresh figures every time.
-  if (version === undefined) return new RttSource(RttBuckets.build(index, latency, slo.to, 0), slo.maxRttMs);
+  if (version === undefined) return new RttSource(RttBuckets.build(index, latency, slo.to, 0), slo.maxRttMs, req, index.maxFreeBucket);
   const key = targetKey(slo.to);
   const cached = index.cachedOrder(key);
   if (hasCoordinates(latency) && (cached === undefined || cached.behind(latency, version) > CATCH_UP_NODES)) {
     const grid = GridSource.for(index, index.grid, latency, slo.to, key, slo.maxRttMs);
     if (grid) return grid;
   }
-  return new RttSource(currentBuckets(index, latency, slo.to, slo.maxRttMs, version, key, cached), slo.maxRttMs);
+  return new RttSource(currentBuckets(index, latency, slo.to, slo.maxRttMs, version, key, cached), slo.maxRttMs, req, index.maxFreeBucket);
 }
 
 /** Drifted bounds wider than this (ms, at the SLO) cost more walking than a rebuild: rebuild. */
@@ -45,43 +45,116 @@ const MAX_WIDENING_MS = 1;
 /** Catching up on more moved nodes than this share of the fleet costs more than a rebuild. */
 const MAX_CATCH_UP_SHARE = 1;
 
+/**
+ * Groups: each RTT bucket's free-count lists (rtt-buckets.ts), bucket by bucket, within a bucket
+ * from the best-packing end; lists of nodes with fewer free cards than the work needs are not
+ * walked (the preemption walk, which may free cards, walks them too). A list is bounded by its
+ * bucket's floor and its free count; the walk ends at the first bucket whose floor cannot win
+ * with any free count.
+ */
 export class RttSource implements CandidateSource {
   readonly idOrdered = false;
   readonly monotone = true;
-  constructor(readonly order: RttBuckets, private readonly maxRttMs: number) {}
+  /** The free-count classes walked in each bucket, in walk order. */
+  private readonly classes: readonly number[];
+  /** Classes below this are not walked. */
+  private readonly least: number;
+
+  constructor(
+    readonly order: RttBuckets,
+    private readonly maxRttMs: number,
+    private readonly req: Pick<PlacementRequest, 'accelerators' | 'strategy'>,
+    /** The most free accelerators any node has (classes above it are empty). */
+    private readonly topFree: number,
+    private readonly preempt = false,
+  ) {
+    const top = freeClassOf(Math.max(0, topFree));
+    this.least = preempt ? 0 : freeClassOf(req.accelerators);
+    const up: number[] = [];
+    for (let c = this.least; c <= top; c++) up.push(c);
+    this.classes = req.strategy === 'binpack' && !preempt ? up : up.reverse();
+  }
+
+  /** The same order for the preemption walk: every free count, as evictions may free cards. */
+  forPreemption(): RttSource {
+    return new RttSource(this.order, this.maxRttMs, this.req, this.topFree, true);
+  }
 
   get groupCount(): number {
-    return this.order.buckets.length;
+    return this.order.bucketCount * this.classes.length;
   }
   slotsOf(g: number): readonly number[] {
-    return this.order.buckets[g]!;
+    const k = this.classes.length;
+    return this.order.list((g / k) | 0, this.classes[g % k]!);
   }
   describeGroup(g: number, q: BoundQuery): void {
-    q.rttMs = this.order.bucketFloor(g);
-    q.free = -1;
+    const k = this.classes.length;
+    const c = this.classes[g % k]!;
+    q.rttMs = this.order.bucketFloor((g / k) | 0);
+    // The last class holds every count from it up: no exact count.
+    q.free = this.preempt || c === FREE_CLASSES - 1 ? -1 : c;
     q.tflopsPerWatt = Number.NaN;
     q.node = null;
     q.cap = null;
   }
   pastSlo(g: number): boolean {
-    return this.order.bucketFloor(g) > this.maxRttMs;
+    return this.order.bucketFloor((g / this.classes.length) | 0) > this.maxRttMs;
   }
   rttLowerBound(slot: number): number {
     return this.order.lowerBound(slot);
   }
   rttBoundsOf(g: number): readonly number[] | null {
-    return this.order.exact ? this.order.figures[g]! : null;
+    const k = this.classes.length;
+    return this.order.exact ? this.order.figuresOf((g / k) | 0, this.classes[g % k]!) : null;
   }
   skipIn(): null {
     return null;
   }
 
-  /** Nodes in groups from g on that are still within the SLO by their group's floor. */
+  /** Nodes in walked classes, in groups from g on, whose bucket is still within the SLO by its floor. */
   withinSloFrom(g: number): number {
-    return Math.max(0, this.order.countBefore(this.firstPast()) - this.order.countBefore(g));
+    const k = this.classes.length;
+    if (k === 0) return 0;
+    const b = (g / k) | 0;
+    const past = this.firstPast();
+    if (b >= past) return 0;
+    let n = 0;
+    for (let r = 0; r < k; r++) {
+      const c = this.classes[r]!;
+      n += this.order.countBefore(past, c) - this.order.countBefore(b + 1, c);
+      if (r >= g % k) n += this.order.list(b, c).length;
+    }
+    return n;
   }
 
-  /** The first group past the SLO. */
+  /** A node of a walked class in a bucket past the SLO, from group g's bucket on (for an example). */
+  pastSample(g: number): number | null {
+    const k = this.classes.length;
+    if (k === 0) return null;
+    for (let b = Math.max((g / k) | 0, this.firstPast()); b < this.order.bucketCount; b++) {
+      for (const c of this.classes) {
+        const list = this.order.list(b, c);
+        if (list.length > 0) return list[0]!;
+      }
+    }
+    return null;
+  }
+
+  /** Filed nodes in the classes not walked (too few free accelerators), with one of them. */
+  notWalked(): { count: number; sample: number | null } {
+    let count = 0;
+    for (let c = 0; c < this.least; c++) count += this.order.classCount[c]!;
+    if (count === 0) return { count, sample: null };
+    for (let b = 0; b < this.order.bucketCount; b++) {
+      for (let c = 0; c < this.least; c++) {
+        const list = this.order.list(b, c);
+        if (list.length > 0) return { count, sample: list[0]! };
+      }
+    }
+    return { count, sample: null };
+  }
+
+  /** The first bucket past the SLO. */
   firstPast(): number {
     return this.order.firstBucketPast(this.maxRttMs);
   }

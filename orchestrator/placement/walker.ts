@@ -114,6 +114,13 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
   let lateCount = 0;
   let lateSample: number | null = null;
   const max = w.ctx.req.latency?.maxRttMs ?? Infinity;
+  // The rest with nothing known of capacity: what any group could add to its RTT part. A
+  // monotone source's walk ends at the first group that cannot win with it; a group that cannot
+  // win with its own (fewer free cards) is passed over. Rests by free count are kept for the walk.
+  q.free = -1;
+  const anyRest = partBound(w, q, w.restScores);
+  const restOfFree = restByFree.fill(Number.NaN);
+  const nodePartOfFree = nodePartByFree;
   let g = 0;
   let stoppedByBound = false;
   for (; g < src.groupCount; g++) {
@@ -125,20 +132,34 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
     // group of an RTT source, so it is computed once. (The split reorders the sum: it gets the same
     // slack as every bound, and without an RTT part it is the sum itself.)
     if (!(Object.is(q.free, restFree) && Object.is(q.tflopsPerWatt, restTpw))) {
-      groupRest = partBound(w, q, w.restScores);
-      groupNodePart = nodeRead ? partBound(w, q, w.nodeScores) : 0;
+      const at = Number.isNaN(q.tflopsPerWatt) && q.free >= -1 && q.free < RESTS_BY_FREE - 1 ? q.free + 1 : -1;
+      const nodePart = at >= 0 && !Number.isNaN(restOfFree[at]!) ? nodePartOfFree[at]! : nodeRead ? partBound(w, q, w.nodeScores) : 0;
+      if (at >= 0 && !Number.isNaN(restOfFree[at]!)) groupRest = restOfFree[at]!;
+      else {
+        groupRest = partBound(w, q, w.restScores);
+        if (at >= 0) {
+          restOfFree[at] = groupRest;
+          nodePartOfFree[at] = nodePart;
+        }
+      }
+      // The cut-offs by capacity summary were taken with the node part: new ones if it changed.
+      if (nodePart !== groupNodePart) stamp = ++cutStamps;
+      groupNodePart = nodePart;
       prunedFrom = Infinity;
       groupCutStamp = -1;
       restFree = q.free;
       restTpw = q.tflopsPerWatt;
     }
-    const groupBound = rttScored ? partBound(w, q, w.rttScores) + groupRest : groupRest;
+    const rttPart = rttScored ? partBound(w, q, w.rttScores) : 0;
+    const groupBound = rttPart + groupRest;
     if (groupBound + EPS < threshold) {
-      if (src.monotone) {
+      if (src.monotone && rttPart + anyRest + EPS < threshold) {
         stoppedByBound = true;
         break;
       }
       tally.notExamined += slots.length;
+      // Accounted for here: the source's count of what the walk did not reach leaves them out.
+      encountered += slots.length;
       continue;
     }
     encountered += slots.length;
@@ -270,6 +291,11 @@ const cutValue = new Float64Array(1 << 12);
 const cutStamp = new Float64Array(1 << 12);
 let cutStamps = 0;
 
+/** Group rests by free count + 1 (0: unknown) for one walk; NaN: not yet computed. */
+const RESTS_BY_FREE = 17;
+const restByFree = new Float64Array(RESTS_BY_FREE);
+const nodePartByFree = new Float64Array(RESTS_BY_FREE);
+
 /** One walk's bounds by capacity key (PlacementIndex.capacityKeyAt: 12 bits); NaN: not yet computed. */
 let memoBuffer: Float64Array | null = null;
 function restMemo(): Float64Array {
@@ -339,14 +365,13 @@ function settleRest(w: Walk, src: CandidateSource, g: number, stoppedByBound: bo
     const order = src.order;
     const within = stoppedByBound ? src.withinSloFrom(g) : 0;
     tally.notExamined += within;
-    const past = order.reachable - encountered - within;
+    const few = src.notWalked();
+    if (few.count > 0) tally.removed('accelerators', few.count, () => reasonOf(w, 'accelerators', index.idAt(few.sample!)));
+    const past = order.reachable - few.count - encountered - within;
     if (past > 0) {
       tally.removed('latency-slo', past, () => {
-        for (let b = Math.max(g, src.firstPast()); b < order.buckets.length; b++) {
-          const bucket = order.buckets[b]!;
-          if (src.pastSlo(b) && bucket.length > 0) return reasonOf(w, 'latency-slo', index.nodeAt(bucket[0]!).id);
-        }
-        return null;
+        const sample = src.pastSample(g);
+        return sample === null ? null : reasonOf(w, 'latency-slo', index.idAt(sample));
       });
     }
     const unreachable = order.unreachable;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { PlacementIndex, place, placementRequest } from '../../../orchestrator/placement/place.ts';
-import { RttBuckets } from '../../../orchestrator/placement/rtt-buckets.ts';
+import { FREE_CLASSES, RttBuckets, freeClassOf } from '../../../orchestrator/placement/rtt-buckets.ts';
 import { effectiveRtt } from '../../../orchestrator/placement/filters/latency-slo.ts';
 import { NOW, fleetArb, specArb } from './random-fleet.ts';
 import { scan } from './scan.ts';
@@ -59,15 +59,21 @@ describe('placement walker under churn', () => {
     );
   });
 
-  it('keeps every node in the RTT buckets at a lower bound on its current estimate, exact unless drifted', () => {
+  it('keeps every node in the RTT buckets at a lower bound on its current estimate, exact unless drifted, in the list of its free count', () => {
     fc.assert(
       fc.property(fleetArb, fc.array(fc.tuple(fc.nat(), fc.nat(), fc.double({ min: 0.1, max: 15, noNaN: true })), { minLength: 1, maxLength: 6 }), ({ nodes, model }, samples) => {
         const index = new PlacementIndex(nodes);
         const target = { landmark: 'L' };
         const buckets = RttBuckets.build(index, model, target, model.version);
+        // Stored on the index, which moves its nodes between free-count lists as cards are taken.
+        index.storeOrder('t', buckets);
         const ids = nodes.map((n) => n.id);
         let anchorMoved = false;
         for (const [a, b, rtt] of samples) {
+          const taker = index.get(ids[(a + b) % ids.length]!)!;
+          const card = taker.accelerators.find((x) => !x.allocatedTo);
+          if (card && a % 3 !== 0) index.allocate(taker.id, [card.index], { workload: `t-${a}-${b}`, priority: 100, preemptible: a % 2 === 0 });
+          else if (taker.accelerators[0]?.allocatedTo) index.release(taker.accelerators[0].allocatedTo.workload, taker.id);
           const from = a % 4 === 0 ? 'L' : ids[a % ids.length]!;
           anchorMoved ||= from === 'L';
           for (let r = 0; r < 8; r++) model.observe(from, ids[b % ids.length]!, rtt);
@@ -75,11 +81,14 @@ describe('placement walker under churn', () => {
           if (!buckets.refresh(index, model, model.version)) return;
         }
         let filed = 0;
-        buckets.buckets.forEach((bucket, b) => {
+        for (let b = 0; b < buckets.bucketCount; b++) for (let c = 0; c < FREE_CLASSES; c++) {
+          const bucket = buckets.list(b, c);
           // The walk reads the figures beside the slots when no epoch drifted: they must be the same.
-          expect(buckets.figures[b]).toHaveLength(bucket.length);
+          expect(buckets.figuresOf(b, c)).toHaveLength(bucket.length);
           bucket.forEach((slot, i) => {
-            if (buckets.exact) expect(buckets.figures[b]![i]).toBe(buckets.lowerBound(slot));
+            if (buckets.exact) expect(buckets.figuresOf(b, c)[i]).toBe(buckets.lowerBound(slot));
+            // Each node in the list of its free count.
+            expect(freeClassOf(index.freeAt(slot))).toBe(c);
           });
           for (const slot of bucket) {
             filed++;
@@ -90,7 +99,7 @@ describe('placement walker under churn', () => {
             expect(buckets.lowerBound(slot)).toBeLessThanOrEqual(eff + ROUNDING_MS);
             if (!anchorMoved) expect(Math.abs(buckets.lowerBound(slot) - eff)).toBeLessThanOrEqual(ROUNDING_MS);
           }
-        });
+        }
         expect(filed).toBe(buckets.reachable);
         for (const slot of buckets.unreachable) expect(model.estimateTo(index.nodeAt(slot).id, target)).toBeUndefined();
         expect(buckets.reachable + buckets.unreachable.size).toBe(index.size);
