@@ -9,6 +9,7 @@
 // node by its own figure.
 import type { AnchorState, LatencyTarget, RttEstimate } from '../latency/types.ts';
 import { effectiveRtt } from './filters/latency-slo.ts';
+import { FREE_CLASSES, freeClassOf } from './free-classes.ts';
 import type { LatencyEstimator, PlacementNode } from './types.ts';
 
 /** What the buckets read of the placement index (its slots), so the two modules do not import each other. */
@@ -41,16 +42,6 @@ const BLOCK_BITS = 4;
 const BLOCKS = (LAST_BUCKET >> BLOCK_BITS) + 1;
 /** Slack on drifted bounds, so rounding never lifts one above the figure it bounds. */
 const DRIFT_SLACK_MS = 1e-9;
-/**
- * Free-count classes each bucket is split by: 0 to 14 free exactly, the last 15 or more. At 100k
- * nodes a cloud-gaming walk passed over ~11,000 nodes near its site whose free cards could not
- * win (one comparison each); split, it passes over their lists.
- */
-export const FREE_CLASSES = 16;
-/** The class of a node with `free` free accelerators. */
-export function freeClassOf(free: number): number {
-  return free < FREE_CLASSES - 1 ? free : FREE_CLASSES - 1;
-}
 const EMPTY: readonly number[] = Object.freeze([]);
 
 interface Epoch {

@@ -14,7 +14,8 @@ import type { CandidateSource } from './candidate-source.ts';
 import type { PlacementRequest } from './request.ts';
 import { hasCoordinates } from './coordinate-grid.ts';
 import { GridSource } from './grid-source.ts';
-import { FREE_CLASSES, RttBuckets, freeClassOf } from './rtt-buckets.ts';
+import { RttBuckets } from './rtt-buckets.ts';
+import { boundFreeOf, classWalk, type ClassWalk } from './free-classes.ts';
 import type { LatencyEstimator } from './types.ts';
 
 
@@ -57,8 +58,7 @@ export class RttSource implements CandidateSource {
   readonly monotone = true;
   /** The free-count classes walked in each bucket, in walk order. */
   private readonly classes: readonly number[];
-  /** Classes below this are not walked. */
-  private readonly least: number;
+  private readonly walk: ClassWalk;
 
   constructor(
     readonly order: RttBuckets,
@@ -66,13 +66,10 @@ export class RttSource implements CandidateSource {
     private readonly req: Pick<PlacementRequest, 'accelerators' | 'strategy'>,
     /** The most free accelerators any node has (classes above it are empty). */
     private readonly topFree: number,
-    private readonly preempt = false,
+    preempt = false,
   ) {
-    const top = freeClassOf(Math.max(0, topFree));
-    this.least = preempt ? 0 : freeClassOf(req.accelerators);
-    const up: number[] = [];
-    for (let c = this.least; c <= top; c++) up.push(c);
-    this.classes = req.strategy === 'binpack' && !preempt ? up : up.reverse();
+    this.walk = classWalk(req, topFree, preempt);
+    this.classes = this.walk.classes;
   }
 
   /** The same order for the preemption walk: every free count, as evictions may free cards. */
@@ -91,8 +88,7 @@ export class RttSource implements CandidateSource {
     const k = this.classes.length;
     const c = this.classes[g % k]!;
     q.rttMs = this.order.bucketFloor((g / k) | 0);
-    // The last class holds every count from it up: no exact count.
-    q.free = this.preempt || c === FREE_CLASSES - 1 ? -1 : c;
+    q.free = boundFreeOf(this.walk, c);
     q.tflopsPerWatt = Number.NaN;
     q.node = null;
     q.cap = null;
@@ -143,10 +139,10 @@ export class RttSource implements CandidateSource {
   /** Filed nodes in the classes not walked (too few free accelerators), with one of them. */
   notWalked(): { count: number; sample: number | null } {
     let count = 0;
-    for (let c = 0; c < this.least; c++) count += this.order.classCount[c]!;
+    for (let c = 0; c < this.walk.least; c++) count += this.order.classCount[c]!;
     if (count === 0) return { count, sample: null };
     for (let b = 0; b < this.order.bucketCount; b++) {
-      for (let c = 0; c < this.least; c++) {
+      for (let c = 0; c < this.walk.least; c++) {
         const list = this.order.list(b, c);
         if (list.length > 0) return { count, sample: list[0]! };
       }

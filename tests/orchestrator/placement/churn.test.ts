@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { PlacementIndex, place, placementRequest } from '../../../orchestrator/placement/place.ts';
-import { FREE_CLASSES, RttBuckets, freeClassOf } from '../../../orchestrator/placement/rtt-buckets.ts';
+import { RttBuckets } from '../../../orchestrator/placement/rtt-buckets.ts';
+import { FREE_CLASSES, freeClassOf } from '../../../orchestrator/placement/free-classes.ts';
 import { effectiveRtt } from '../../../orchestrator/placement/filters/latency-slo.ts';
 import { NOW, fleetArb, specArb } from './random-fleet.ts';
 import { scan } from './scan.ts';
