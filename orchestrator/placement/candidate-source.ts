@@ -12,7 +12,7 @@ export interface CandidateSource {
   /** A lower bound on the slot's effective RTT to the target; NaN when the source has none. */
   rttLowerBound(slot: number): number;
   /** rttLowerBound of group g's nodes, by their position in slotsOf(g); null: ask per node. */
-  rttBoundsOf(g: number): readonly number[] | null;
+  rttBoundsOf(g: number): ArrayLike<number> | null;
   /** Slots group g also holds that another group walks (1: pass over it); null: none. */
   skipIn(g: number): Uint8Array | null;
   /** Nodes within a group come in id order, so a node that can only tie the best loses on id. */

@@ -3,8 +3,9 @@
 // nodes not fitted yet), each with its figure from the model; then the grid's cells by their
 // floor, each bounded by its nearest point in the plane, its least height and the grid's least
 // error, each node by its figure from its coordinate, taken as the walk reaches it. Nothing here
-// is per target but the order of the cells, sorted again when the anchor moves: RTT samples
-// between decisions cost a walk nothing but the moved nodes' re-filing in the one grid.
+// is per target but the order of the cells, taken again when the anchor moves: RTT samples
+// between decisions cost a walk nothing but the moved nodes' re-filing in the one grid. The order
+// is sorted lazily (a heap the walk pops): a walk reads tens of a fleet's thousands of cells.
 import { effectiveMsAt } from '../latency/model.ts';
 import { effectiveRtt } from './filters/latency-slo.ts';
 import type { AnchorState, LatencyTarget } from '../latency/types.ts';
@@ -27,13 +28,14 @@ export const MAX_GROUP_ZERO = 512;
 
 /** One target's view of the grid: its anchor, group 0, and the cells by floor. */
 class GridOrder {
-  /** Cells by their floor to the anchor, lowest first, with the floors. */
+  /** Cells taken from the heap so far, by their floor to the anchor, lowest first, with the floors. */
   cells: Cell[] = [];
   floors: number[] = [];
-  /** Grid cells taken into the order so far (cells[0..seen) of the grid), and those since. */
+  /** The other cells: a binary min-heap by floor, none below the last taken. */
+  heapCells: Cell[] = [];
+  heapFloors: number[] = [];
+  /** Grid cells in the order so far (cells[0..seen) of the grid). */
   seen = 0;
-  pending: Cell[] = [];
-  pendingFloors: number[] = [];
   /** Group 0's slots and figures (NaN: no estimate). */
   zero: number[] = [];
   zeroFigures: number[] = [];
@@ -61,16 +63,8 @@ const ordersOf = new WeakMap<CoordinateGrid, Map<string, GridOrder>>();
 export class GridSource implements CandidateSource {
   readonly idOrdered = false;
   readonly monotone = true;
-  private scratch: number[] = [];
-  /**
-   * The walk reads the order and the pending cells merged, one group after the other: a cursor
-   * at group `at` (cell cells[i] or pending[j]); a walk that starts over (preemption) resets it.
-   */
-  private at = 0;
-  private i = 0;
-  private j = 0;
-  private cell: Cell | null = null;
-  private cellFloor = 0;
+  /** rttBoundsOf's answer, reused: setting a plain array's length each group was a runtime call. */
+  private static scratch = new Float64Array(256);
 
   private constructor(
     private readonly grid: CoordinateGrid,
@@ -94,10 +88,8 @@ export class GridSource implements CandidateSource {
     // The anchor moves only when a sample names it; then every floor and group 0's measured
     // figures change. (Keeping the order under the model's drift bound walked more than it saved.)
     if (!o || o.generation !== grid.generation || grid.minError < o.errorFloor || !sameAnchor(o.anchor, anchor)) {
-      const before = o !== undefined && o.generation === grid.generation ? o : undefined;
-      // A little under the grid's least error, so each new low does not send every target to a sort.
+      // A little under the grid's least error, so each new low does not send every target to new floors.
       o = new GridOrder(anchor, grid.generation, ERROR_FLOOR_SHARE * grid.minError);
-      if (before) resortFrom(o, before);
       o.serves = setGroupZero(o, index, grid, latency, target);
     } else if (o.serves && o.othersVersion !== grid.othersVersion) o.serves = setGroupZero(o, index, grid, latency, target);
     orders.delete(key);
@@ -112,11 +104,11 @@ export class GridSource implements CandidateSource {
   }
 
   get groupCount(): number {
-    return 1 + this.o.cells.length + this.o.pending.length;
+    return 1 + this.o.cells.length + this.o.heapCells.length;
   }
 
   slotsOf(g: number): readonly number[] {
-    return g === 0 ? this.o.zero : this.seek(g).slots;
+    return g === 0 ? this.o.zero : this.cellAt(g).slots;
   }
 
   skipIn(g: number): Uint8Array | null {
@@ -139,12 +131,12 @@ export class GridSource implements CandidateSource {
     return this.o.inZero[slot] === 1 ? this.o.zeroFigures[this.o.zero.indexOf(slot)]! : this.grid.figure(slot, this.o.anchor);
   }
 
-  /** Group g's figures, in the order of slotsOf(g); valid until the next call. */
-  rttBoundsOf(g: number): readonly number[] {
+  /** Group g's figures, in the order of slotsOf(g) (the array may be longer); valid until the next call. */
+  rttBoundsOf(g: number): ArrayLike<number> {
     if (g === 0) return this.o.zeroFigures;
     const slots = this.slotsOf(g);
-    const out = this.scratch;
-    out.length = slots.length;
+    if (GridSource.scratch.length < slots.length) GridSource.scratch = new Float64Array(slots.length * 2);
+    const out = GridSource.scratch;
     const a = this.o.anchor;
     for (let i = 0; i < slots.length; i++) out[i] = this.grid.figure(slots[i]!, a);
     return out;
@@ -163,7 +155,7 @@ export class GridSource implements CandidateSource {
     if (stoppedByBound) return { past: 0, pastSample: null, within: left };
     let pastSample: number | null = null;
     for (let k = Math.max(g, 1); k < this.groupCount && pastSample === null; k++) {
-      for (const slot of this.seek(k).slots) {
+      for (const slot of this.cellAt(k).slots) {
         if (this.o.inZero[slot] !== 1) {
           pastSample = slot;
           break;
@@ -176,33 +168,15 @@ export class GridSource implements CandidateSource {
   /** A lower bound on every figure in group g (group 0 is bounded node by node). */
   private floor(g: number): number {
     if (g === 0) return 0;
-    this.seek(g);
-    return this.cellFloor;
+    take(this.o, g);
+    return this.o.floors[g - 1]!;
   }
 
-  /** Group g ≥ 1: the cell at position g − 1 of the order and the pending cells merged by floor. */
-  private seek(g: number): Cell {
-    if (g === this.at && this.cell !== null) return this.cell;
-    if (g < this.at || this.cell === null) {
-      this.at = 0;
-      this.i = 0;
-      this.j = 0;
-    }
-    const o = this.o;
-    while (this.at < g) {
-      const fromOrder = this.j >= o.pending.length || (this.i < o.cells.length && o.floors[this.i]! <= o.pendingFloors[this.j]!);
-      if (fromOrder) {
-        this.cell = o.cells[this.i]!;
-        this.cellFloor = o.floors[this.i++]!;
-      } else {
-        this.cell = o.pending[this.j]!;
-        this.cellFloor = o.pendingFloors[this.j++]!;
-      }
-      this.at++;
-    }
-    return this.cell!;
+  /** Group g ≥ 1: the cell at position g − 1 of the order. */
+  private cellAt(g: number): Cell {
+    take(this.o, g);
+    return this.o.cells[g - 1]!;
   }
-
 }
 
 function sameAnchor(a: AnchorState, b: AnchorState): boolean {
@@ -232,138 +206,93 @@ function setGroupZero(o: GridOrder, index: SlotIndex, grid: CoordinateGrid, late
   return true;
 }
 
-/** Cells kept pending (merged by the walk as it goes) before one pass merges them into the order. */
-const MAX_PENDING = 256;
-
 /**
- * Takes in the cells the grid gained since the order last looked. They appear a few at a time as
- * nodes move, and each merged into every target's order at once cost more than the walks: they
- * wait in a short sorted list the walk merges as it goes, and join the order in one pass when many.
+ * Takes in the cells the grid gained since the order last looked: a new order (a moved anchor,
+ * new floors) every cell, heaped in O(n); then each new one into the heap, or, below the last cell
+ * taken, into its place among those taken.
  */
-/**
- * A moved anchor's order from the one before: the same cells with floors taken again, in the old
- * order sorted by insertion. A sample moves an anchor a fraction of a ms, so few cells change
- * places; past a budget of moves (a long way) a full sort. Pending cells stay pending.
- */
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/**
- * Cells by floor, with their floors. A moved anchor sends a target here with thousands of cells,
- * on the walk's clock: each floor carries its cell's position in its last 16 bits (moved down to
- * the nearest double at or under it, so still a floor) and one native numeric sort orders them,
- * several times faster than a sort calling a comparator. Past 65,536 cells, or on a floor too
- * small to carry bits, the comparator sort.
- */
-function sortedByFloor(cells: readonly Cell[], o: GridOrder): { cells: Cell[]; floors: number[] } {
-  const n = cells.length;
-  const keys = new Float64Array(n);
-  let packed = LITTLE_ENDIAN && n <= 0x10000;
-  for (let k = 0; k < n; k++) {
-    const f = floorOf(cells[k]!, o);
-    if (!(f > 1e-290)) packed = false;
-    keys[k] = packed ? withPosition(f, k) : f;
-  }
-  if (!packed) {
-    const byFloor = cells.map((c, k) => ({ c, f: keys[k]! })).sort((a, b) => a.f - b.f);
-    return { cells: byFloor.map((e) => e.c), floors: byFloor.map((e) => e.f) };
-  }
-  keys.sort();
-  const out: Cell[] = new Array(n);
-  const floors: number[] = new Array(n);
-  for (let k = 0; k < n; k++) {
-    f64[0] = keys[k]!;
-    out[k] = cells[u32[0]! & 0xffff]!;
-    floors[k] = keys[k]!;
-  }
-  return { cells: out, floors };
-}
-
-/** The largest double at or under f (> 0) whose last 16 bits are `position` (exported for its test). */
-export function withPosition(f: number, position: number): number {
-  f64[0] = f;
-  const lo = u32[0]!;
-  if ((lo & 0xffff) >= position) u32[0] = ((lo & 0xffff0000) | position) >>> 0;
-  else if (lo >>> 16 > 0) u32[0] = (((lo & 0xffff0000) - 0x10000) | position) >>> 0;
-  else {
-    u32[1] = u32[1]! - 1;
-    u32[0] = (0xffff0000 | position) >>> 0;
-  }
-  return f64[0]!;
-}
-
-function resortFrom(o: GridOrder, before: GridOrder): void {
-  const cells = before.cells.slice();
-  const floors = cells.map((c) => floorOf(c, o));
-  if (!sortByFloor(cells, floors, 8 * cells.length)) return;
-  o.cells = cells;
-  o.floors = floors;
-  o.seen = before.seen;
-  o.pending = before.pending.slice();
-  o.pendingFloors = o.pending.map((c) => floorOf(c, o));
-  sortByFloor(o.pending, o.pendingFloors, Infinity);
-}
-
-/** Insertion sort of cells with their floors; false (half done) once it has moved more than `budget`. */
-function sortByFloor(cells: Cell[], floors: number[], budget: number): boolean {
-  for (let k = 1; k < cells.length; k++) {
-    const c = cells[k]!;
-    const f = floors[k]!;
-    let j = k - 1;
-    while (j >= 0 && floors[j]! > f) {
-      cells[j + 1] = cells[j]!;
-      floors[j + 1] = floors[j]!;
-      j--;
-    }
-    cells[j + 1] = c;
-    floors[j + 1] = f;
-    if ((budget -= k - 1 - j) < 0) return false;
-  }
-  return true;
-}
-
 function takeNewCells(o: GridOrder, grid: CoordinateGrid): void {
   const cells = grid.cells;
   if (o.seen === 0) {
-    const sorted = sortedByFloor(cells, o);
-    o.cells = sorted.cells;
-    o.floors = sorted.floors;
+    o.heapCells = cells.slice();
+    o.heapFloors = o.heapCells.map((c) => floorOf(c, o));
+    for (let k = (o.heapCells.length >> 1) - 1; k >= 0; k--) siftDown(o, k);
     o.seen = cells.length;
     return;
   }
   for (let k = o.seen; k < cells.length; k++) {
     const c = cells[k]!;
     const f = floorOf(c, o);
-    let lo = 0;
-    let hi = o.pendingFloors.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (o.pendingFloors[mid]! <= f) lo = mid + 1;
-      else hi = mid;
+    const taken = o.floors.length;
+    if (taken > 0 && f < o.floors[taken - 1]!) {
+      let lo = 0;
+      let hi = taken;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (o.floors[mid]! <= f) lo = mid + 1;
+        else hi = mid;
+      }
+      o.cells.splice(lo, 0, c);
+      o.floors.splice(lo, 0, f);
+    } else {
+      o.heapCells.push(c);
+      o.heapFloors.push(f);
+      siftUp(o, o.heapCells.length - 1);
     }
-    o.pending.splice(lo, 0, c);
-    o.pendingFloors.splice(lo, 0, f);
   }
   o.seen = cells.length;
-  if (o.pending.length <= MAX_PENDING) return;
-  const merged: Cell[] = new Array(o.cells.length + o.pending.length);
-  const floors: number[] = new Array(merged.length);
-  let i = 0;
-  let j = 0;
-  for (let k = 0; k < merged.length; k++) {
-    if (j >= o.pending.length || (i < o.cells.length && o.floors[i]! <= o.pendingFloors[j]!)) {
-      merged[k] = o.cells[i]!;
-      floors[k] = o.floors[i++]!;
-    } else {
-      merged[k] = o.pending[j]!;
-      floors[k] = o.pendingFloors[j++]!;
+}
+
+/** Pops the heap into the order until it holds n cells (or the heap is empty). */
+function take(o: GridOrder, n: number): void {
+  const cells = o.heapCells;
+  const floors = o.heapFloors;
+  while (o.cells.length < n && cells.length > 0) {
+    o.cells.push(cells[0]!);
+    o.floors.push(floors[0]!);
+    const lastCell = cells.pop()!;
+    const lastFloor = floors.pop()!;
+    if (cells.length > 0) {
+      cells[0] = lastCell;
+      floors[0] = lastFloor;
+      siftDown(o, 0);
     }
   }
-  o.cells = merged;
-  o.floors = floors;
-  o.pending = [];
-  o.pendingFloors = [];
+}
+
+function siftDown(o: GridOrder, k: number): void {
+  const cells = o.heapCells;
+  const floors = o.heapFloors;
+  const n = cells.length;
+  const c = cells[k]!;
+  const f = floors[k]!;
+  for (;;) {
+    let child = 2 * k + 1;
+    if (child >= n) break;
+    if (child + 1 < n && floors[child + 1]! < floors[child]!) child++;
+    if (floors[child]! >= f) break;
+    cells[k] = cells[child]!;
+    floors[k] = floors[child]!;
+    k = child;
+  }
+  cells[k] = c;
+  floors[k] = f;
+}
+
+function siftUp(o: GridOrder, k: number): void {
+  const cells = o.heapCells;
+  const floors = o.heapFloors;
+  const c = cells[k]!;
+  const f = floors[k]!;
+  while (k > 0) {
+    const parent = (k - 1) >> 1;
+    if (floors[parent]! <= f) break;
+    cells[k] = cells[parent]!;
+    floors[k] = floors[parent]!;
+    k = parent;
+  }
+  cells[k] = c;
+  floors[k] = f;
 }
 
 /**
