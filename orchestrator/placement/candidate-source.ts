@@ -15,6 +15,8 @@ export interface CandidateSource {
   rttBoundsOf(g: number): ArrayLike<number> | null;
   /** Slots group g also holds that another group walks (1: pass over it); null: none. */
   skipIn(g: number): Uint8Array | null;
+  /** How many of group g's slots skipIn(g) marks (read without the mask when a group is passed over whole). */
+  skippedIn(g: number): number;
   /** Nodes within a group come in id order, so a node that can only tie the best loses on id. */
   readonly idOrdered: boolean;
   /**

@@ -2,10 +2,12 @@
 // copy for every target, kept current from the model's sample log at O(1) a moved node, where a
 // target's RTT buckets (rtt-buckets.ts) pay that once per cached target. A walk to a target reads
 // the cells nearest the target's anchor first and takes each node's figure from its coordinate
-// there and then, so a sample costs the walks nothing but that one move (see GridSource).
+// there and then, so a sample costs the walks nothing but that one move (see GridSource). A
+// cell keeps its members in lists by free-card count (free-classes.ts), as the RTT buckets do.
 import { coordinateEffectiveMs } from '../latency/model.ts';
 import type { AnchorState } from '../latency/types.ts';
 import type { SlotIndex } from './rtt-buckets.ts';
+import { FREE_CLASSES, freeClassOf } from './free-classes.ts';
 import type { LatencyEstimator } from './types.ts';
 
 /**
@@ -32,7 +34,17 @@ export interface Cell {
   readonly ch: number;
   /** The lowest height a member can have. */
   readonly floorHeight: number;
-  readonly slots: number[];
+  /** Members by free-count class (free-classes.ts); undefined: none yet. */
+  readonly lists: (number[] | undefined)[];
+  /** Bit c set: lists[c] is not empty. */
+  mask: number;
+}
+
+const EMPTY: readonly number[] = Object.freeze([]);
+
+/** The cell's members of free-count class c. */
+export function membersOf(cell: Cell, c: number): readonly number[] {
+  return cell.lists[c] ?? EMPTY;
 }
 
 /** A latency model that can hand out its coordinates (LatencyModel does). */
@@ -54,7 +66,11 @@ export class CoordinateGrid {
   private coords = new Float64Array(0);
   /** By slot: its cell's id, -1 when it has no fitted coordinate (it is in `others`). */
   private cellOf = new Int32Array(0);
+  /** By slot: its place in its cell's list, and that list's free-count class. */
   private posOf = new Int32Array(0);
+  private clsOf = new Uint8Array(0);
+  /** Filed slots by free-count class. */
+  readonly classCount = new Int32Array(FREE_CLASSES);
   readonly cells: Cell[] = [];
   private readonly cellByKey = new Map<string, Cell>();
   /** Slots of the fleet without a fitted coordinate: their figures come from the model itself. */
@@ -79,7 +95,7 @@ export class CoordinateGrid {
       const { entries } = moved;
       for (let i = moved.from; i < entries.length; i++) {
         const slot = entries[i]!;
-        if (slot >= 0 && slot < this.cellOf.length) this.file(slot, index.idAt(slot), latency);
+        if (slot >= 0 && slot < this.cellOf.length) this.file(slot, index, latency);
       }
     }
     this.version = version;
@@ -90,6 +106,29 @@ export class CoordinateGrid {
     const c = this.coords;
     const o = slot * 4;
     return coordinateEffectiveMs(c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, a);
+  }
+
+  /** The free-count class a slot is filed under. */
+  classOf(slot: number): number {
+    return this.clsOf[slot]!;
+  }
+
+  /**
+   * Keeps a slot in its cell's list of its free count as allocations change it (PlacementIndex
+   * calls it): O(1). A slot the grid has no room for yet is taken at the next rebuild.
+   */
+  reclass(slot: number, free: number): void {
+    if (slot >= this.clsOf.length) return;
+    const c = freeClassOf(free);
+    if (this.clsOf[slot] === c) return;
+    const cell = this.cellOf[slot]!;
+    if (cell < 0) {
+      this.clsOf[slot] = c;
+      return;
+    }
+    this.unfile(slot, cell);
+    this.clsOf[slot] = c;
+    this.fileIn(slot, this.cells[cell]!);
   }
 
   /** The cell a slot is filed in (-1: none). */
@@ -117,6 +156,8 @@ export class CoordinateGrid {
     this.coords = new Float64Array(top * 4);
     this.cellOf = new Int32Array(top).fill(-1);
     this.posOf = new Int32Array(top);
+    this.clsOf = new Uint8Array(top);
+    this.classCount.fill(0);
     this.cells.length = 0;
     this.cellByKey.clear();
     this.others.clear();
@@ -127,13 +168,13 @@ export class CoordinateGrid {
     this.membership = index.membership;
     for (const slot of index.slots()) {
       this.others.add(slot);
-      this.file(slot, index.idAt(slot), latency);
+      this.file(slot, index, latency);
     }
   }
 
   /** Takes the slot's coordinate now and files it (out of its old cell). */
-  private file(slot: number, id: string, latency: CoordinateModel): void {
-    const c = latency.fittedCoordinate(id);
+  private file(slot: number, index: SlotIndex, latency: CoordinateModel): void {
+    const c = latency.fittedCoordinate(index.idAt(slot));
     const old = this.cellOf[slot]!;
     if (c === undefined) {
       if (old >= 0) this.unfile(slot, old);
@@ -153,33 +194,48 @@ export class CoordinateGrid {
     const cx = cellIndex(c.x, CELL_MS);
     const cy = cellIndex(c.y, CELL_MS);
     const ch = cellIndex(c.height, HEIGHT_CELL_MS);
+    const cls = freeClassOf(index.freeAt(slot));
     if (old >= 0) {
       const cell = this.cells[old]!;
-      if (cell.cx === cx && cell.cy === cy && cell.ch === ch) return;
+      if (cell.cx === cx && cell.cy === cy && cell.ch === ch && cls === this.clsOf[slot]) return;
       this.unfile(slot, old);
     }
+    this.clsOf[slot] = cls;
     const key = `${cx},${cy},${ch}`;
     let cell = this.cellByKey.get(key);
     if (!cell) {
-      cell = { id: this.cells.length, cx, cy, ch, floorHeight: ch * HEIGHT_CELL_MS, slots: [] };
+      cell = { id: this.cells.length, cx, cy, ch, floorHeight: ch * HEIGHT_CELL_MS, lists: new Array<number[] | undefined>(FREE_CLASSES).fill(undefined), mask: 0 };
       this.cells.push(cell);
       this.cellByKey.set(key, cell);
     }
+    this.fileIn(slot, cell);
+  }
+
+  /** Files the slot (not filed) in the cell's list of its class. */
+  private fileIn(slot: number, cell: Cell): void {
+    const c = this.clsOf[slot]!;
+    const list = (cell.lists[c] ??= []);
     this.cellOf[slot] = cell.id;
-    this.posOf[slot] = cell.slots.length;
-    cell.slots.push(slot);
+    this.posOf[slot] = list.length;
+    list.push(slot);
+    cell.mask |= 1 << c;
+    this.classCount[c]!++;
     this.filed++;
   }
 
-  /** O(1): the cell's last slot takes this one's place. */
+  /** O(1): the list's last slot takes this one's place. */
   private unfile(slot: number, cellId: number): void {
-    const slots = this.cells[cellId]!.slots;
+    const c = this.clsOf[slot]!;
+    const cell = this.cells[cellId]!;
+    const slots = cell.lists[c]!;
+    this.classCount[c]!--;
     const at = this.posOf[slot]!;
     const last = slots.pop()!;
     if (last !== slot) {
       slots[at] = last;
       this.posOf[last] = at;
     }
+    if (slots.length === 0) cell.mask &= ~(1 << c);
     this.cellOf[slot] = -1;
     this.filed--;
   }

@@ -6,10 +6,16 @@
 // is per target but the order of the cells, taken again when the anchor moves: RTT samples
 // between decisions cost a walk nothing but the moved nodes' re-filing in the one grid. The order
 // is sorted lazily (a heap the walk pops): a walk reads tens of a fleet's thousands of cells.
+// Each cell's free-count lists are groups of their own, bounded by their count; lists of nodes
+// with too few free cards are not walked (the preemption walk reads them all).
 import { effectiveMsAt } from '../latency/model.ts';
 import { effectiveRtt } from './filters/latency-slo.ts';
 import type { AnchorState, LatencyTarget } from '../latency/types.ts';
-import { CoordinateGrid, type Cell, type CoordinateModel } from './coordinate-grid.ts';
+import { CoordinateGrid, membersOf, type Cell, type CoordinateModel } from './coordinate-grid.ts';
+import { FREE_CLASSES, boundFreeOf, classWalk, type ClassWalk } from './free-classes.ts';
+import type { PlacementRequest } from './request.ts';
+
+const EMPTY: readonly number[] = Object.freeze([]);
 import type { BoundQuery } from './plugin.ts';
 import { estimatorOf, type SlotIndex } from './rtt-buckets.ts';
 import type { CandidateSource } from './candidate-source.ts';
@@ -41,8 +47,10 @@ class GridOrder {
   zeroFigures: number[] = [];
   /** By slot, 1 for group 0's members: a cell holding one passes over it. */
   inZero = new Uint8Array(0);
-  /** Group 0's members filed in cells, as of this decision. */
+  /** Group 0's members filed in cells, as of this decision: in all, and in lists of `zeroLeast` free or more. */
   zeroInCells = 0;
+  zeroInWalked = 0;
+  zeroLeast = 0;
   othersVersion = -1;
   /** False while group 0 is too large for the grid to serve the target (until the anchor moves). */
   serves = true;
@@ -66,18 +74,46 @@ export class GridSource implements CandidateSource {
   /** rttBoundsOf's answer, reused: setting a plain array's length each group was a runtime call. */
   private static scratch = new Float64Array(256);
 
+  /** The free-count classes walked in each cell, in walk order. */
+  private readonly classes: readonly number[];
+  private readonly walk: ClassWalk;
+  private walkedMask = 0;
+  /** The walk's cursor: group `at`, the cell at position `pos` − 1 of the order, its class by rank `r`. */
+  private at = 0;
+  private pos = 0;
+  private r = 0;
+  private cell: Cell | null = null;
+  /** Group 0's members filed in cells, by cell id · FREE_CLASSES + class (built when first asked). */
+  private zeroByList: Map<number, number> | null = null;
+
   private constructor(
     private readonly grid: CoordinateGrid,
     private readonly o: GridOrder,
     private readonly maxRttMs: number,
-  ) {}
+    private readonly req: Pick<PlacementRequest, 'accelerators' | 'strategy'>,
+    /** The most free accelerators any node has (classes above it are empty). */
+    private readonly topFree: number,
+    preempt: boolean,
+  ) {
+    this.walk = classWalk(req, topFree, preempt);
+    this.classes = this.walk.classes;
+    for (const c of this.classes) this.walkedMask |= 1 << c;
+  }
+
+  /** The same cells for the preemption walk: every free count, as evictions may free cards. */
+  forPreemption(): GridSource {
+    return new GridSource(this.grid, this.o, this.maxRttMs, this.req, this.topFree, true);
+  }
 
   /**
    * The target's source on the grid brought to the model's version; null when the grid cannot serve
    * it (the anchor not fitted, too many nodes in group 0) or the model has not moved since the
    * target's last walk (its RTT buckets are then current and cheaper to walk).
    */
-  static for(index: SlotIndex, grid: CoordinateGrid, latency: CoordinateModel, target: LatencyTarget, key: string, maxRttMs: number): GridSource | null {
+  static for(
+    index: SlotIndex, grid: CoordinateGrid, latency: CoordinateModel, target: LatencyTarget, key: string, maxRttMs: number,
+    req: Pick<PlacementRequest, 'accelerators' | 'strategy'>, topFree: number,
+  ): GridSource | null {
     grid.refresh(index, latency);
     let orders = ordersOf.get(grid);
     if (!orders) ordersOf.set(grid, (orders = new Map()));
@@ -98,17 +134,41 @@ export class GridSource implements CandidateSource {
     if (!o.serves) return null;
     o.lastUse = latency.version;
     takeNewCells(o, grid);
+    const source = new GridSource(grid, o, maxRttMs, req, topFree, false);
     o.zeroInCells = 0;
-    for (const slot of o.zero) if (grid.cellIdOf(slot) >= 0) o.zeroInCells++;
-    return new GridSource(grid, o, maxRttMs);
+    o.zeroInWalked = 0;
+    o.zeroLeast = source.walk.least;
+    for (const slot of o.zero) {
+      if (grid.cellIdOf(slot) < 0) continue;
+      o.zeroInCells++;
+      if (grid.classOf(slot) >= o.zeroLeast) o.zeroInWalked++;
+    }
+    return source;
   }
 
+  /** An upper bound: groups are the non-empty walked lists, found as the walk reaches them. */
   get groupCount(): number {
-    return 1 + this.o.cells.length + this.o.heapCells.length;
+    return 1 + (this.o.cells.length + this.o.heapCells.length) * this.classes.length;
   }
 
   slotsOf(g: number): readonly number[] {
-    return g === 0 ? this.o.zero : this.cellAt(g).slots;
+    if (g === 0) return this.o.zero;
+    return this.seek(g) ? membersOf(this.cell!, this.classes[this.r]!) : EMPTY;
+  }
+
+  /** Group g's members that group 0 walks (the walker passes over them). */
+  skippedIn(g: number): number {
+    if (g === 0 || !this.seek(g)) return 0;
+    if (this.zeroByList === null) {
+      this.zeroByList = new Map();
+      for (const slot of this.o.zero) {
+        const cell = this.grid.cellIdOf(slot);
+        if (cell < 0) continue;
+        const key = cell * FREE_CLASSES + this.grid.classOf(slot);
+        this.zeroByList.set(key, (this.zeroByList.get(key) ?? 0) + 1);
+      }
+    }
+    return this.zeroByList.get(this.cell!.id * FREE_CLASSES + this.classes[this.r]!) ?? 0;
   }
 
   skipIn(g: number): Uint8Array | null {
@@ -117,7 +177,7 @@ export class GridSource implements CandidateSource {
 
   describeGroup(g: number, q: BoundQuery): void {
     q.rttMs = this.floor(g);
-    q.free = -1;
+    q.free = g === 0 || !this.seek(g) ? -1 : boundFreeOf(this.walk, this.classes[this.r]!);
     q.tflopsPerWatt = Number.NaN;
     q.node = null;
     q.cap = null;
@@ -150,12 +210,16 @@ export class GridSource implements CandidateSource {
   rest(g: number, stoppedByBound: boolean, encountered: number): { past: number; pastSample: number | null; within: number } {
     const zero = this.o.zero.length;
     const walkedZero = g > 0 ? zero : 0;
-    const left = zero - walkedZero + this.grid.filed - this.o.zeroInCells - (encountered - walkedZero);
+    const least = this.walk.least;
+    let walkable = 0;
+    for (let c = least; c < this.grid.classCount.length; c++) walkable += this.grid.classCount[c]!;
+    const left = zero - walkedZero + walkable - this.zeroInCellsFrom(least) - (encountered - walkedZero);
     if (left <= 0) return { past: 0, pastSample: null, within: 0 };
     if (stoppedByBound) return { past: 0, pastSample: null, within: left };
     let pastSample: number | null = null;
     for (let k = Math.max(g, 1); k < this.groupCount && pastSample === null; k++) {
-      for (const slot of this.cellAt(k).slots) {
+      if (!this.seek(k)) break;
+      for (const slot of this.slotsOf(k)) {
         if (this.o.inZero[slot] !== 1) {
           pastSample = slot;
           break;
@@ -165,17 +229,77 @@ export class GridSource implements CandidateSource {
     return { past: left, pastSample, within: 0 };
   }
 
-  /** A lower bound on every figure in group g (group 0 is bounded node by node). */
-  private floor(g: number): number {
-    if (g === 0) return 0;
-    take(this.o, g);
-    return this.o.floors[g - 1]!;
+  /**
+   * Nodes filed in cells of the classes the walk does not read (too few free accelerators, and
+   * not in group 0, which is walked whatever its members' counts), with a way to one of them.
+   */
+  notWalked(): { count: number; sample: () => number | null } {
+    const least = this.walk.least;
+    let count = 0;
+    for (let c = 0; c < least; c++) count += this.grid.classCount[c]!;
+    count -= this.o.zeroInCells - this.zeroInCellsFrom(least);
+    const sample = () => {
+      for (const cell of this.grid.cells) {
+        for (let c = 0; c < least; c++) for (const slot of membersOf(cell, c)) if (this.o.inZero[slot] !== 1) return slot;
+      }
+      return null;
+    };
+    return { count, sample };
   }
 
-  /** Group g ≥ 1: the cell at position g − 1 of the order. */
-  private cellAt(g: number): Cell {
-    take(this.o, g);
-    return this.o.cells[g - 1]!;
+  /** Group 0's members filed in cells, in lists of `least` free or more. */
+  private zeroInCellsFrom(least: number): number {
+    const o = this.o;
+    if (least === 0) return o.zeroInCells;
+    if (least === o.zeroLeast) return o.zeroInWalked;
+    let n = 0;
+    for (const slot of o.zero) if (this.grid.cellIdOf(slot) >= 0 && this.grid.classOf(slot) >= least) n++;
+    return n;
+  }
+
+  /** A lower bound on every figure in group g (group 0 is bounded node by node); Infinity past the last group. */
+  private floor(g: number): number {
+    if (g === 0) return 0;
+    return this.seek(g) ? this.o.floors[this.pos - 1]! : Infinity;
+  }
+
+  /**
+   * Moves the cursor to group g ≥ 1: the g-th non-empty walked list, cell by cell in floor order,
+   * class by class within a cell. False past the last.
+   */
+  private seek(g: number): boolean {
+    if (g === this.at) return this.cell !== null;
+    if (g < this.at) {
+      this.at = 0;
+      this.pos = 0;
+      this.cell = null;
+    }
+    while (this.at < g) {
+      if (!this.advance()) {
+        this.cell = null;
+        this.at = g;
+        return false;
+      }
+      this.at++;
+    }
+    return true;
+  }
+
+  /** The next non-empty walked list after the cursor's. */
+  private advance(): boolean {
+    const k = this.classes.length;
+    const o = this.o;
+    for (;;) {
+      if (this.cell !== null && ++this.r < k) {
+        if ((this.cell.mask >>> this.classes[this.r]!) & 1) return true;
+        continue;
+      }
+      take(o, this.pos + 1);
+      if (this.pos >= o.cells.length) return false;
+      this.cell = o.cells[this.pos++]!;
+      // A cell with none of the walked counts is passed over whole.
+      this.r = (this.cell.mask & this.walkedMask) === 0 ? k : -1;
+    }
   }
 }
 

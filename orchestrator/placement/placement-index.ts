@@ -237,8 +237,11 @@ export class PlacementIndex {
     this.forget(slot);
     const s = summarize(this.nodes[slot]!);
     this.caps[slot] = s;
-    // Cached RTT orders keep each node in the list of its free count.
-    if (s.free !== before) for (const o of this.orders.values()) o.reclass(slot, s.free);
+    // Cached RTT orders and the grid keep each node in the list of its free count.
+    if (s.free !== before) {
+      for (const o of this.orders.values()) o.reclass(slot, s.free);
+      this.grid.reclass(slot, s.free);
+    }
     if (slot >= this.capKeys.length) {
       const grown = new Int16Array(Math.max(slot + 1, this.capKeys.length * 2)).fill(-1);
       grown.set(this.capKeys);

@@ -35,7 +35,7 @@ export function latencySource(req: PlacementRequest, index: PlacementIndex, late
   const key = targetKey(slo.to);
   const cached = index.cachedOrder(key);
   if (hasCoordinates(latency) && (cached === undefined || cached.behind(latency, version) > CATCH_UP_NODES)) {
-    const grid = GridSource.for(index, index.grid, latency, slo.to, key, slo.maxRttMs);
+    const grid = GridSource.for(index, index.grid, latency, slo.to, key, slo.maxRttMs, req, index.maxFreeBucket);
     if (grid) return grid;
   }
   return new RttSource(currentBuckets(index, latency, slo.to, slo.maxRttMs, version, key, cached), slo.maxRttMs, req, index.maxFreeBucket);
@@ -105,6 +105,9 @@ export class RttSource implements CandidateSource {
   }
   skipIn(): null {
     return null;
+  }
+  skippedIn(): number {
+    return 0;
   }
 
   /** Nodes in walked classes, in groups from g on, whose bucket is still within the SLO by its floor. */
@@ -208,5 +211,8 @@ export class FreeSource implements CandidateSource {
   }
   skipIn(): null {
     return null;
+  }
+  skippedIn(): number {
+    return 0;
   }
 }

@@ -157,9 +157,11 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
         stoppedByBound = true;
         break;
       }
-      tally.notExamined += slots.length;
       // Accounted for here: the source's count of what the walk did not reach leaves them out.
-      encountered += slots.length;
+      // (Slots another group walks are that group's.)
+      const passed = slots.length - src.skippedIn(g);
+      tally.notExamined += passed;
+      encountered += passed;
       continue;
     }
     encountered += slots.length;
@@ -358,6 +360,11 @@ function settleRest(w: Walk, src: CandidateSource, g: number, stoppedByBound: bo
   if (src instanceof GridSource) {
     const { past, pastSample, within } = src.rest(g, stoppedByBound, encountered);
     tally.notExamined += within;
+    const few = src.notWalked();
+    if (few.count > 0) tally.removed('accelerators', few.count, () => {
+      const sample = few.sample();
+      return sample === null ? null : reasonOf(w, 'accelerators', index.idAt(sample));
+    });
     if (past > 0) tally.removed('latency-slo', past, () => reasonOf(w, 'latency-slo', index.idAt(pastSample!)));
     return;
   }

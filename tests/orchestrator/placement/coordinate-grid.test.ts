@@ -8,6 +8,7 @@ import { hasCoordinates } from '../../../orchestrator/placement/coordinate-grid.
 import { GridSource } from '../../../orchestrator/placement/grid-source.ts';
 import { RttSource, latencySource } from '../../../orchestrator/placement/sources.ts';
 import { effectiveRtt } from '../../../orchestrator/placement/filters/latency-slo.ts';
+import { FREE_CLASSES } from '../../../orchestrator/placement/free-classes.ts';
 import { targetKey } from '../../../orchestrator/latency/types.ts';
 import type { BoundQuery } from '../../../orchestrator/placement/plugin.ts';
 import { parseWorkloadSpec } from '../../../orchestrator/workloads/spec.ts';
@@ -27,7 +28,8 @@ describe('coordinate grid', () => {
         expect(hasCoordinates(model)).toBe(true);
         if (!hasCoordinates(model)) return;
         const check = () => {
-          const src = GridSource.for(index, index.grid, model, target, targetKey(target), 8);
+          // Work that needs no card reads every free-count list.
+          const src = GridSource.for(index, index.grid, model, target, targetKey(target), 8, { accelerators: 0, strategy: 'spread' }, index.maxFreeBucket);
           // The landmark is fitted and a random fleet's exceptions are few: the grid serves it.
           expect(src).not.toBeNull();
           const q: BoundQuery = { rttMs: Number.NaN, free: -1, tflopsPerWatt: Number.NaN, node: null, cap: null };
@@ -46,6 +48,9 @@ describe('coordinate grid', () => {
             const skip = src!.skipIn(g);
             slots.forEach((slot, i) => {
               if (skip !== null && skip[slot] === 1) return;
+              // Group 0 holds any count; a cell's list bounds its nodes by its count (the last: that many or more).
+              if (g > 0 && q.free >= 0) expect(index.freeAt(slot)).toBe(q.free);
+              if (g > 0 && q.free < 0) expect(index.freeAt(slot)).toBeGreaterThanOrEqual(FREE_CLASSES - 1);
               expect(seen.has(slot)).toBe(false);
               seen.add(slot);
               const est = model.estimateTo(index.idAt(slot), target);
@@ -65,6 +70,10 @@ describe('coordinate grid', () => {
           const from = a % 4 === 0 ? 'L' : ids[a % ids.length]!;
           const to = ids[b % ids.length]!;
           if (from === to) continue;
+          const taker = index.get(ids[(a + b) % ids.length]!)!;
+          const card = taker.accelerators.find((x) => !x.allocatedTo);
+          if (card && a % 3 !== 0) index.allocate(taker.id, [card.index], { workload: `t-${a}-${b}`, priority: 100, preemptible: true });
+          else if (taker.accelerators[0]?.allocatedTo) index.release(taker.accelerators[0].allocatedTo.workload, taker.id);
           for (let r = 0; r < 8; r++) model.observe(from, to, rtt);
           check();
         }
