@@ -3,6 +3,7 @@
 import type { BoundQuery } from './plugin.ts';
 
 export interface CandidateSource {
+  /** Fixed for a walk (a source is made for one decision). */
   readonly groupCount: number;
   slotsOf(g: number): readonly number[];
   /** Sets what every node of group g satisfies (a floor RTT, or an exact free count). */

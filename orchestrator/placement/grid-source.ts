@@ -158,7 +158,7 @@ export class GridSource implements CandidateSource {
 
   /** Group g's members that group 0 walks (the walker passes over them). */
   skippedIn(g: number): number {
-    if (g === 0 || !this.seek(g)) return 0;
+    if (g === 0 || this.o.zeroInCells === 0 || !this.seek(g)) return 0;
     if (this.zeroByList === null) {
       this.zeroByList = new Map();
       for (const slot of this.o.zero) {

@@ -123,7 +123,8 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
   const nodePartOfFree = nodePartByFree;
   let g = 0;
   let stoppedByBound = false;
-  for (; g < src.groupCount; g++) {
+  const groups = src.groupCount;
+  for (; g < groups; g++) {
     if (src.pastSlo(g)) break;
     const slots = src.slotsOf(g);
     if (slots.length === 0) continue;
