@@ -23,6 +23,8 @@ import type { RttBuckets } from './rtt-buckets.ts';
 import type { Allocation, LatencyEstimator, PlacementNode } from './types.ts';
 
 const MAX_CACHED_TARGETS = 128;
+/** Label sets interned; past this, new sets are not (their nodes are judged one by one). */
+const MAX_LABEL_SETS = 65_536;
 
 export class PlacementIndex {
   private readonly slotById = new Map<string, number>();
@@ -35,6 +37,10 @@ export class PlacementIndex {
    * touching the summary object; 16 bits hold the 12-bit key in half the cache of 32.
    */
   private capKeys = new Int16Array(1024).fill(-1);
+  /** By slot: the node's label set, interned (-1: not interned, past MAX_LABEL_SETS). */
+  private labelSets = new Int32Array(1024).fill(-1);
+  private readonly labelSetIds = new Map<string, number>();
+  private readonly labelSetList: Readonly<Record<string, string>>[] = [];
   private readonly vacant: number[] = [];
   /** Slots by free accelerator count and efficiency tier, each list in id order (sorted lazily after a bulk load). */
   private readonly byFree: FreeGroup[] = [];
@@ -65,6 +71,7 @@ export class PlacementIndex {
     }
     this.nodes[slot] = node;
     this.sorted = null;
+    this.internLabels(slot, node.labels);
     this.resummarize(slot);
   }
 
@@ -75,6 +82,7 @@ export class PlacementIndex {
     this.slotById.delete(id);
     this.nodes[slot] = undefined;
     this.ids[slot] = '';
+    this.labelSets[slot] = -1;
     this.vacant.push(slot);
     this.sorted = null;
     this.membershipVersion++;
@@ -149,6 +157,23 @@ export class PlacementIndex {
   }
   freeAt(slot: number): number {
     return this.caps[slot]!.free;
+  }
+
+  /**
+   * The slot's label set: nodes with equal labels share one id, so a filter that reads labels
+   * alone decides every node of a set at once (-1: not interned). A fleet has few distinct sets;
+   * one where every node's labels differ stops interning at MAX_LABEL_SETS.
+   */
+  labelSetAt(slot: number): number {
+    return this.labelSets[slot]!;
+  }
+
+  /** The labels of label set `id`, and how many sets there are. */
+  labelSet(id: number): Readonly<Record<string, string>> {
+    return this.labelSetList[id]!;
+  }
+  get labelSetCount(): number {
+    return this.labelSetList.length;
   }
 
   capacityAt(slot: number): CapacitySummary {
@@ -230,6 +255,22 @@ export class PlacementIndex {
   /** Slot of a node id. */
   slotOf(id: string): number | undefined {
     return this.slotById.get(id);
+  }
+
+  private internLabels(slot: number, labels: Readonly<Record<string, string>>): void {
+    if (slot >= this.labelSets.length) {
+      const grown = new Int32Array(Math.max(slot + 1, this.labelSets.length * 2)).fill(-1);
+      grown.set(this.labelSets);
+      this.labelSets = grown;
+    }
+    const key = JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+    let id = this.labelSetIds.get(key);
+    if (id === undefined && this.labelSetList.length < MAX_LABEL_SETS) {
+      id = this.labelSetList.length;
+      this.labelSetIds.set(key, id);
+      this.labelSetList.push(Object.freeze({ ...labels }));
+    }
+    this.labelSets[slot] = id ?? -1;
   }
 
   private resummarize(slot: number): void {

@@ -32,6 +32,17 @@ export interface FilterPlugin {
   passes(s: Subject, ctx: PlacementContext): boolean;
   /** Why it rejected s; only asked for the few examples explain keeps. */
   reason(s: Subject, ctx: PlacementContext): string;
+  /**
+   * Set when the verdict reads the node's labels and nothing else: the walker then decides a node
+   * by its label set (PlacementIndex.labelSetAt), once a set a walk, without fetching the node.
+   */
+  byLabels?(labels: Readonly<Record<string, string>>, ctx: PlacementContext): boolean;
+  /**
+   * Set when a necessary condition of the filter reads the node's free and free domestic card
+   * counts alone: an ordinary walk (not a preemption walk, which counts evictable cards) rules a
+   * node out by it, once a capacity summary a walk, without fetching the node.
+   */
+  byCapacity?(free: number, freeDomestic: number, ctx: PlacementContext): boolean;
 }
 
 /** A node that passed every filter, with the accelerators it would give. */

@@ -123,6 +123,8 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
   const nodePartOfFree = nodePartByFree;
   let g = 0;
   let stoppedByBound = false;
+  const byLabels = labelFilters(w);
+  const byCapacity = capacityFilters(w);
   const groups = src.groupCount;
   for (; g < groups; g++) {
     if (src.pastSlo(g)) break;
@@ -173,6 +175,26 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
       if (skip !== null && skip[slot] === 1) {
         encountered--;
         continue;
+      }
+      // Nodes a filter refuses by their label set (a lab tier near every site, free because
+      // nothing lands there) or by their free card counts are ruled out before any bound or
+      // fetch, once a set or summary a walk.
+      if (byLabels !== null) {
+        const set = index.labelSetAt(slot);
+        if (set >= 0) {
+          const failed = labelVerdict(w, byLabels, set);
+          if (failed >= 0) {
+            ruledOut(w, failed, slot);
+            continue;
+          }
+        }
+      }
+      if (byCapacity !== null) {
+        const failed = capacityVerdict(w, byCapacity, slot);
+        if (failed >= 0) {
+          ruledOut(w, failed, slot);
+          continue;
+        }
       }
       const lb = bounds !== null ? bounds[i]! : src.rttLowerBound(slot);
       // The node object is fetched only once a node survives the cheap bounds: at 100k nodes a
@@ -288,6 +310,86 @@ const CUT_SLACK_MS = 1e-9;
 function widened(cut: number): number {
   return Number.isFinite(cut) ? cut + CUT_SLACK_MS * (1 + Math.abs(cut)) : cut;
 }
+/** The positions in w.filters of the filters that decide by labels alone; null: none. */
+function labelFilters(w: Walk): number[] | null {
+  const at: number[] = [];
+  w.filters.forEach((f, i) => {
+    if (f.byLabels !== undefined) at.push(i);
+  });
+  if (at.length === 0) return null;
+  labelWalk++;
+  return at;
+}
+
+/** Verdicts by label set for the current walk: the failing filter's position, or -1 (passes). */
+let labelWalk = 0;
+let labelStamp = new Float64Array(64);
+let labelFailed = new Int16Array(64);
+function labelVerdict(w: Walk, at: readonly number[], set: number): number {
+  if (set >= labelStamp.length) {
+    const n = Math.max(set + 1, labelStamp.length * 2);
+    const stamps = new Float64Array(n);
+    stamps.set(labelStamp);
+    labelStamp = stamps;
+    const failed = new Int16Array(n);
+    failed.set(labelFailed);
+    labelFailed = failed;
+  }
+  if (labelStamp[set] === labelWalk) return labelFailed[set]!;
+  const labels = w.index.labelSet(set);
+  let failed = -1;
+  for (const i of at) {
+    if (!w.filters[i]!.byLabels!(labels, w.ctx)) {
+      failed = i;
+      break;
+    }
+  }
+  labelStamp[set] = labelWalk;
+  labelFailed[set] = failed;
+  return failed;
+}
+
+/** The positions in w.filters of the filters with a capacity condition, for an ordinary walk; null: none. */
+function capacityFilters(w: Walk): number[] | null {
+  if (w.ctx.preempt) return null;
+  const at: number[] = [];
+  w.filters.forEach((f, i) => {
+    if (f.byCapacity !== undefined) at.push(i);
+  });
+  if (at.length === 0) return null;
+  capacityWalk++;
+  return at;
+}
+
+/** Verdicts by capacity key for the current walk, as labelVerdict's. */
+let capacityWalk = 0;
+const capacityStamp = new Float64Array(1 << 12);
+const capacityFailed = new Int16Array(1 << 12);
+function capacityVerdict(w: Walk, at: readonly number[], slot: number): number {
+  const key = w.index.capacityKeyAt(slot);
+  if (key >= 0 && capacityStamp[key] === capacityWalk) return capacityFailed[key]!;
+  const cap = w.index.capacityAt(slot);
+  let failed = -1;
+  for (const i of at) {
+    if (!w.filters[i]!.byCapacity!(cap.free, cap.freeDomestic, w.ctx)) {
+      failed = i;
+      break;
+    }
+  }
+  if (key >= 0) {
+    capacityStamp[key] = capacityWalk;
+    capacityFailed[key] = failed;
+  }
+  return failed;
+}
+
+/** Counts a node ruled out by filter `failed` without evaluating it (its example reason fetches it). */
+function ruledOut(w: Walk, failed: number, slot: number): void {
+  const r = w.reports[failed]!;
+  r.removed++;
+  if (Tally.wantsReason(r)) r.reasons.push(w.filters[failed]!.reason({ node: w.index.nodeAt(slot), cap: w.index.capacityAt(slot), est: undefined }, w.ctx));
+}
+
 /** RTT cut-offs by capacity key, each valid while its stamp is the walk's current one. */
 const cutValue = new Float64Array(1 << 12);
 /** Float64: a stamp never wraps round to one still on an old cut-off. */

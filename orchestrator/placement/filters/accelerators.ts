@@ -15,8 +15,12 @@ export const accelerators: FilterPlugin = {
   appliesTo: (ctx) => ctx.req.accelerators > 0,
   passes(s, ctx) {
     const need = ctx.req.accelerators;
-    if ((ctx.preempt ? s.cap.evictable : s.cap.free) < need) return false;
+    if (ctx.preempt ? s.cap.evictable < need : !accelerators.byCapacity!(s.cap.free, s.cap.freeDomestic, ctx)) return false;
     return matching(s, ctx) >= need;
+  },
+  byCapacity(free, freeDomestic, ctx) {
+    const need = ctx.req.accelerators;
+    return free >= need && (!ctx.req.domesticOnly || freeDomestic >= need);
   },
   reason(s, ctx) {
     const what = ctx.preempt ? 'free or evictable' : 'free';

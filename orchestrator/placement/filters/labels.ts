@@ -6,7 +6,10 @@ export const labels: FilterPlugin = {
   needsRtt: false,
   appliesTo: (ctx) => ctx.req.labels.length > 0,
   passes({ node }, ctx) {
-    for (const [k, v] of ctx.req.labels) if (node.labels[k] !== v) return false;
+    return labels.byLabels!(node.labels, ctx);
+  },
+  byLabels(nodeLabels, ctx) {
+    for (const [k, v] of ctx.req.labels) if (nodeLabels[k] !== v) return false;
     return true;
   },
   reason({ node }, ctx) {
