@@ -123,8 +123,10 @@ export function walk(w: Walk, src: CandidateSource, rank: Ranking): void {
   const nodePartOfFree = nodePartByFree;
   let g = 0;
   let stoppedByBound = false;
-  const byLabels = labelFilters(w);
-  const byCapacity = capacityFilters(w);
+  const byLabels = positionsOf(w, (f) => f.byLabels !== undefined);
+  // A preemption walk counts evictable cards: free counts rule nothing out.
+  const byCapacity = w.ctx.preempt ? null : positionsOf(w, (f) => f.byCapacity !== undefined);
+  verdictWalk++;
   const groups = src.groupCount;
   for (; g < groups; g++) {
     if (src.pastSlo(g)) break;
@@ -310,19 +312,19 @@ const CUT_SLACK_MS = 1e-9;
 function widened(cut: number): number {
   return Number.isFinite(cut) ? cut + CUT_SLACK_MS * (1 + Math.abs(cut)) : cut;
 }
-/** The positions in w.filters of the filters that decide by labels alone; null: none. */
-function labelFilters(w: Walk): number[] | null {
+/** The positions in w.filters of the filters `has` picks; null: none. */
+function positionsOf(w: Walk, has: (f: FilterPlugin) => boolean): number[] | null {
   const at: number[] = [];
   w.filters.forEach((f, i) => {
-    if (f.byLabels !== undefined) at.push(i);
+    if (has(f)) at.push(i);
   });
-  if (at.length === 0) return null;
-  labelWalk++;
-  return at;
+  return at.length === 0 ? null : at;
 }
 
+/** Bumped each walk: the verdicts below with another stamp are from an earlier walk. */
+let verdictWalk = 0;
+
 /** Verdicts by label set for the current walk: the failing filter's position, or -1 (passes). */
-let labelWalk = 0;
 let labelStamp = new Float64Array(64);
 let labelFailed = new Int16Array(64);
 function labelVerdict(w: Walk, at: readonly number[], set: number): number {
@@ -335,7 +337,7 @@ function labelVerdict(w: Walk, at: readonly number[], set: number): number {
     failed.set(labelFailed);
     labelFailed = failed;
   }
-  if (labelStamp[set] === labelWalk) return labelFailed[set]!;
+  if (labelStamp[set] === verdictWalk) return labelFailed[set]!;
   const labels = w.index.labelSet(set);
   let failed = -1;
   for (const i of at) {
@@ -344,30 +346,17 @@ function labelVerdict(w: Walk, at: readonly number[], set: number): number {
       break;
     }
   }
-  labelStamp[set] = labelWalk;
+  labelStamp[set] = verdictWalk;
   labelFailed[set] = failed;
   return failed;
 }
 
-/** The positions in w.filters of the filters with a capacity condition, for an ordinary walk; null: none. */
-function capacityFilters(w: Walk): number[] | null {
-  if (w.ctx.preempt) return null;
-  const at: number[] = [];
-  w.filters.forEach((f, i) => {
-    if (f.byCapacity !== undefined) at.push(i);
-  });
-  if (at.length === 0) return null;
-  capacityWalk++;
-  return at;
-}
-
 /** Verdicts by capacity key for the current walk, as labelVerdict's. */
-let capacityWalk = 0;
 const capacityStamp = new Float64Array(1 << 12);
 const capacityFailed = new Int16Array(1 << 12);
 function capacityVerdict(w: Walk, at: readonly number[], slot: number): number {
   const key = w.index.capacityKeyAt(slot);
-  if (key >= 0 && capacityStamp[key] === capacityWalk) return capacityFailed[key]!;
+  if (key >= 0 && capacityStamp[key] === verdictWalk) return capacityFailed[key]!;
   const cap = w.index.capacityAt(slot);
   let failed = -1;
   for (const i of at) {
@@ -377,7 +366,7 @@ function capacityVerdict(w: Walk, at: readonly number[], slot: number): number {
     }
   }
   if (key >= 0) {
-    capacityStamp[key] = capacityWalk;
+    capacityStamp[key] = verdictWalk;
     capacityFailed[key] = failed;
   }
   return failed;
