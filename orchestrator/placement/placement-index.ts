@@ -188,6 +188,14 @@ export class PlacementIndex {
     return this.capKeys[slot]!;
   }
 
+  /** The free and free domestic counts a capacity key (≥ 0) holds. */
+  static freeOfKey(key: number): number {
+    return (key >> 4) & 15;
+  }
+  static freeDomesticOfKey(key: number): number {
+    return key & 15;
+  }
+
   /** How many nodes have exactly `free` free accelerators. */
   countWithFree(free: number): number {
     return this.byFree[free]?.count ?? 0;

@@ -7,7 +7,7 @@ import type { RttEstimate } from '../latency/types.ts';
 import { chooseAccelerators } from './cards.ts';
 import { Tally, type Evaluated } from './explain.ts';
 import { FILTERS } from './filters/index.ts';
-import type { PlacementIndex } from './placement-index.ts';
+import { PlacementIndex } from './placement-index.ts';
 import type { BoundQuery, FilterPlugin, FleetFacts, PlacementContext, ScorePlugin, Subject } from './plugin.ts';
 import { estimatorOf } from './rtt-buckets.ts';
 import { SCORES } from './scores/index.ts';
@@ -357,10 +357,20 @@ const capacityFailed = new Int16Array(1 << 12);
 function capacityVerdict(w: Walk, at: readonly number[], slot: number): number {
   const key = w.index.capacityKeyAt(slot);
   if (key >= 0 && capacityStamp[key] === verdictWalk) return capacityFailed[key]!;
-  const cap = w.index.capacityAt(slot);
+  // The counts from the key itself where it has one: the summary object is a cache miss a node.
+  let free: number;
+  let freeDomestic: number;
+  if (key >= 0) {
+    free = PlacementIndex.freeOfKey(key);
+    freeDomestic = PlacementIndex.freeDomesticOfKey(key);
+  } else {
+    const cap = w.index.capacityAt(slot);
+    free = cap.free;
+    freeDomestic = cap.freeDomestic;
+  }
   let failed = -1;
   for (const i of at) {
-    if (!w.filters[i]!.byCapacity!(cap.free, cap.freeDomestic, w.ctx)) {
+    if (!w.filters[i]!.byCapacity!(free, freeDomestic, w.ctx)) {
       failed = i;
       break;
     }
