@@ -32,7 +32,8 @@ class BestFirst implements Ranking {
  * bound, O(a) per node examined (a accelerators), stopping once no node further on can win. The
  * buckets cost O(m) per target for the m nodes RTT samples named since its last use (an O(N)
  * rebuild when that is cheaper or the anchor's drift widens the bounds past 1 ms); the grid O(m)
- * once for all targets, and a sort of its cells when a target's anchor moves.
+ * once for all targets, and an O(n) heap of its cells when a target's anchor moves. Both keep
+ * their nodes in lists by free-card count: lists that cannot hold or win the work are passed over whole.
  * Other work walks the free-capacity groups from the best-packing end with the same bounds.
  * "Nothing fits" counts the nodes a source proves out in bulk; the preemption walk covers only
  * the nodes within the SLO and stops on the same bounds.
