@@ -25,6 +25,9 @@ import type { Allocation, LatencyEstimator, PlacementNode } from './types.ts';
 const MAX_CACHED_TARGETS = 128;
 /** Label sets interned; past this, new sets are not (their nodes are judged one by one). */
 const MAX_LABEL_SETS = 65_536;
+/** The capacity key's bits in a slot's word (12 + 1 for its none); the label set's above them, up to MAX_LABEL_SETS + 1 < 2^18. */
+const KEY_BITS = 13;
+const KEY_MASK = (1 << KEY_BITS) - 1;
 
 export class PlacementIndex {
   private readonly slotById = new Map<string, number>();
@@ -33,12 +36,12 @@ export class PlacementIndex {
   private readonly ids: string[] = [];
   private readonly caps: (CapacitySummary | undefined)[] = [];
   /**
-   * By slot: the capacity summary as one small number (capacityKey), read by the walker without
-   * touching the summary object; 16 bits hold the 12-bit key in half the cache of 32.
+   * By slot, one word: the node's interned label set and its capacity summary as one small number
+   * (capacityKey), each + 1 (0: none), read by the walker without touching the node or the summary.
+   * One word, not two arrays: at 100k nodes the walk's first read of a slot is a cache miss, and
+   * it reads both.
    */
-  private capKeys = new Int16Array(1024).fill(-1);
-  /** By slot: the node's label set, interned (-1: not interned, past MAX_LABEL_SETS). */
-  private labelSets = new Int32Array(1024).fill(-1);
+  private hot = new Int32Array(1024);
   private readonly labelSetIds = new Map<string, number>();
   private readonly labelSetList: Readonly<Record<string, string>>[] = [];
   private readonly vacant: number[] = [];
@@ -82,7 +85,7 @@ export class PlacementIndex {
     this.slotById.delete(id);
     this.nodes[slot] = undefined;
     this.ids[slot] = '';
-    this.labelSets[slot] = -1;
+    this.setLabelSet(slot, -1);
     this.vacant.push(slot);
     this.sorted = null;
     this.membershipVersion++;
@@ -165,7 +168,7 @@ export class PlacementIndex {
    * one where every node's labels differ stops interning at MAX_LABEL_SETS.
    */
   labelSetAt(slot: number): number {
-    return this.labelSets[slot]!;
+    return (this.hot[slot]! >>> KEY_BITS) - 1;
   }
 
   /** The labels of label set `id`, and how many sets there are. */
@@ -185,7 +188,7 @@ export class PlacementIndex {
    * passes 15. Scores that read only the summary give equal bounds to equal keys.
    */
   capacityKeyAt(slot: number): number {
-    return this.capKeys[slot]!;
+    return (this.hot[slot]! & KEY_MASK) - 1;
   }
 
   /** The free and free domestic counts a capacity key (≥ 0) holds. */
@@ -266,11 +269,6 @@ export class PlacementIndex {
   }
 
   private internLabels(slot: number, labels: Readonly<Record<string, string>>): void {
-    if (slot >= this.labelSets.length) {
-      const grown = new Int32Array(Math.max(slot + 1, this.labelSets.length * 2)).fill(-1);
-      grown.set(this.labelSets);
-      this.labelSets = grown;
-    }
     const key = JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
     let id = this.labelSetIds.get(key);
     if (id === undefined && this.labelSetList.length < MAX_LABEL_SETS) {
@@ -278,7 +276,22 @@ export class PlacementIndex {
       this.labelSetIds.set(key, id);
       this.labelSetList.push(Object.freeze({ ...labels }));
     }
-    this.labelSets[slot] = id ?? -1;
+    this.setLabelSet(slot, id ?? -1);
+  }
+
+  private setLabelSet(slot: number, id: number): void {
+    this.growHot(slot);
+    this.hot[slot] = ((id + 1) << KEY_BITS) | (this.hot[slot]! & KEY_MASK);
+  }
+  private setCapacityKey(slot: number, key: number): void {
+    this.growHot(slot);
+    this.hot[slot] = (this.hot[slot]! & ~KEY_MASK) | (key + 1);
+  }
+  private growHot(slot: number): void {
+    if (slot < this.hot.length) return;
+    const grown = new Int32Array(Math.max(slot + 1, this.hot.length * 2));
+    grown.set(this.hot);
+    this.hot = grown;
   }
 
   private resummarize(slot: number): void {
@@ -291,12 +304,7 @@ export class PlacementIndex {
       for (const o of this.orders.values()) o.reclass(slot, s.free);
       this.grid.reclass(slot, s.free);
     }
-    if (slot >= this.capKeys.length) {
-      const grown = new Int16Array(Math.max(slot + 1, this.capKeys.length * 2)).fill(-1);
-      grown.set(this.capKeys);
-      this.capKeys = grown;
-    }
-    this.capKeys[slot] = s.total < 16 ? (s.total << 8) | (s.free << 4) | s.freeDomestic : -1;
+    this.setCapacityKey(slot, s.total < 16 ? (s.total << 8) | (s.free << 4) | s.freeDomestic : -1);
     this.maxTotal = Math.max(this.maxTotal, s.total);
     this.maxEfficiency = Math.max(this.maxEfficiency, this.nodes[slot]!.tflopsPerWatt ?? 0);
     while (this.byFree.length <= s.free) this.byFree.push({ tiers: new Map(), keys: [], count: 0 });
@@ -324,7 +332,7 @@ export class PlacementIndex {
       else this.preemptibleByPriority.set(p, left);
     }
     this.caps[slot] = undefined;
-    this.capKeys[slot] = -1;
+    this.setCapacityKey(slot, -1);
   }
 
   private bucketAdd(b: Bucket, slot: number): void {
