@@ -11,18 +11,19 @@ import { FREE_CLASSES, freeClassOf } from './free-classes.ts';
 import type { LatencyEstimator } from './types.ts';
 
 /**
- * Side of a cell in the plane, in coordinate ms. In the bench's 10k-node city with 4 samples a
- * decision, 0.5 placed fastest: 0.25 walked a sixth fewer nodes but twice the cells, and cells
- * appearing as nodes move cost every target's order.
+ * Side of a cell in the plane, in coordinate ms. Cells hold their nodes in lists by free count
+ * (free-classes.ts), so a walk pays per list reached: with those lists, 1 ms × 0.25 ms of height
+ * placed 1.32 times as fast as 0.5 × 0.1 under the bench's stream (10k nodes, 4 samples a decision,
+ * 40 interleaved blocks of 500 calls in one process); 2 ms or 0.5 ms of height did about as well,
+ * 1 × 0.1 or 0.5 × 0.2 less (1.13–1.16). Before the lists, 0.5 × 0.1 placed fastest.
  */
-export const CELL_MS = 0.5;
+export const CELL_MS = 1.0;
 /**
  * Height of a cell, in ms: in a fitted city the plane spans ~5 ms and heights (each node's access
- * link) 0–2 ms, so cells by the plane alone held nodes ms apart (4,000 nodes walked a decision,
- * 1,900 with height cells of 0.1 ms; 0.05 ms walked as many through more cells). Cells by error
- * as well walked a quarter fewer nodes through three times the cells, and placed slower.
+ * link) 0–2 ms, so cells by the plane alone held nodes ms apart. Cells by error as well walked a
+ * quarter fewer nodes through three times the cells, and placed slower.
  */
-export const HEIGHT_CELL_MS = 0.1;
+export const HEIGHT_CELL_MS = 0.25;
 /** Cells beyond this from the origin share the edge cell (hours of RTT away: no model puts a point there). */
 const CELL_LIMIT = 1 << 25;
 
