@@ -178,9 +178,12 @@ describe.skipIf(!haveChromium)('dashboard page in Chromium', () => {
         const slo = h.orch.workloads.list().filter((w) => w.spec.latency && w.nodeId && (w.state === 'placed' || w.state === 'running'));
         expect(slo.length).toBeGreaterThan(0);
         await expect.poll(() => p.locator('#map line.link').count(), { timeout: 10_000 }).toBe(slo.length);
+        // Polled per line: under load the map may still be redrawing the one a count already saw.
         for (const w of slo) {
-          const box = (await p.locator(`#map line.link[data-workload="${w.id}"]`).boundingBox())!;
-          expect(Math.hypot(box.width, box.height), w.spec.name).toBeGreaterThan(4);
+          await expect.poll(async () => {
+            const box = await p.locator(`#map line.link[data-workload="${w.id}"]`).boundingBox();
+            return box === null ? 0 : Math.hypot(box.width, box.height);
+          }, { message: w.spec.name, timeout: 10_000 }).toBeGreaterThan(4);
         }
 
         // District names cover no node and no other name (bounding boxes as drawn).
