@@ -42,7 +42,9 @@ describe('ci-chaos rehearsal: 200 nodes, every fault kind', () => {
     expect(report.workloads.placedEver).toBe(34);
     expect(report.workloads.unexplained).toEqual([]);
     expect(report.placements.withSlo).toBeGreaterThanOrEqual(28);
-    expect(report.placements.beyondStatedBound).toBe(0);
+    // The worst placements in the message: under a loaded full run this has failed with the model
+    // stating ±0.2 ms on estimates 4–5 ms under the true RTT, and only the counts were printed.
+    expect(report.placements.beyondStatedBound, JSON.stringify({ worst: report.placements.worst, faults: report.faults.filter((f) => f.kind === 'latency-spike' || f.kind === 'crash') })).toBe(0);
   });
 
   it('detects crashes within bound, tells them crashed, and re-places their trading work after its grace', () => {
