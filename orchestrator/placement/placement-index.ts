@@ -191,6 +191,11 @@ export class PlacementIndex {
     return (this.hot[slot]! & KEY_MASK) - 1;
   }
 
+  /** A summary's capacity key (capacityKeyAt), or -1 when a count passes 15. */
+  static keyOf(s: CapacitySummary): number {
+    return s.total < 16 ? (s.total << 8) | (s.free << 4) | s.freeDomestic : -1;
+  }
+
   /** The free and free domestic counts a capacity key (≥ 0) holds. */
   static freeOfKey(key: number): number {
     return (key >> 4) & 15;
@@ -304,7 +309,7 @@ export class PlacementIndex {
       for (const o of this.orders.values()) o.reclass(slot, s.free);
       this.grid.reclass(slot, s.free);
     }
-    this.setCapacityKey(slot, s.total < 16 ? (s.total << 8) | (s.free << 4) | s.freeDomestic : -1);
+    this.setCapacityKey(slot, PlacementIndex.keyOf(s));
     this.maxTotal = Math.max(this.maxTotal, s.total);
     this.maxEfficiency = Math.max(this.maxEfficiency, this.nodes[slot]!.tflopsPerWatt ?? 0);
     while (this.byFree.length <= s.free) this.byFree.push({ tiers: new Map(), keys: [], count: 0 });
