@@ -13,6 +13,8 @@ export interface LatencyModelOptions {
   vivaldi?: VivaldiConfig;
   /** Samples per pair kept for the measured median. */
   window?: number;
+  /** The error calibration's pace (see errorScale): residuals before the first, and between two. */
+  calibration?: { after: number; every: number };
 }
 
 interface Point {
@@ -37,8 +39,19 @@ interface Place extends LatLon {
 
 const CHANGE_LOG_VERSIONS = 1 << 16;
 
+/**
+ * The error calibration (see calibrate): out-of-sample residuals kept, how often the scale is
+ * taken again, how many it waits for, the quantile it covers, its steps and its ceiling.
+ */
+const RESIDUALS = 4096;
+const CALIBRATION = { after: 256, every: 512 };
+const CALIBRATION_QUANTILE = 0.99;
+const SCALE_STEP = 2 ** 0.25;
+const MAX_ERROR_SCALE = 16;
+
 export class LatencyModel {
   private readonly cfg: VivaldiConfig;
+  private readonly calibration: { after: number; every: number };
   private readonly window: number;
   private readonly points = new Map<string, Point>();
   private readonly places = new Map<string, Place>();
@@ -55,11 +68,29 @@ export class LatencyModel {
   private logBase = 0;
   /** The last version whose change could move estimates of points it does not name. */
   private lastWideChange = 0;
+  /** What Vivaldi's error estimates are multiplied by to be a bound (see calibrate). */
+  private scale = 1;
+  /** Out-of-sample residuals in units of the uncalibrated error, a ring of RESIDUALS. */
+  private readonly residuals = new Float64Array(RESIDUALS);
+  private residualCount = 0;
 
   constructor(opts: LatencyModelOptions = {}) {
     this.cfg = opts.vivaldi ?? DEFAULT_VIVALDI;
     this.window = opts.window ?? 8;
+    this.calibration = opts.calibration ?? CALIBRATION;
     this.samples = new SampleWindows(this.window);
+  }
+
+  /**
+   * The factor on Vivaldi's own error estimates that makes them a bound: a pair's first sample,
+   * taken before it moves either coordinate, is a test the fit has not seen, and the scale covers
+   * the 99th percentile of how far the last 4,096 were above the estimate, in units of its error
+   * (steps of 2^¼, never below 1). Vivaldi's error is how well a node fits the peers it probes;
+   * in a city whose outer counties sit behind a regional ring, an unprobed pair across it was
+   * estimated 2–3 ms low with an error of 0.5 ms, so SLO work landed on nodes that missed it.
+   */
+  get errorScale(): number {
+    return this.scale;
   }
 
   /** Grows whenever any estimate may have changed, so callers can cache orderings built on them. */
@@ -89,28 +120,30 @@ export class LatencyModel {
     const r = this.resolve(target);
     if (!r) return undefined;
     const c = r.anchor.coord;
-    return { id: r.anchor.id, geoMs: r.geoMs, fits: r.anchor.fits, x: c.x, y: c.y, height: c.height, error: c.error };
+    return { id: r.anchor.id, geoMs: r.geoMs, fits: r.anchor.fits, x: c.x, y: c.y, height: c.height, error: c.error, errorScale: this.scale };
   }
 
   /**
    * For the points movedSince does not name, how far their effective RTT to the target can have
    * fallen since the anchor was `then`: now ≥ scale · then − shiftMs. Null when no such bound holds
    * (another anchor or geographic leg, or the anchor first fitted since).
-   * Why it holds for a Vivaldi estimate rtt·k, k = 1 + (e_p + e_a)/2, e ≤ errorMax: the anchor
-   * moving d in the plane and h in height changes rtt by at least −max(0, d − h), and its error
-   * going from e_a to e_a' scales k by at least 1 − max(0, e_a − e_a')/(2 + e_a). Measured and
-   * geographic estimates do not depend on the anchor's coordinate; the geographic leg adds 2·geoMs
-   * on both sides, which a scale ≤ 1 keeps valid.
+   * Why it holds for a Vivaldi estimate rtt·k, k = 1 + s(e_p + e_a)/2, e ≤ errorMax, s the error
+   * scale: the anchor moving d in the plane and h in height changes rtt by at least −max(0, d − h),
+   * and its error going from e_a to e_a' scales k by at least 1 − s·max(0, e_a − e_a')/(2 + s·e_a).
+   * Measured and geographic estimates do not depend on the anchor's coordinate; the geographic leg
+   * adds 2·geoMs on both sides, which a scale ≤ 1 keeps valid. A new error scale moves every
+   * estimate (it is a wide change): no bound.
    */
   anchorDrift(target: LatencyTarget, then: AnchorState): Drift | null {
     const now = this.anchorOf(target);
-    if (!now || now.id !== then.id || now.geoMs !== then.geoMs) return null;
+    if (!now || now.id !== then.id || now.geoMs !== then.geoMs || now.errorScale !== then.errorScale) return null;
     if (now.fits === then.fits) return { scale: 1, shiftMs: 0 };
     if (then.fits === 0) return null;
+    const s = now.errorScale;
     const closer = Math.max(0, Math.hypot(now.x - then.x, now.y - then.y) - (now.height - then.height));
     return {
-      scale: 1 - Math.max(0, then.error - now.error) / (2 + then.error),
-      shiftMs: closer * (1 + (this.cfg.errorMax + now.error) / 2),
+      scale: 1 - (s * Math.max(0, then.error - now.error)) / (2 + s * then.error),
+      shiftMs: closer * (1 + (s * (this.cfg.errorMax + now.error)) / 2),
     };
   }
 
@@ -127,6 +160,7 @@ export class LatencyModel {
     this.logChange(a, b);
     let slot = slotOf(this.probed.get(a), b);
     if (slot === undefined) {
+      this.testEstimate(pa, pb, rttMs);
       slot = this.samples.open();
       this.link(a, b, slot);
       this.link(b, a, slot);
@@ -213,7 +247,7 @@ export class LatencyModel {
     const pb = this.points.get(b);
     if (!pa || !pb) return undefined;
     if (pa.fits === 0 || pb.fits === 0) return geoEstimate(pa, pb);
-    return coordinateEstimate(pa.coord, pb.coord);
+    return coordinateEstimate(pa.coord, pb.coord, this.scale);
   }
 
   /**
@@ -243,11 +277,12 @@ export class LatencyModel {
     if (!r) return () => undefined;
     const { anchor, geoMs } = r;
     const measuredWith = this.probed.get(anchor.id);
+    const scale = this.scale;
     return (from) => {
       if (from === anchor.id || slotOf(measuredWith, from) !== undefined) return this.throughAnchor(from, r);
       const p = this.points.get(from);
       if (!p) return undefined;
-      const base = p.fits === 0 || anchor.fits === 0 ? geoEstimate(p, anchor) : coordinateEstimate(p.coord, anchor.coord);
+      const base = p.fits === 0 || anchor.fits === 0 ? geoEstimate(p, anchor) : coordinateEstimate(p.coord, anchor.coord, scale);
       if (!base || geoMs === 0) return base;
       return { rttMs: base.rttMs + geoMs, measured: false, errorMs: base.errorMs + geoMs };
     };
@@ -275,7 +310,7 @@ export class LatencyModel {
     const otherwise = [anchor.id];
     if (peers) for (const [id] of entries(peers)) otherwise.push(id);
     const c = anchor.coord;
-    return { anchor: { id: anchor.id, geoMs, fits: anchor.fits, x: c.x, y: c.y, height: c.height, error: c.error }, otherwise };
+    return { anchor: { id: anchor.id, geoMs, fits: anchor.fits, x: c.x, y: c.y, height: c.height, error: c.error, errorScale: this.scale }, otherwise };
   }
 
   private throughAnchor(from: string, r: Resolved): RttEstimate | undefined {
@@ -350,6 +385,34 @@ export class LatencyModel {
     this.lastWideChange = this.changes;
   }
 
+  /** A new pair's first sample against the estimate the fit made without it (see errorScale). */
+  private testEstimate(pa: Point, pb: Point, rttMs: number): void {
+    if (pa.fits === 0 || pb.fits === 0) return;
+    const est = coordinateEstimate(pa.coord, pb.coord, 1);
+    if (!(est.errorMs > 0)) return;
+    this.residuals[this.residualCount % RESIDUALS] = (rttMs - est.rttMs) / est.errorMs;
+    this.residualCount++;
+    const { after, every } = this.calibration;
+    if (this.residualCount >= after && (this.residualCount - after) % every === 0) this.calibrate();
+  }
+
+  /**
+   * Takes the error scale again from the kept residuals. It rises as soon as they need it and
+   * falls only once they need half of it: each change moves every estimate, and callers rebuild
+   * what they cached on them (with 1,024 residuals and falls of two steps, the bench's RTT stream
+   * moved it every 1,000 samples or so).
+   */
+  private calibrate(): void {
+    const kept = this.residuals.slice(0, Math.min(this.residualCount, RESIDUALS)).sort();
+    const q = kept[Math.min(kept.length - 1, Math.floor(CALIBRATION_QUANTILE * kept.length))]!;
+    const steps = q > 1 ? Math.ceil(Math.log(q) / Math.log(SCALE_STEP) - 1e-9) : 0;
+    const wanted = Math.min(MAX_ERROR_SCALE, SCALE_STEP ** steps);
+    if (wanted > this.scale || wanted <= this.scale / SCALE_STEP ** 4 + 1e-12) {
+      this.scale = wanted;
+      this.wideChange();
+    }
+  }
+
 
 }
 
@@ -370,14 +433,14 @@ export function coordinateEffectiveMs(x: number, y: number, height: number, erro
  */
 export function effectiveMsAt(planeMs: number, height: number, error: number, a: AnchorState): number {
   const rttMs = planeMs + height + a.height;
-  const errorMs = (rttMs * (error + a.error)) / 2;
+  const errorMs = (rttMs * (error + a.error) * a.errorScale) / 2;
   return a.geoMs === 0 ? rttMs + errorMs : rttMs + a.geoMs + (errorMs + a.geoMs);
 }
 
-/** Vivaldi's relative error estimates, averaged over both ends, turned into ms. */
-export function coordinateEstimate(a: Coordinate, b: Coordinate): RttEstimate {
+/** Vivaldi's relative error estimates, averaged over both ends, turned into ms and scaled (LatencyModel.errorScale). */
+export function coordinateEstimate(a: Coordinate, b: Coordinate, errorScale: number): RttEstimate {
   const rttMs = coordinateDistance(a, b);
-  return { rttMs, measured: false, errorMs: (rttMs * (a.error + b.error)) / 2 };
+  return { rttMs, measured: false, errorMs: (rttMs * (a.error + b.error) * errorScale) / 2 };
 }
 
 function geoEstimate(a: Point, b: Point): RttEstimate | undefined {

@@ -7,7 +7,7 @@ export interface RttEstimate {
   rttMs: number;
   /** True: a recent median of probes between the pair. False: a Vivaldi coordinate estimate. */
   measured: boolean;
-  /** An error bound on rttMs (0 when measured); an SLO check counts it against the SLO. */
+  /** An error bound on rttMs (0 when measured), calibrated on samples the fit had not seen; an SLO check counts it against the SLO. */
   errorMs: number;
 }
 
@@ -30,6 +30,8 @@ export interface AnchorState {
   y: number;
   height: number;
   error: number;
+  /** The model's error scale then (LatencyModel.errorScale): Vivaldi's error times it is the bound. */
+  errorScale: number;
 }
 
 /** How far effective RTTs to a target can have fallen since an anchor state: now ≥ scale · then − shiftMs. */

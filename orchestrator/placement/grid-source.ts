@@ -304,7 +304,7 @@ export class GridSource implements CandidateSource {
 }
 
 function sameAnchor(a: AnchorState, b: AnchorState): boolean {
-  return a.id === b.id && a.fits === b.fits && a.geoMs === b.geoMs && a.x === b.x && a.y === b.y && a.height === b.height && a.error === b.error;
+  return a.id === b.id && a.fits === b.fits && a.geoMs === b.geoMs && a.x === b.x && a.y === b.y && a.height === b.height && a.error === b.error && a.errorScale === b.errorScale;
 }
 
 /** Group 0: the grid's unfitted nodes and the target's own exceptions, with the model's figures. */

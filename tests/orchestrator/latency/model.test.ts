@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { LatencyModel, coordinateEffectiveMs } from '../../../orchestrator/latency/model.ts';
 import { Rng } from '../../../simulators/fleet/rng.ts';
 import { SAME_PLACE_RTT_FLOOR_MS, geoRttMs } from '../../../orchestrator/latency/geo.ts';
-import { KNOWN_PLACES, siteById } from '../../../orchestrator/geo/city.ts';
-import { ACCESS_MS } from '../../../simulators/fleet/network.ts';
+import { KNOWN_PLACES, LANDMARKS, SITES, siteById } from '../../../orchestrator/geo/city.ts';
+import { ACCESS_MS, NetworkModel, netPointAt, type NetPoint } from '../../../simulators/fleet/network.ts';
 
 /** A synthetic metric space: points on a plane plus an access height, RTT = distance + heights. */
 function synthetic(n: number, seed: number) {
@@ -155,4 +155,71 @@ describe('Vivaldi latency model', () => {
     );
   });
 
+});
+
+describe('error calibration', () => {
+  /** 600 nodes over Fuzhou's sites probing 8 random peers and the landmarks each round, as agents do. */
+  function cityModel(rounds: number) {
+    const net = new NetworkModel({ seed: 5 });
+    const rng = new Rng(5);
+    const points = Array.from({ length: 600 }, (_, i) => netPointAt(rng.pick(SITES), `n${i}`));
+    const landmarks = LANDMARKS.map((l) => netPointAt(l));
+    const model = new LatencyModel();
+    let k = 0;
+    const probe = (a: NetPoint, b: NetPoint) => {
+      const r = net.probe(a, b, k++);
+      if (!r.lost && a.id !== b.id) model.observe(a.id, b.id, r.rttMs);
+    };
+    for (let round = 0; round < rounds; round++) {
+      for (const p of points) {
+        for (let j = 0; j < 8; j++) probe(p, rng.pick(points));
+        for (const l of landmarks) probe(p, l);
+      }
+    }
+    return { model, net, points, rng };
+  }
+
+  it('scales Vivaldi\'s error until it bounds pairs the fit never saw: in a city with a regional ring, not without', () => {
+    const { model, net, points, rng } = cityModel(4);
+    let raw = 0;
+    let calibrated = 0;
+    let pairs = 0;
+    while (pairs < 3000) {
+      const a = rng.pick(points);
+      const b = rng.pick(points);
+      const est = model.estimate(a.id, b.id);
+      if (a.id === b.id || !est || est.measured) continue;
+      pairs++;
+      const truth = net.baseRttMs(a, b);
+      if (truth > est.rttMs + est.errorMs / model.errorScale) raw++;
+      if (truth > est.rttMs + est.errorMs) calibrated++;
+    }
+    // Vivaldi's own error is how well a node fits its probed peers: across the ring it is no bound.
+    expect(raw / pairs).toBeGreaterThan(0.1);
+    expect(model.errorScale).toBeGreaterThan(1);
+    expect(calibrated / pairs).toBeLessThan(0.03);
+  });
+
+  it('changes its scale as a wide change: every cached figure is rebuilt, no drift bound spans it', () => {
+    const model = new LatencyModel({ calibration: { after: 4, every: 1 } });
+    // A line of points 1 ms apart, fitted pair by pair.
+    for (let r = 0; r < 40; r++) for (let i = 0; i < 5; i++) model.observe(`p${i}`, `p${i + 1}`, 1);
+    const before = model.errorScale;
+    const version = model.version;
+    const anchor = model.anchorOf({ landmark: 'p0' })!;
+    // New pairs, each far above what the fit says: their residuals lift the scale.
+    for (let i = 0; i < 4; i++) model.observe(`p${i}`, `p${i + 2}`, 30);
+    expect(model.errorScale).toBeGreaterThan(before);
+    expect(model.movedSince(version)).toBeNull();
+    expect(model.anchorDrift({ landmark: 'p0' }, anchor)).toBeNull();
+    expect(model.anchorOf({ landmark: 'p0' })!.errorScale).toBe(model.errorScale);
+    // Scaled in steps of 2^¼, never past 16.
+    const steps = Math.log(model.errorScale) / Math.log(2 ** 0.25);
+    expect(Math.abs(steps - Math.round(steps))).toBeLessThan(1e-9);
+    expect(model.errorScale).toBeLessThanOrEqual(16);
+    // The stated error is Vivaldi's, averaged over both ends, times the scale.
+    const now = model.estimate('p0', 'p5')!;
+    const [a, b] = [model.coordinate('p0')!, model.coordinate('p5')!];
+    expect(now.errorMs).toBeCloseTo((now.rttMs * (a.error + b.error) * model.errorScale) / 2, 12);
+  });
 });

@@ -1,5 +1,6 @@
 // Random fleets for the placement property tests: nodes on a plane (coordinates in ms), a
-// landmark, and a LatencyModel fitted from noisy samples, with some pairs measured directly.
+// landmark, and a LatencyModel fitted from noisy samples, with some pairs measured directly; its
+// error scale is taken every few new pairs, so walks meet scales above 1 and changes of scale.
 import fc from 'fast-check';
 import { LatencyModel } from '../../../orchestrator/latency/model.ts';
 import type { PlacementNode } from '../../../orchestrator/placement/types.ts';
@@ -34,7 +35,7 @@ export interface RandomFleet {
 }
 
 export const fleetArb = fc.record({ nodes: fc.array(nodeArb, { minLength: 3, maxLength: 25 }), lx: fc.double({ min: 0, max: 12, noNaN: true }), ly: fc.double({ min: 0, max: 12, noNaN: true }), seed: fc.integer() }).map(({ nodes, lx, ly, seed }): RandomFleet => {
-  const model = new LatencyModel();
+  const model = new LatencyModel({ calibration: { after: 8, every: 4 } });
   const pos = new Map<string, [number, number]>([['L', [lx, ly]]]);
   const out: PlacementNode[] = nodes.map((n, i) => {
     const id = `n${String(i).padStart(2, '0')}`;

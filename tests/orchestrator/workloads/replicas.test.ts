@@ -110,7 +110,7 @@ describe('resolve: health and bounds', () => {
   it('clamps an estimate into what both ends measured to a shared landmark', () => {
     const fake = {
       estimateTo: () => ({ rttMs: 2.5, measured: false, errorMs: 2 }),
-      anchorOf: () => ({ id: 'p', geoMs: 0.5, fits: 1, x: 0, y: 0, height: 0, error: 0 }),
+      anchorOf: () => ({ id: 'p', geoMs: 0.5, fits: 1, x: 0, y: 0, height: 0, error: 0, errorScale: 1 }),
       estimate: (a: string) => ({ rttMs: a === 'n' ? 6 : 0.5, measured: true, errorMs: 0 }),
     };
     // Vivaldi says 2 ms from n to the anchor; the landmark proves at least |6 − 0.5| = 5.5.
