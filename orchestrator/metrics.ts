@@ -203,6 +203,14 @@ export function createMetrics(orchestrator: Orchestrator): BanyanMetrics {
     },
   });
   new Gauge({
+    name: 'banyan_latency_error_scale',
+    help: "What the latency model multiplies Vivaldi's error estimates by so that estimate + error bounds pairs it never measured (1: not calibrated yet).",
+    registers: [registry],
+    collect() {
+      this.set(orchestrator.latency.errorScale);
+    },
+  });
+  new Gauge({
     name: 'banyan_workloads_breaking_slo',
     help: 'Placed or running workloads whose measured RTT is above their SLO right now.',
     registers: [registry],

@@ -45,8 +45,10 @@ const CHANGE_LOG_VERSIONS = 1 << 16;
  */
 const RESIDUALS = 4096;
 const CALIBRATION = { after: 256, every: 512 };
-const CALIBRATION_QUANTILE = 0.99;
+const CALIBRATION_QUANTILE = 0.995;
 const SCALE_STEP = 2 ** 0.25;
+/** Fits both ends need before a first sample counts: placements read settled coordinates, not newborn ones. */
+const SETTLED_FITS = 16;
 const MAX_ERROR_SCALE = 16;
 
 export class LatencyModel {
@@ -83,9 +85,10 @@ export class LatencyModel {
 
   /**
    * The factor on Vivaldi's own error estimates that makes them a bound: a pair's first sample,
-   * taken before it moves either coordinate, is a test the fit has not seen, and the scale covers
-   * the 99th percentile of how far the last 4,096 were above the estimate, in units of its error
-   * (steps of 2^¼, never below 1). Vivaldi's error is how well a node fits the peers it probes;
+   * taken before it moves either coordinate, is a test the fit has not seen (counted once both
+   * ends have settled), and the scale covers the 99.5th percentile of how far the last 4,096 were
+   * above the estimate, in units of its error (steps of 2^¼, never below 1; placement takes the
+   * node that looks nearest, the tail). Vivaldi's error is how well a node fits the peers it probes;
    * in a city whose outer counties sit behind a regional ring, an unprobed pair across it was
    * estimated 2–3 ms low with an error of 0.5 ms, so SLO work landed on nodes that missed it.
    */
@@ -387,7 +390,7 @@ export class LatencyModel {
 
   /** A new pair's first sample against the estimate the fit made without it (see errorScale). */
   private testEstimate(pa: Point, pb: Point, rttMs: number): void {
-    if (pa.fits === 0 || pb.fits === 0) return;
+    if (pa.fits < SETTLED_FITS || pb.fits < SETTLED_FITS) return;
     const est = coordinateEstimate(pa.coord, pb.coord, 1);
     if (!(est.errorMs > 0)) return;
     this.residuals[this.residualCount % RESIDUALS] = (rttMs - est.rttMs) / est.errorMs;

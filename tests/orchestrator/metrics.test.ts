@@ -170,4 +170,15 @@ describe('GET /metrics', () => {
       await other.stop();
     }
   });
+
+  // Last: it fills the model with points of its own.
+  it("exposes the latency model's error scale, 1 until pairs it had not seen say otherwise", async () => {
+    expect(value((await scrape()).samples, 'banyan_latency_error_scale')).toBe(1);
+    // Points 1 ms apart on a line, settled pair by pair; then new pairs far above what the fit says.
+    const line = (i: number) => `metrics-line-${i}`;
+    for (let r = 0; r < 20; r++) for (let i = 0; i < 40; i++) h.orch.latency.observe(line(i), line(i + 1), 1);
+    for (let d = 2; d < 10; d++) for (let i = 0; i + d <= 40; i++) h.orch.latency.observe(line(i), line(i + d), 5 * d);
+    expect(h.orch.latency.errorScale).toBeGreaterThan(1);
+    expect(value((await scrape()).samples, 'banyan_latency_error_scale')).toBe(h.orch.latency.errorScale);
+  });
 });

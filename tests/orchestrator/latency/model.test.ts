@@ -197,7 +197,7 @@ describe('error calibration', () => {
     // Vivaldi's own error is how well a node fits its probed peers: across the ring it is no bound.
     expect(raw / pairs).toBeGreaterThan(0.1);
     expect(model.errorScale).toBeGreaterThan(1);
-    expect(calibrated / pairs).toBeLessThan(0.03);
+    expect(calibrated / pairs).toBeLessThan(0.02);
   });
 
   it('changes its scale as a wide change: every cached figure is rebuilt, no drift bound spans it', () => {
