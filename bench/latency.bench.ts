@@ -30,15 +30,16 @@ class BoundCount {
   pairs = 0;
   beyond = 0;
   beyondRaw = 0;
-  add(truth: number, est: { rttMs: number; errorMs: number }, scale: number): void {
+  constructor(private readonly model: LatencyModel) {}
+  add(truth: number, est: { rttMs: number; errorMs: number }): void {
     this.pairs++;
     if (truth > est.rttMs + est.errorMs) this.beyond++;
-    if (truth > est.rttMs + est.errorMs / scale) this.beyondRaw++;
+    if (truth > est.rttMs + est.errorMs / this.model.errorScale) this.beyondRaw++;
   }
-  figure(name: string, model: LatencyModel): Figure {
+  figure(name: string): Figure {
     return {
       name, value: this.beyond / this.pairs, unit: 'share',
-      note: `${this.pairs} held-out pairs, true RTT above estimate + stated error; error scale ${model.errorScale.toFixed(2)} (calibrated on each new pair's first sample); with Vivaldi's own error: ${(this.beyondRaw / this.pairs).toFixed(3)}`,
+      note: `${this.pairs} held-out pairs, true RTT above estimate + stated error; error scale ${this.model.errorScale.toFixed(2)} (calibrated on each new pair's first sample); with Vivaldi's own error: ${(this.beyondRaw / this.pairs).toFixed(3)}`,
     };
   }
 }
@@ -71,7 +72,7 @@ function simulated(): Figure[] {
     }
   }
   const errors: number[] = [];
-  const bound = new BoundCount();
+  const bound = new BoundCount(model);
   while (errors.length < SIM_HELD_OUT) {
     const i = rng.int(0, SIM_NODES - 1);
     const j = rng.int(0, SIM_NODES - 1);
@@ -80,13 +81,13 @@ function simulated(): Figure[] {
     const est = model.estimate(nodes[i]!.id, nodes[j]!.id);
     if (!est || est.measured) continue;
     errors.push(Math.abs(est.rttMs - truth) / truth);
-    bound.add(truth, est, model.errorScale);
+    bound.add(truth, est);
   }
   return [{
     name: 'latency.model.median_rel_error', value: median(errors), unit: 'ratio',
     note: `${SIM_NODES} nodes on ${SITES.length} Fuzhou sites (simulated network, jitter on), each probing ${SIM_PEERS} fixed random peers + ${landmarks.length} landmarks for ${SIM_ROUNDS} rounds; `
       + `${SIM_HELD_OUT} never-probed pairs vs the network's base RTT; bar ≤ 0.15`,
-  }, bound.figure('latency.model.beyond_bound', model)];
+  }, bound.figure('latency.model.beyond_bound')];
 }
 
 function real(): Figure[] {
@@ -136,20 +137,20 @@ function real(): Figure[] {
     }
   }
   const errors: number[] = [];
-  const bound = new BoundCount();
+  const bound = new BoundCount(model);
   for (const [key, truth] of rtt) {
     if (train.has(key)) continue;
     const [a, b] = key.split('\u0000') as [string, string];
     const est = model.estimate(a, b);
     if (!est) continue;
     errors.push(Math.abs(est.rttMs - truth) / truth);
-    if (!est.measured) bound.add(truth, est, model.errorScale);
+    if (!est.measured) bound.add(truth, est);
   }
   return [{
     name: 'latency.model.median_rel_error_real', value: median(errors), unit: 'ratio',
     note: `WonderNetwork 2018: ${byCity.size} cities, ${rtt.size} pairs (min RTT, min of both directions, >100 % of fibre light speed dropped); `
       + `${train.size} pairs trained (${REAL_TRAIN_PER_CITY} random per city, ${REAL_ROUNDS} rounds), ${errors.length} held out`,
-  }, bound.figure('latency.model.beyond_bound_real', model)];
+  }, bound.figure('latency.model.beyond_bound_real')];
 }
 
 function pair(i: number, j: number): string {

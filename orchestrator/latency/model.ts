@@ -40,8 +40,9 @@ interface Place extends LatLon {
 const CHANGE_LOG_VERSIONS = 1 << 16;
 
 /**
- * The error calibration (see calibrate): out-of-sample residuals kept, how often the scale is
- * taken again, how many it waits for, the quantile it covers, its steps and its ceiling.
+ * The error calibration (see errorScale, calibrate): out-of-sample residuals kept, how many it
+ * waits for and how often it is taken again, the quantile it covers, its steps, the fits a pair's
+ * ends need for its first sample to count, and its ceiling.
  */
 const RESIDUALS = 4096;
 const CALIBRATION = { after: 256, every: 512 };
@@ -121,9 +122,7 @@ export class LatencyModel {
   /** The target's anchor as it is now (see AnchorState); undefined when it cannot be resolved. */
   anchorOf(target: LatencyTarget): AnchorState | undefined {
     const r = this.resolve(target);
-    if (!r) return undefined;
-    const c = r.anchor.coord;
-    return { id: r.anchor.id, geoMs: r.geoMs, fits: r.anchor.fits, x: c.x, y: c.y, height: c.height, error: c.error, errorScale: this.scale };
+    return r && this.anchorState(r);
   }
 
   /**
@@ -307,13 +306,18 @@ export class LatencyModel {
   geometryOf(target: LatencyTarget, maxOtherwise = Infinity): TargetGeometry | undefined {
     const r = this.resolve(target);
     if (!r || r.anchor.fits === 0) return undefined;
-    const { anchor, geoMs } = r;
+    const { anchor } = r;
     const peers = this.probed.get(anchor.id);
     if (peers && (peers instanceof Map ? peers.size : peers.length / 2) > maxOtherwise) return undefined;
     const otherwise = [anchor.id];
     if (peers) for (const [id] of entries(peers)) otherwise.push(id);
+    return { anchor: this.anchorState(r), otherwise };
+  }
+
+  /** What estimates through a resolved target's anchor are taken from now (AnchorState). */
+  private anchorState({ anchor, geoMs }: Resolved): AnchorState {
     const c = anchor.coord;
-    return { anchor: { id: anchor.id, geoMs, fits: anchor.fits, x: c.x, y: c.y, height: c.height, error: c.error, errorScale: this.scale }, otherwise };
+    return { id: anchor.id, geoMs, fits: anchor.fits, x: c.x, y: c.y, height: c.height, error: c.error, errorScale: this.scale };
   }
 
   private throughAnchor(from: string, r: Resolved): RttEstimate | undefined {
@@ -415,8 +419,6 @@ export class LatencyModel {
       this.wideChange();
     }
   }
-
-
 }
 
 /**
